@@ -1,0 +1,295 @@
+// Package sandbox runs the emulators of the four vendor APIs on one loopback
+// listener, with state persisted to a file. It serves `tokenctl sandbox serve`,
+// the built-in `sandbox` profile, and the tests.
+package sandbox
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tokenctl/tokenctl/internal/fsutil"
+	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
+)
+
+// Options configure a Server.
+type Options struct {
+	sim.Options
+	// StatePath is the state file; "" keeps state in memory only.
+	StatePath string
+	// WaitForLock waits this long for another process to release the state
+	// file; 0 fails at once (sandbox serve). The built-in profile waits, so
+	// that parallel invocations take turns.
+	WaitForLock time.Duration
+	// TLS serves HTTPS with a generated self-signed certificate.
+	TLS bool
+	// Log receives one line per request (method, route, status); nil: none.
+	Log io.Writer
+}
+
+// Server is a running sandbox.
+type Server struct {
+	opts     Options
+	env      *sim.Env
+	vendors  []sim.Vendor
+	mux      *http.ServeMux
+	handler  http.Handler
+	lock     *fsutil.Lock
+	requests atomic.Int64
+
+	saveMu  sync.Mutex // serialises writes of the state file
+	dirty   atomic.Bool
+	kick    chan struct{}
+	stopped chan struct{}
+	done    chan struct{}
+
+	ln      net.Listener
+	httpSrv *http.Server
+	url     string
+	cert    *tls.Certificate
+}
+
+// stateFile is the on-disk format: one JSON object per vendor, keyed by name.
+type stateFile struct {
+	Version     int                        `json:"version"`
+	ClockOffset time.Duration              `json:"clock_offset_ns,omitempty"`
+	Vendors     map[string]json.RawMessage `json:"vendors"`
+}
+
+const stateVersion = 1
+
+// New creates a sandbox, takes the state file's lock and loads its state.
+func New(opts Options) (*Server, error) {
+	env := sim.NewEnv(opts.Options)
+	s := &Server{
+		opts:    opts,
+		env:     env,
+		mux:     http.NewServeMux(),
+		kick:    make(chan struct{}, 1),
+		stopped: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	s.vendors = vendors(env)
+	registerControl(s)
+	for _, v := range s.vendors {
+		v.Register(s.mux)
+	}
+	s.handler = s.count(s.mux)
+	if opts.StatePath != "" {
+		var err error
+		if opts.WaitForLock > 0 {
+			s.lock, err = fsutil.LockFile(opts.StatePath, opts.WaitForLock)
+		} else {
+			s.lock, err = fsutil.TryLockFile(opts.StatePath)
+		}
+		if err != nil {
+			if errors.Is(err, fsutil.ErrLocked) {
+				return nil, fmt.Errorf("sandbox state %s is in use by another tokenctl process; stop it or pass a different --state", opts.StatePath)
+			}
+			return nil, err
+		}
+		if err := s.load(); err != nil {
+			s.lock.Unlock()
+			return nil, err
+		}
+	}
+	env.OnChange(func() {
+		s.dirty.Store(true)
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	})
+	go s.saver()
+	return s, nil
+}
+
+// Env exposes the shared environment (tests advance the clock through it).
+func (s *Server) Env() *sim.Env { return s.env }
+
+// Handler is the sandbox's HTTP handler (for httptest servers).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Requests is the number of requests served so far.
+func (s *Server) Requests() int64 { return s.requests.Load() }
+
+func (s *Server) count(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		if s.opts.Log == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(rec, r)
+		// The pattern, not the raw path: paths can carry secrets (NSX tokens,
+		// agent uuids).
+		_, pattern := s.mux.Handler(r)
+		fmt.Fprintf(s.opts.Log, "%s %s -> %d (%s)\n", r.Method, pattern, rec.status, time.Since(start).Round(time.Millisecond))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Start listens on addr (loopback only) and serves in the background.
+// It returns the base URL.
+func (s *Server) Start(addr string) (string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if err := checkLoopback(addr); err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	scheme := "http"
+	if s.opts.TLS {
+		cert, err := generateCert()
+		if err != nil {
+			ln.Close()
+			return "", err
+		}
+		s.cert = cert
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12, ClientAuth: tls.RequestClientCert})
+		scheme = "https"
+	}
+	s.ln = ln
+	s.url = scheme + "://" + ln.Addr().String()
+	s.env.SetBaseURL(s.url)
+	s.httpSrv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	go s.httpSrv.Serve(ln)
+	return s.url, nil
+}
+
+// URL is the base URL after Start.
+func (s *Server) URL() string { return s.url }
+
+// Certificate is the generated TLS certificate (nil without TLS).
+func (s *Server) Certificate() *tls.Certificate { return s.cert }
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %v", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--listen %q: the sandbox listens on loopback only (127.0.0.1, ::1 or localhost)", addr)
+	}
+	return nil
+}
+
+// Close stops serving, writes the state a last time and releases the lock.
+func (s *Server) Close() error {
+	var errs []error
+	if s.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, s.httpSrv.Shutdown(ctx))
+		cancel()
+	}
+	close(s.stopped)
+	<-s.done
+	errs = append(errs, s.flush())
+	errs = append(errs, s.lock.Unlock())
+	return errors.Join(errs...)
+}
+
+// saver writes the state file at most every 50ms while changes arrive, so a
+// burst of creates costs a few writes, not one each.
+func (s *Server) saver() {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.stopped:
+			return
+		case <-s.kick:
+			_ = s.flush()
+			select {
+			case <-s.stopped:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// Flush writes the state now if it changed.
+func (s *Server) flush() error {
+	if s.opts.StatePath == "" || !s.dirty.Swap(false) {
+		return nil
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	st := stateFile{Version: stateVersion, Vendors: map[string]json.RawMessage{}}
+	s.env.Lock()
+	st.ClockOffset = s.env.ClockOffset()
+	for _, v := range s.vendors {
+		raw, err := v.SaveState()
+		if err != nil {
+			s.env.Unlock()
+			return fmt.Errorf("saving %s state: %w", v.Name(), err)
+		}
+		st.Vendors[v.Name()] = raw
+	}
+	s.env.Unlock()
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomic(s.opts.StatePath, data, 0o600)
+}
+
+func (s *Server) load() error {
+	data, err := os.ReadFile(s.opts.StatePath)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(data) == 0) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var st stateFile
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("sandbox state %s is not valid JSON (%v); move it aside to start fresh", s.opts.StatePath, err)
+	}
+	if st.Version != stateVersion {
+		return fmt.Errorf("sandbox state %s has version %d, this tokenctl reads %d; move it aside to start fresh", s.opts.StatePath, st.Version, stateVersion)
+	}
+	s.env.SetClockOffset(st.ClockOffset)
+	for _, v := range s.vendors {
+		if raw, ok := st.Vendors[v.Name()]; ok {
+			if err := v.LoadState(raw); err != nil {
+				return fmt.Errorf("sandbox state %s, %s section: %w", s.opts.StatePath, v.Name(), err)
+			}
+		}
+	}
+	return nil
+}
