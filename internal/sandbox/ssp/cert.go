@@ -1,0 +1,50 @@
+package ssp
+
+// The certificate and public key every emulated sensor reports. The vendor's
+// examples redact them ("xxxxx"); the sandbox shows a real, parseable
+// self-signed RSA-3072 certificate (CN ndr-sensor.sandbox.tokenctl.invalid,
+// matching algorithm "RSA" and key_size 3072) so clients that parse it work.
+// Its private key was discarded when it was made. All sensors share it:
+// generating a key per sensor would cost seconds, and seeded sensors are
+// never stored.
+const (
+	sensorCertificate = `-----BEGIN CERTIFICATE-----
+MIIEZDCCAsygAwIBAgIBATANBgkqhkiG9w0BAQsFADBJMRkwFwYDVQQKExB0b2tl
+bmN0bCBzYW5kYm94MSwwKgYDVQQDEyNuZHItc2Vuc29yLnNhbmRib3gudG9rZW5j
+dGwuaW52YWxpZDAeFw0yNTAxMDEwMDAwMDBaFw0zNTAxMDEwMDAwMDBaMEkxGTAX
+BgNVBAoTEHRva2VuY3RsIHNhbmRib3gxLDAqBgNVBAMTI25kci1zZW5zb3Iuc2Fu
+ZGJveC50b2tlbmN0bC5pbnZhbGlkMIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIB
+igKCAYEAu5hrqC9aHcKfc93Q1AkKW1WXwtrO2R3ShVnrU8zAw7+fNoxBV/vzBsFf
+cxJoxESCYawNU/nqWX+IZ4qI++Lza8AOXQ0YnKZqXBdT0XFvmSGfUBlKkLAVSmRf
+q+L/gpPwf9vsROMqgrSt23wYfH2elyYqP4PPOehzuIYLeh+0q6w7YMnQwR9nBBgt
+vXicZgiZK8fqeh3pKwcFtW0Lwf/1twk4gJZk7kD/NCrpTSLGzRzgK8fW0GUwIVuo
+iZNwbOjhup0BaG7mroCnv3XTSJijVAgKoMqLGsIT091IgSIMg/+PqBB8U/K4O/UA
+LuGVIqboxLHY1EyFIrhTsURwfH7DEiGvDf2kPSpiX4Cvt/xXpaASHVTP9XIPIBna
+HP0OF/KQm7M6R1Iaehx399iRhnrOM+qGhCjswjR49xhKu7vp/+Ki0NwVEGEQJMGP
+8ltStNOuhbxxcVeUtmt8TZFZCcku1HulsieyaeZh0KOFvpFAUeSFfjFPmrWihKbX
+Lz5j2egLAgMBAAGjVzBVMA4GA1UdDwEB/wQEAwIFoDATBgNVHSUEDDAKBggrBgEF
+BQcDAjAuBgNVHREEJzAlgiNuZHItc2Vuc29yLnNhbmRib3gudG9rZW5jdGwuaW52
+YWxpZDANBgkqhkiG9w0BAQsFAAOCAYEAVDtPba8HKzFXvjdccP9kokLudpu7oLiv
+UkSLWhh0VOiYSap92OkdIYJPnSf34rWRgXT8fmHOUNwR39lGXQFjzbrQtLahmcsw
+CV4mbJsj+bVaj4ctijGsw3XQUbsvqYPj7i5Xqg4TU4uzkFpZIXBVC/YVW70S1mjX
+IuwT5YGCH2yJqCE85t+5FjAi5NOakLX1C2H3fgGUYQwJ+JBWZTe5ga3zhC6xPJGK
+MgEzqc6d0Q0YvYzTG+pzvfPuEtJRQGAAt9aAWKcuIvdAfFvreZxWMdVMucOPYilZ
+aftveevRi11I5dvAaBCcQ/eCZ3ELyBh9PKGbtLr1lvmQjtsf8fDcjlzhGcPQ/Jbh
+DzkVsQmJSRtf20Yr0rQy0pOxRsVTAoL3wCup+kgtf8R/ZsoJCJt5Og+rX4e1oUSq
+iAq6k9DL4qWhUDM4uowzg6wn8BHd55i1SXUB49MEGy+6D4QR8Su5ryWqO5yEPgBF
+fuz32zZGbHag8rbtu824xWM1EBwnmCsv
+-----END CERTIFICATE-----
+`
+	sensorPublicKey = `-----BEGIN PUBLIC KEY-----
+MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEAu5hrqC9aHcKfc93Q1AkK
+W1WXwtrO2R3ShVnrU8zAw7+fNoxBV/vzBsFfcxJoxESCYawNU/nqWX+IZ4qI++Lz
+a8AOXQ0YnKZqXBdT0XFvmSGfUBlKkLAVSmRfq+L/gpPwf9vsROMqgrSt23wYfH2e
+lyYqP4PPOehzuIYLeh+0q6w7YMnQwR9nBBgtvXicZgiZK8fqeh3pKwcFtW0Lwf/1
+twk4gJZk7kD/NCrpTSLGzRzgK8fW0GUwIVuoiZNwbOjhup0BaG7mroCnv3XTSJij
+VAgKoMqLGsIT091IgSIMg/+PqBB8U/K4O/UALuGVIqboxLHY1EyFIrhTsURwfH7D
+EiGvDf2kPSpiX4Cvt/xXpaASHVTP9XIPIBnaHP0OF/KQm7M6R1Iaehx399iRhnrO
+M+qGhCjswjR49xhKu7vp/+Ki0NwVEGEQJMGP8ltStNOuhbxxcVeUtmt8TZFZCcku
+1HulsieyaeZh0KOFvpFAUeSFfjFPmrWihKbXLz5j2egLAgMBAAE=
+-----END PUBLIC KEY-----
+`
+)
