@@ -18,9 +18,25 @@ import (
 var testNow = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 
 type harness struct {
-	t   testing.TB
-	srv *sandbox.Server
-	ts  *httptest.Server
+	t    testing.TB
+	srv  *sandbox.Server
+	ts   *httptest.Server
+	path string
+	// closed is set by close, so the cleanup does not close twice.
+	closed bool
+}
+
+// close stops the server and writes the state a last time.
+func (h *harness) close() {
+	h.t.Helper()
+	if h.closed {
+		return
+	}
+	h.closed = true
+	h.ts.Close()
+	if err := h.srv.Close(); err != nil {
+		h.t.Fatal(err)
+	}
 }
 
 func newHarness(t testing.TB, opts sim.Options) *harness {
@@ -38,11 +54,8 @@ func newHarnessState(t testing.TB, opts sim.Options, statePath string) *harness 
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
-	h := &harness{t: t, srv: srv, ts: ts}
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close()
-	})
+	h := &harness{t: t, srv: srv, ts: ts, path: statePath}
+	t.Cleanup(h.close)
 	return h
 }
 
