@@ -440,6 +440,9 @@ func (f *fleet) sortKey(r ref, field string) any {
 			return x.pcap
 		}
 	}
+	if field == "id" && r >= 0 {
+		return f.seed.id(int(r))
+	}
 	s := f.sensor(r)
 	switch field {
 	case "id":

@@ -615,3 +615,37 @@ func TestHundredThousandSeeded(t *testing.T) {
 		t.Errorf("sorted over 100k: ascending %v, descending %v", asc, desc)
 	}
 }
+
+// TestConcurrentUse lists while another goroutine changes the same
+// sensors; run with -race it checks that lists read a snapshot, not live
+// state.
+func TestConcurrentUse(t *testing.T) {
+	h := newHarness(t, sim.Options{Seed: 9, SeedSensors: 300})
+	ids := field[string](t, h.list("/sensors/appliances?page_size=20", admin), "id")
+	body, _ := json.Marshal(map[string]any{"sensor_ids": ids})
+	errs := make(chan error, 1)
+	go func() {
+		// No t.Fatal off the test goroutine: errors come back on errs.
+		var err error
+		for i := 0; i < 20 && err == nil; i++ {
+			action := []string{"enable", "disable"}[i%2]
+			req, _ := http.NewRequest("POST", h.ts.URL+"/sensors/feature-config/flow-events?action="+action, strings.NewReader(string(body)))
+			req.SetBasicAuth(admin, sim.DefaultPassword)
+			var res *http.Response
+			if res, err = h.ts.Client().Do(req); err == nil {
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					err = fmt.Errorf("feature update: %d", res.StatusCode)
+				}
+			}
+		}
+		errs <- err
+	}()
+	for range 10 {
+		h.list("/sensors/appliances/details?page_size=50&flows_enabled=true", admin)
+		h.list("/sensors/appliances?sort_by=display_name&page_size=5", admin)
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+}

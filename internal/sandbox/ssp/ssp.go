@@ -14,7 +14,9 @@
 //     not trust the echoed offset, and set total_result_count on the first
 //     page (offset 0) only, as the vendor's ListResult doc says. sort_by and
 //     sort_ascending are echoed only when sort_by was given; without it the
-//     order is creation order (seeded sensors first, by index).
+//     order is creation order (seeded sensors first, by index). sort_ascending
+//     defaults to false, as the spec says, so sort_by alone sorts descending;
+//     ties keep creation order. An unsupported sort_by is 400.
 //   - page_size 0 means the default 1000 (the spec allows 0 and says nothing
 //     of what it means).
 //   - The registration manifest, which the vendor documents only as an opaque
