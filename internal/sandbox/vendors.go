@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"github.com/tokenctl/tokenctl/internal/sandbox/agent"
 	"github.com/tokenctl/tokenctl/internal/sandbox/nsx"
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
 )
@@ -9,5 +10,6 @@ import (
 func vendors(env *sim.Env) []sim.Vendor {
 	return []sim.Vendor{
 		nsx.New(env),
+		agent.New(env),
 	}
 }
