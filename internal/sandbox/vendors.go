@@ -1,10 +1,15 @@
 package sandbox
 
 import (
+	"github.com/tokenctl/tokenctl/internal/sandbox/agent"
+	"github.com/tokenctl/tokenctl/internal/sandbox/nsx"
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
 )
 
 // vendors lists the emulated APIs. Each one adds a line here.
 func vendors(env *sim.Env) []sim.Vendor {
-	return []sim.Vendor{}
+	return []sim.Vendor{
+		nsx.New(env),
+		agent.New(env),
+	}
 }
