@@ -49,8 +49,8 @@ type Factory struct {
 	profile    *config.Resolved
 	// forcedProfile replaces --profile (profile check NAME).
 	forcedProfile string
-	sandbox    *sandbox.Server
-	cleanups   []func()
+	sandbox       *sandbox.Server
+	cleanups      []func()
 }
 
 // NewFactory returns a factory for the process's streams.

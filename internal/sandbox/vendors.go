@@ -3,6 +3,7 @@ package sandbox
 import (
 	"github.com/tokenctl/tokenctl/internal/sandbox/agent"
 	"github.com/tokenctl/tokenctl/internal/sandbox/nsx"
+	"github.com/tokenctl/tokenctl/internal/sandbox/sdwan"
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
 )
 
@@ -11,5 +12,6 @@ func vendors(env *sim.Env) []sim.Vendor {
 	return []sim.Vendor{
 		nsx.New(env),
 		agent.New(env),
+		sdwan.New(env),
 	}
 }
