@@ -1,3 +1,13 @@
+// Command tokenctl administers registration tokens, auth tokens and sensors
+// on VMware/Broadcom SSP, VMware NSX, Prisma SD-WAN and agent-config.
 package main
 
-func main() {}
+import (
+	"os"
+
+	"github.com/tokenctl/tokenctl/cmd"
+)
+
+func main() {
+	os.Exit(cmd.Main())
+}

@@ -41,6 +41,12 @@ type Options struct {
 	SeedSensors int
 	// AgentLegacy serves only the pre-1.5 agent-config paths.
 	AgentLegacy bool
+	// NSXSessionIdle is the idle timeout of NSX sessions; 0 means 1800s, as
+	// on a default manager.
+	NSXSessionIdle time.Duration
+	// NSXNoBodyCalls emulates a pre-4.x NSX manager: the POST
+	// .../registration-token/retrieve and .../delete routes answer 404.
+	NSXNoBodyCalls bool
 	// Now replaces time.Now (tests).
 	Now func() time.Time
 }

@@ -1,0 +1,387 @@
+package profile
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/client"
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/exit"
+)
+
+// SetOptions are `profile set`'s inputs.
+type SetOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+	Name    string
+
+	Auth            string
+	Username        string
+	PasswordStdin   bool
+	PasswordEnv     string
+	PasswordCommand string
+
+	TokenStdin          bool
+	TokenEnv            string
+	TokenCommand        string
+	ClientID            string
+	ClientSecretStdin   bool
+	ClientSecretEnv     string
+	ClientSecretCommand string
+	TSGID               string
+	AuthURL             string
+	APIGeneration       string
+	APIVersion          string
+	TenantID            string
+	OperatorID          string
+
+	CertFile   string
+	KeyFile    string
+	Thumbprint string
+	Trust      bool
+	TokenType  string
+	Use        bool
+}
+
+// NewCmdSet builds `profile set`.
+func NewCmdSet(f *cmdutil.Factory, runF func(*SetOptions) error) *cobra.Command {
+	opts := &SetOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "set NAME",
+		Short: "Create or update a profile",
+		Long: `Create a profile, or change the given fields of an existing one (other fields keep
+their values). The first profile becomes the current one; --use makes any profile current.
+
+Secrets never come from a plain flag value. Store none (you will be asked at a terminal, or
+set TOKENCTL_PASSWORD), point at one (--password-env VAR, --password-command CMD), or store
+it in the 0600 file (--password-stdin).
+
+The global --server, --ca-file, --insecure and --timeout flags set the profile's values.
+--trust connects to the server, shows its certificate's SHA-256 thumbprint and pins it
+after confirmation; scripts pass --thumbprint instead.`,
+		Example: `  tokenctl profile set prod --platform ssp --server https://ssp.example.com --username admin --password-env SSP_PASSWORD
+  tokenctl profile set nsx1 --platform nsx --server https://nsx.example.com --auth session --username admin --trust
+  tokenctl profile set sdwan --platform sdwan --api-generation unified --client-id my-sa@123.iam --client-secret-env SASE_SECRET --tsg-id 1234567890
+  echo "$TOKEN" | tokenctl profile set cgx --platform sdwan --api-generation legacy --server https://api.us.cloudgenix.com --token-stdin`,
+		Args: cmdutil.ExactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return setRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Auth, "auth", "", "auth method: basic (ssp, nsx, agent), session or cert (nsx), token or oauth (sdwan)")
+	fl.StringVar(&opts.Username, "username", "", "user name (ssp, nsx, agent)")
+	fl.BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the password from stdin and store it in the profile")
+	fl.StringVar(&opts.PasswordEnv, "password-env", "", "take the password from this environment variable at run time")
+	fl.StringVar(&opts.PasswordCommand, "password-command", "", "run this command at run time; its stdout is the password")
+	fl.BoolVar(&opts.TokenStdin, "token-stdin", false, "sdwan legacy: read the static auth token from stdin and store it")
+	fl.StringVar(&opts.TokenEnv, "token-env", "", "sdwan legacy: take the static auth token from this environment variable")
+	fl.StringVar(&opts.TokenCommand, "token-command", "", "sdwan legacy: run this command; its stdout is the static auth token")
+	fl.StringVar(&opts.ClientID, "client-id", "", "sdwan unified: OAuth client (service account) id")
+	fl.BoolVar(&opts.ClientSecretStdin, "client-secret-stdin", false, "sdwan unified: read the OAuth client secret from stdin and store it")
+	fl.StringVar(&opts.ClientSecretEnv, "client-secret-env", "", "sdwan unified: take the client secret from this environment variable")
+	fl.StringVar(&opts.ClientSecretCommand, "client-secret-command", "", "sdwan unified: run this command; its stdout is the client secret")
+	fl.StringVar(&opts.TSGID, "tsg-id", "", "sdwan unified: tenant service group id for the OAuth scope")
+	fl.StringVar(&opts.AuthURL, "auth-url", "", "sdwan unified: OAuth token endpoint (default https://auth.apps.paloaltonetworks.com/oauth2/access_token)")
+	fl.StringVar(&opts.APIGeneration, "api-generation", "", "sdwan: legacy (X-Auth-Token) or unified (OAuth)")
+	fl.StringVar(&opts.APIVersion, "api-version", "", "sdwan: v2.1 (default) or v2.0; agent: current or legacy (default: detected)")
+	fl.StringVar(&opts.TenantID, "tenant", "", "sdwan: tenant id (default: discovered from the profile call)")
+	fl.StringVar(&opts.OperatorID, "operator", "", "sdwan: operator id (default: discovered from the profile call)")
+	fl.StringVar(&opts.CertFile, "cert-file", "", "nsx cert auth: PEM client certificate of the principal identity")
+	fl.StringVar(&opts.KeyFile, "key-file", "", "nsx cert auth: PEM private key of the client certificate")
+	fl.StringVar(&opts.Thumbprint, "thumbprint", "", "pin the server certificate's SHA-256 thumbprint (hex, colons allowed)")
+	fl.BoolVar(&opts.Trust, "trust", false, "connect, show the server's certificate thumbprint and pin it after confirmation")
+	fl.StringVar(&opts.TokenType, "token-type", "", "ssp: default --type of token commands (sensor or baremetal)")
+	fl.BoolVar(&opts.Use, "use", false, "make this the current profile")
+	return cmd
+}
+
+// authMethods lists each platform's auth methods, the default first.
+var authMethods = map[string][]string{
+	config.SSP:   {config.AuthBasic},
+	config.NSX:   {config.AuthBasic, config.AuthSession, config.AuthCert},
+	config.SDWAN: {config.AuthToken, config.AuthOAuth},
+	config.Agent: {config.AuthBasic},
+}
+
+func setRun(opts *SetOptions) error {
+	f := opts.Factory
+	if err := config.ValidateName(opts.Name); err != nil {
+		return err
+	}
+	path, err := f.ConfigPath()
+	if err != nil {
+		return err
+	}
+	current, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	p := config.Profile{}
+	existing, exists := current.Profiles[opts.Name]
+	if exists {
+		p = *existing
+	}
+	changed := func(name string) bool { return cmdutil.Changed(opts.Cmd, name) }
+	var problems []exit.Problem
+	problem := func(field, rule string) { problems = append(problems, exit.Problem{Field: field, Rule: rule}) }
+
+	if changed(cmdutil.FlagPlatform) {
+		plat := opts.Cmd.Flags().Lookup(cmdutil.FlagPlatform).Value.String()
+		if err := config.ValidatePlatform(plat); err != nil {
+			return err
+		}
+		if exists && plat != p.Platform {
+			return exit.Usagef("profile %q is a %s profile; delete it first to make it a %s profile", opts.Name, p.Platform, plat)
+		}
+		p.Platform = plat
+	}
+	if p.Platform == "" {
+		problem("--platform", "required for a new profile (one of "+strings.Join(config.Platforms, ", ")+")")
+		return exit.Problems(problems)
+	}
+	if changed(cmdutil.FlagServer) {
+		p.Server = strings.TrimRight(opts.Cmd.Flags().Lookup(cmdutil.FlagServer).Value.String(), "/")
+	}
+	if p.Server == "" && p.Platform == config.SDWAN {
+		if opts.APIGeneration == "unified" || (!changed("api-generation") && p.APIGeneration == "unified") {
+			p.Server = "https://api.sase.paloaltonetworks.com"
+		}
+	}
+	if p.Server == "" {
+		problem("--server", "required for a new profile (a URL such as https://manager.example.com)")
+	} else if err := checkURL(p.Server); err != nil {
+		problem("--server", err.Error())
+	}
+
+	set := func(flag string, dst *string, v string) {
+		if changed(flag) {
+			*dst = v
+		}
+	}
+	set("auth", &p.Auth, opts.Auth)
+	set("username", &p.Username, opts.Username)
+	set("client-id", &p.ClientID, opts.ClientID)
+	set("tsg-id", &p.TSGID, opts.TSGID)
+	set("auth-url", &p.AuthURL, opts.AuthURL)
+	set("api-generation", &p.APIGeneration, opts.APIGeneration)
+	set("api-version", &p.APIVersion, opts.APIVersion)
+	set("tenant", &p.TenantID, opts.TenantID)
+	set("operator", &p.OperatorID, opts.OperatorID)
+	set("cert-file", &p.CertFile, opts.CertFile)
+	set("key-file", &p.KeyFile, opts.KeyFile)
+	set("token-type", &p.TokenType, opts.TokenType)
+	if changed(cmdutil.FlagTimeout) {
+		p.Timeout = opts.Cmd.Flags().Lookup(cmdutil.FlagTimeout).Value.String()
+	}
+	if changed(cmdutil.FlagCAFile) {
+		p.CAFile = opts.Cmd.Flags().Lookup(cmdutil.FlagCAFile).Value.String()
+	}
+	if changed(cmdutil.FlagInsecure) {
+		p.Insecure = f.Bool(cmdutil.FlagInsecure)
+	}
+
+	// Secrets: one source each; a new source replaces the old ones.
+	if err := setSecret(opts, "password", &p.Password, &p.PasswordEnv, &p.PasswordCommand, opts.PasswordStdin, opts.PasswordEnv, opts.PasswordCommand); err != nil {
+		return err
+	}
+	if err := setSecret(opts, "token", &p.Token, &p.TokenEnv, &p.TokenCommand, opts.TokenStdin, opts.TokenEnv, opts.TokenCommand); err != nil {
+		return err
+	}
+	if err := setSecret(opts, "client-secret", &p.ClientSecret, &p.ClientSecretEnv, &p.ClientSecretCommand, opts.ClientSecretStdin, opts.ClientSecretEnv, opts.ClientSecretCommand); err != nil {
+		return err
+	}
+	problems = append(problems, validateProfile(&p)...)
+	if changed("thumbprint") {
+		t, err := client.NormalizeThumbprint(opts.Thumbprint)
+		if err != nil {
+			problem("--thumbprint", err.Error())
+		} else {
+			p.Thumbprint = t
+		}
+	}
+	if opts.Trust && changed("thumbprint") {
+		problem("--trust", "cannot be combined with --thumbprint")
+	}
+	if len(problems) > 0 {
+		return exit.Problems(problems)
+	}
+	if opts.Trust {
+		t, err := trust(opts, &p)
+		if err != nil {
+			return err
+		}
+		p.Thumbprint = t
+	}
+
+	err = config.Update(path, func(cf *config.File) error {
+		cf.Profiles[opts.Name] = &p
+		if opts.Use || cf.CurrentProfile == "" {
+			cf.CurrentProfile = opts.Name
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	verb := "Created"
+	if exists {
+		verb = "Updated"
+	}
+	f.Notice("%s profile %q (%s, %s) in %s.", verb, opts.Name, p.Platform, p.Server, path)
+	return nil
+}
+
+func checkURL(s string) error {
+	if !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") {
+		return fmt.Errorf("%q must start with https:// (or http:// for a plain-HTTP server)", s)
+	}
+	return nil
+}
+
+// setSecret applies one secret's flags: --X-stdin stores it inline,
+// --X-env / --X-command store a reference; giving one clears the others.
+func setSecret(opts *SetOptions, name string, inline, env, command *string, stdin bool, envName, cmdLine string) error {
+	changed := func(flag string) bool { return cmdutil.Changed(opts.Cmd, flag) }
+	given := 0
+	for _, fl := range []string{name + "-stdin", name + "-env", name + "-command"} {
+		if changed(fl) {
+			given++
+		}
+	}
+	if given == 0 {
+		return nil
+	}
+	if given > 1 {
+		return exit.Usagef("--%s-stdin, --%s-env and --%s-command are alternatives; give one", name, name, name)
+	}
+	*inline, *env, *command = "", "", ""
+	switch {
+	case stdin:
+		v, err := opts.Factory.IOStreams.ReadSecretLine()
+		if err != nil || v == "" {
+			return exit.Usagef("--%s-stdin: stdin was empty", name)
+		}
+		*inline = v
+	case changed(name + "-env"):
+		if envName == "" {
+			return exit.Usagef("--%s-env: give the name of an environment variable", name)
+		}
+		*env = envName
+	default:
+		*command = cmdLine
+	}
+	return nil
+}
+
+// validateProfile applies each platform's rules to the finished profile.
+func validateProfile(p *config.Profile) []exit.Problem {
+	var ps []exit.Problem
+	add := func(field, rule string) { ps = append(ps, exit.Problem{Field: field, Rule: rule}) }
+	methods := authMethods[p.Platform]
+	if p.Auth != "" {
+		if pr := cmdutil.EnumFlag("auth", p.Auth, methods...); pr != nil {
+			add("--auth", fmt.Sprintf("%q is not an auth method of %s profiles (%s)", p.Auth, p.Platform, strings.Join(methods, ", ")))
+		}
+	}
+	auth := p.Auth
+	if auth == "" {
+		auth = methods[0]
+		if p.Platform == config.SDWAN && p.APIGeneration == "unified" {
+			auth = config.AuthOAuth
+		}
+	}
+	only := func(flag string, value string, platforms ...string) {
+		if value == "" {
+			return
+		}
+		for _, pl := range platforms {
+			if pl == p.Platform {
+				return
+			}
+		}
+		add("--"+flag, "does not apply to "+p.Platform+" profiles")
+	}
+	only("token-type", p.TokenType, config.SSP)
+	only("tsg-id", p.TSGID, config.SDWAN)
+	only("client-id", p.ClientID, config.SDWAN)
+	only("api-generation", p.APIGeneration, config.SDWAN)
+	only("tenant", p.TenantID, config.SDWAN)
+	only("operator", p.OperatorID, config.SDWAN)
+	only("cert-file", p.CertFile, config.NSX)
+	only("key-file", p.KeyFile, config.NSX)
+	only("api-version", p.APIVersion, config.SDWAN, config.Agent)
+	if p.TokenType != "" && p.TokenType != "sensor" && p.TokenType != "baremetal" {
+		add("--token-type", "must be sensor or baremetal")
+	}
+	switch p.Platform {
+	case config.SDWAN:
+		if p.APIGeneration != "" && p.APIGeneration != "legacy" && p.APIGeneration != "unified" {
+			add("--api-generation", "must be legacy or unified")
+		}
+		if p.APIVersion != "" && p.APIVersion != "v2.1" && p.APIVersion != "v2.0" {
+			add("--api-version", "sdwan: must be v2.1 or v2.0")
+		}
+		if auth == config.AuthOAuth && p.APIGeneration == "legacy" {
+			add("--auth", "oauth goes with --api-generation unified")
+		}
+		if auth == config.AuthToken && p.APIGeneration == "unified" {
+			add("--auth", "token goes with --api-generation legacy")
+		}
+	case config.Agent:
+		if p.APIVersion != "" && p.APIVersion != "current" && p.APIVersion != "legacy" {
+			add("--api-version", "agent: must be current (/rest/agent-config/1.0) or legacy (/rest/agent/1.0, before 1.5)")
+		}
+	case config.NSX:
+		if auth == config.AuthCert && (p.CertFile == "" || p.KeyFile == "") {
+			add("--cert-file", "cert auth needs --cert-file and --key-file")
+		}
+	}
+	if p.Timeout != "" {
+		if d, err := time.ParseDuration(p.Timeout); err != nil || d <= 0 {
+			add("--timeout", "must be a positive duration such as 30s")
+		}
+	}
+	return ps
+}
+
+// trust shows the server's certificate and pins its thumbprint after
+// confirmation (--yes confirms in scripts that already checked it).
+func trust(opts *SetOptions, p *config.Profile) (string, error) {
+	f := opts.Factory
+	if !strings.HasPrefix(p.Server, "https://") {
+		return "", exit.Usagef("--trust: %s is not an https server", p.Server)
+	}
+	ctx, cancel := context.WithTimeout(cmdutil.Context(opts.Cmd), 15*time.Second)
+	defer cancel()
+	info, err := client.ProbeTLS(ctx, p.Server, client.TLSOptions{CAFile: p.CAFile}, 10*time.Second)
+	if err != nil {
+		return "", exit.WithCode(exit.Network, fmt.Errorf("--trust: connecting to %s: %w", p.Server, err))
+	}
+	w := f.IOStreams.ErrOut
+	fmt.Fprintf(w, "Server %s presents:\n  subject:    %s\n  issuer:     %s\n  valid:      %s to %s\n  SHA-256:    %s\n",
+		p.Server, info.Subject, info.Issuer, info.NotBefore.Format(time.DateOnly), info.NotAfter.Format(time.DateOnly), info.Thumbprint)
+	if info.Verified {
+		fmt.Fprintln(w, "  (the certificate also verifies against the trusted CAs)")
+	} else {
+		fmt.Fprintf(w, "  (not trusted by any CA: %s)\n", info.VerifyError)
+	}
+	if err := f.Confirm("Pin this thumbprint in the profile? Compare it with the one the server's administrator shows"); err != nil {
+		if exit.CodeOf(err) == exit.Usage {
+			return "", exit.Usagef("--trust needs confirmation: run it in a terminal, add --yes after checking the thumbprint above, or pass --thumbprint")
+		}
+		return "", err
+	}
+	t, _ := client.NormalizeThumbprint(info.Thumbprint)
+	return t, nil
+}

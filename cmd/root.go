@@ -1,0 +1,107 @@
+// Package cmd assembles tokenctl's command tree and decides, in one place,
+// the exit code of every error.
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/cmd/profile"
+	sandboxcmd "github.com/tokenctl/tokenctl/cmd/sandbox"
+	"github.com/tokenctl/tokenctl/cmd/token"
+	"github.com/tokenctl/tokenctl/cmd/version"
+	"github.com/tokenctl/tokenctl/internal/build"
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/iostreams"
+)
+
+// Main runs tokenctl with the process's arguments and returns the exit code.
+func Main() int {
+	ios := iostreams.System()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first Ctrl-C cancels the command, which stops cleanly (exit 130);
+	// a second one kills the process the default way. Config and state are
+	// written atomically, so neither can be left half-written.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-sigs; ok {
+			cancel()
+			signal.Stop(sigs)
+		}
+	}()
+	defer signal.Stop(sigs)
+
+	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{Version: build.Version, Commit: build.Commit, Date: build.Date})
+	root := NewCmdRoot(f)
+	root.SetArgs(os.Args[1:])
+	err := root.ExecuteContext(ctx)
+	f.Cleanup()
+	if err == nil {
+		return exit.OK
+	}
+	if ctx.Err() != nil {
+		err = exit.WithCode(exit.Interrupted, fmt.Errorf("interrupted"))
+	}
+	return report(f, err)
+}
+
+// report prints err on stderr (also as JSON with -o json|yaml) and returns
+// its exit code.
+func report(f *cmdutil.Factory, err error) int {
+	code := exit.CodeOf(err)
+	var silent *exit.SilentError
+	if errors.As(err, &silent) {
+		return code
+	}
+	stderr := f.IOStreams.ErrOut
+	fmt.Fprintf(stderr, "tokenctl: %v\n", err)
+	if format := f.String(cmdutil.FlagOutput); format == "json" || format == "yaml" || f.String(cmdutil.FlagJQ) != "" {
+		b, _ := json.Marshal(map[string]exit.Detail{"error": exit.DetailOf(err)})
+		fmt.Fprintf(stderr, "%s\n", b)
+	}
+	return code
+}
+
+// NewCmdRoot builds the command tree.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tokenctl",
+		Short: "Administer registration tokens, auth tokens and sensors",
+		Long: `tokenctl administers registration tokens, auth tokens and sensors on four platforms:
+VMware/Broadcom SSP (sensor and baremetal registration tokens, sensors), VMware NSX
+(registration tokens), Palo Alto Prisma SD-WAN (operator auth tokens) and the Bamboo
+agent-config API (agent tokens).
+
+A profile names one server of one platform; the current profile's platform decides
+which API a command speaks. Try it without any server: tokenctl --profile sandbox token list`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		Args:              cmdutil.NoArgs,
+		RunE:              cmdutil.GroupRunE,
+		DisableAutoGenTag: true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			f.IOStreams.NoInput = f.Bool(cmdutil.FlagNoInput)
+		},
+	}
+	root.SetFlagErrorFunc(cmdutil.FlagError)
+	root.SetOut(f.IOStreams.Out)
+	root.SetErr(f.IOStreams.ErrOut)
+	f.AddGlobalFlags(root)
+	root.AddCommand(
+		token.NewCmdToken(f),
+		profile.NewCmdProfile(f),
+		sandboxcmd.NewCmdSandbox(f),
+		version.NewCmdVersion(f),
+	)
+	return root
+}

@@ -1,0 +1,145 @@
+// Package sandbox is `tokenctl sandbox serve`: the vendor emulators on a
+// loopback port, for demos, scripts and tests.
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/client"
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/sandbox"
+	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
+)
+
+// NewCmdSandbox builds `tokenctl sandbox`.
+func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sandbox <command>",
+		Short: "Run the built-in emulator of the four vendor APIs",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  cmdutil.GroupRunE,
+	}
+	cmd.AddCommand(NewCmdServe(f))
+	return cmd
+}
+
+// ServeOptions are `sandbox serve`'s inputs.
+type ServeOptions struct {
+	Listen       string
+	State        string
+	SeedSensors  int
+	Seed         int64
+	TLS          bool
+	AgentLegacy  bool
+	PasswordFile string
+	URLFile      string
+}
+
+// NewCmdServe builds `sandbox serve`.
+func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
+	opts := &ServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the SSP, NSX, SD-WAN and agent-config emulators on a loopback port",
+		Long: `Serve the emulators of the four vendor APIs on one loopback listener until interrupted.
+The URL, the credentials and ready ` + "`profile set`" + ` lines are printed on stderr.
+
+Credentials: admin / tokenctl-sandbox (read-write) and auditor / tokenctl-sandbox (read-only),
+HTTP Basic for ssp, nsx and agent (NSX session login too); SD-WAN static token
+tokenctl-sandbox-token and OAuth client tokenctl-sandbox / tokenctl-sandbox.
+--password-file replaces the password tokenctl-sandbox.
+
+State lives in --state FILE (one process at a time); without it a fresh temporary file is
+used, never the built-in profile's. Sandbox-only control routes live under /_sandbox/.`,
+		Example: `  tokenctl sandbox serve --listen 127.0.0.1:8443 --tls --seed-sensors 100000
+  tokenctl sandbox serve --state ./sandbox.json --url-file ./url.txt &`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return serveRun(f, cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free one)")
+	fl.StringVar(&opts.State, "state", "", "state file (default: a fresh temporary file)")
+	fl.IntVar(&opts.SeedSensors, "seed-sensors", 0, "generate this many SSP sensors (not stored; 100000 costs no disk)")
+	fl.Int64Var(&opts.Seed, "seed", 1, "seed of generated data, for reproducible runs")
+	fl.BoolVar(&opts.TLS, "tls", false, "serve HTTPS with a generated self-signed certificate")
+	fl.BoolVar(&opts.AgentLegacy, "agent-legacy", false, "serve only the pre-1.5 agent paths (/rest/agent/1.0/tokens/)")
+	fl.StringVar(&opts.PasswordFile, "password-file", "", "file whose first line replaces the password tokenctl-sandbox")
+	fl.StringVar(&opts.URLFile, "url-file", "", "write the URL to this file once serving (for scripts)")
+	return cmd
+}
+
+func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error {
+	if opts.SeedSensors < 0 {
+		return exit.Usagef("--seed-sensors: must not be negative")
+	}
+	password := ""
+	if opts.PasswordFile != "" {
+		data, err := os.ReadFile(opts.PasswordFile)
+		if err != nil {
+			return exit.Usagef("--password-file: %v", err)
+		}
+		password, _, _ = strings.Cut(strings.TrimRight(string(data), "\r\n"), "\n")
+		if password == "" {
+			return exit.Usagef("--password-file %s: empty", opts.PasswordFile)
+		}
+	}
+	state := opts.State
+	if state == "" {
+		dir, err := os.MkdirTemp("", "tokenctl-sandbox-")
+		if err != nil {
+			return err
+		}
+		state = filepath.Join(dir, "state.json")
+	}
+	srv, err := sandbox.New(sandbox.Options{
+		Options:   sim.Options{Password: password, Seed: opts.Seed, SeedSensors: opts.SeedSensors, AgentLegacy: opts.AgentLegacy},
+		StatePath: state,
+		TLS:       opts.TLS,
+		Log:       f.IOStreams.ErrOut,
+	})
+	if err != nil {
+		return exit.WithCode(exit.Usage, err)
+	}
+	url, err := srv.Start(opts.Listen)
+	if err != nil {
+		srv.Close()
+		return exit.Usagef("--listen %s: %v", opts.Listen, err)
+	}
+	printBanner(f, srv, url, state, password != "")
+	if opts.URLFile != "" {
+		if err := os.WriteFile(opts.URLFile, []byte(url+"\n"), 0o600); err != nil {
+			srv.Close()
+			return err
+		}
+	}
+	<-cmdutil.Context(cmd).Done()
+	fmt.Fprintln(f.IOStreams.ErrOut, "sandbox: stopping; state saved to", state)
+	return srv.Close()
+}
+
+func printBanner(f *cmdutil.Factory, srv *sandbox.Server, url, state string, customPassword bool) {
+	w := f.IOStreams.ErrOut
+	pw := sim.DefaultPassword
+	if customPassword {
+		pw = "(from --password-file)"
+	}
+	trust := ""
+	if c := srv.Certificate(); c != nil {
+		tp := client.Thumbprint(c.Leaf)
+		fmt.Fprintf(w, "sandbox: TLS certificate SHA-256 %s\n", tp)
+		trust = " --thumbprint " + strings.ReplaceAll(tp, ":", "")
+	}
+	fmt.Fprintf(w, "sandbox: serving SSP, NSX, SD-WAN and agent-config APIs at %s\n", url)
+	fmt.Fprintf(w, "sandbox: state %s\n", state)
+	fmt.Fprintf(w, "sandbox: users admin / %s (read-write), auditor / %s (read-only)\n", pw, pw)
+	fmt.Fprintf(w, "sandbox: try\n  TOKENCTL_PASSWORD=%s tokenctl profile set sbx --platform ssp --server %s --username admin%s\n", sim.DefaultPassword, url, trust)
+	fmt.Fprintln(w, "sandbox: Ctrl-C stops it")
+}

@@ -1,0 +1,135 @@
+package token
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/ssp"
+)
+
+// DeleteOptions are `token delete`'s inputs.
+type DeleteOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	IDs         []string
+	Type        string
+	Concurrency int
+}
+
+var deleteFlags = map[string][]string{
+	"type": {config.SSP, config.NSX},
+}
+
+// NewCmdDelete builds `token delete`.
+func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
+	opts := &DeleteOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "delete ID... --yes",
+		Short: "Delete tokens (ssp, nsx; agent explains its alternative)",
+		Long: `Delete tokens by id. Asks for confirmation on a terminal; elsewhere --yes is required.
+An id that is already gone counts as deleted (the vendors' deletes are idempotent).
+"-" reads ids from stdin, one per line.
+
+ssp: without --type, each id is looked up as a sensor token, then as a baremetal token.`,
+		Example: `  tokenctl token delete 366a0c3f-6a06-4c46-8de1-476ec7858c64 --yes
+  tokenctl token list --status EXPIRED -o id | tokenctl token delete - --yes`,
+		Args: cmdutil.MinArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			ids, err := f.ReadIDs(args)
+			if err != nil {
+				return err
+			}
+			opts.IDs = ids
+			if runF != nil {
+				return runF(opts)
+			}
+			return deleteRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default: look the id up)")
+	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
+	return cmd
+}
+
+func deleteRun(opts *DeleteOptions) error {
+	f := opts.Factory
+	p, err := f.Profile()
+	if err != nil {
+		return err
+	}
+	if err := cmdutil.OnlyFor(opts.Cmd, p.Platform, deleteFlags); err != nil {
+		return err
+	}
+	if opts.Concurrency < 1 {
+		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
+	}
+	switch p.Platform {
+	case config.SSP:
+		return deleteSSP(opts, p)
+	default:
+		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP, config.NSX, config.Agent)
+	}
+}
+
+func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
+	f := opts.Factory
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	if o.Format == output.Manifest || o.Format == output.Secret {
+		return exit.Usagef("-o %s does not apply to token delete", o.Format)
+	}
+	typ, explicit, err := sspType(opts.Type, p)
+	if err != nil {
+		return err
+	}
+	noun := "registration token"
+	if explicit {
+		noun = typ + " registration token"
+	}
+	if err := f.Confirm(fmt.Sprintf("Delete %d %s(s) %s?", len(opts.IDs), noun, strings.Join(opts.IDs, ", "))); err != nil {
+		return err
+	}
+	ctx := cmdutil.Context(opts.Cmd)
+	c, _, err := f.APIClient(ctx)
+	if err != nil {
+		return err
+	}
+	sc := ssp.New(c)
+	return f.DeleteEach(ctx, o, opts.IDs, opts.Concurrency, noun, func(id string) string { return id },
+		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
+			t := typ
+			if !explicit {
+				found, err := findSSPToken(ctx, sc, id, typ, false)
+				if err != nil {
+					if exit.CodeOf(err) == exit.NotFound {
+						return cmdutil.Deleted{ID: id, Gone: true}, nil
+					}
+					return cmdutil.Deleted{}, err
+				}
+				t = found.typ
+			}
+			gone, err := deleteSSPToken(ctx, sc, t, id)
+			return cmdutil.Deleted{ID: id, Type: t, Gone: gone}, err
+		})
+}
+
+func deleteSSPToken(ctx context.Context, sc *ssp.Client, typ, id string) (bool, error) {
+	switch typ {
+	case ssp.Sensor:
+		return sc.DeleteSensorToken(ctx, id)
+	default:
+		return false, exit.Usagef("--type %s is not supported yet", typ)
+	}
+}

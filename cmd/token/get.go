@@ -1,0 +1,105 @@
+package token
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/ssp"
+)
+
+// GetOptions are `token get`'s inputs.
+type GetOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	ID   string
+	Type string
+}
+
+var getFlags = map[string][]string{
+	"type": {config.SSP},
+}
+
+// NewCmdGet builds `token get`.
+func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command {
+	opts := &GetOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show one token (ssp, nsx, agent)",
+		Long: `Show one token. "-" as ID reads it from stdin.
+
+ssp: without --type the id is looked up as a sensor token, then as a baremetal token.`,
+		Args: cmdutil.ExactArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			ids, err := f.ReadIDs(args)
+			if err != nil {
+				return err
+			}
+			if len(ids) != 1 {
+				return exit.Usagef("token get takes one ID; stdin had %d", len(ids))
+			}
+			opts.ID = ids[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return getRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default: look the id up)")
+	return cmd
+}
+
+func getRun(opts *GetOptions) error {
+	f := opts.Factory
+	p, err := f.Profile()
+	if err != nil {
+		return err
+	}
+	if err := cmdutil.OnlyFor(opts.Cmd, p.Platform, getFlags); err != nil {
+		return err
+	}
+	switch p.Platform {
+	case config.SSP:
+		return getSSP(opts, p)
+	default:
+		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP, config.NSX, config.Agent)
+	}
+}
+
+func getSSP(opts *GetOptions, p *config.Resolved) error {
+	f := opts.Factory
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	if o.Format == output.Secret {
+		return exit.Usagef("SSP tokens have no one-time secret to print; use -o json")
+	}
+	typ, explicit, err := sspType(opts.Type, p)
+	if err != nil {
+		return err
+	}
+	ctx := cmdutil.Context(opts.Cmd)
+	c, _, err := f.APIClient(ctx)
+	if err != nil {
+		return err
+	}
+	found, err := findSSPToken(ctx, ssp.New(c), opts.ID, typ, explicit)
+	if err != nil {
+		return err
+	}
+	kind := sspKind(found.typ)
+	if o.Format == output.Manifest {
+		return printManifestOf(f, o, found.raw, kind.Noun)
+	}
+	return f.Printer(o).Object(found.raw, kind)
+}
+
+// sspKind is the output kind of a token type.
+func sspKind(typ string) output.Kind {
+	return sensorTokenKind()
+}

@@ -1,0 +1,128 @@
+package token
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/ssp"
+)
+
+// ListOptions are `token list`'s inputs.
+type ListOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	Type string
+	cmdutil.ListFlags
+	DisplayName string
+	Status      string
+}
+
+var listFlags = map[string][]string{
+	"all":          {config.SSP},
+	"limit":        {config.SSP},
+	"page-size":    {config.SSP},
+	"sort-by":      {config.SSP},
+	"asc":          {config.SSP},
+	"display-name": {config.SSP},
+	"status":       {config.SSP},
+	"type":         {config.SSP},
+}
+
+// NewCmdList builds `token list`.
+func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
+	opts := &ListOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List tokens (ssp, agent)",
+		Long: `List tokens. JSON output is an array of the vendor's items ([] when empty), streamed.
+
+ssp: one page by default (the server's page size); --all follows every page, --limit N
+stops after N tokens. NSX has no list call: a token can only be checked or revoked by value.`,
+		Example: `  tokenctl token list --all -o json
+  tokenctl token list --status AVAILABLE --sort-by display_name --asc
+  tokenctl token list --jq '.[] | select(.usage_count > 0) | .id'`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			if runF != nil {
+				return runF(opts)
+			}
+			return listRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default sensor, or the profile's token_type)")
+	opts.ListFlags.Register(cmd)
+	fl.StringVar(&opts.DisplayName, "display-name", "", "ssp: only tokens with this display_name")
+	fl.StringVar(&opts.Status, "status", "", "ssp sensor tokens: only tokens with this token_status (AVAILABLE, EXPIRED, USED)")
+	return cmd
+}
+
+func listRun(opts *ListOptions) error {
+	f := opts.Factory
+	p, err := f.Profile()
+	if err != nil {
+		return err
+	}
+	if p.Platform == config.NSX {
+		return exit.Usagef("NSX has no call that lists registration tokens: a token can only be checked (`token get TOKEN`) or revoked (`token delete TOKEN`) by its value")
+	}
+	if err := cmdutil.OnlyFor(opts.Cmd, p.Platform, listFlags); err != nil {
+		return err
+	}
+	switch p.Platform {
+	case config.SSP:
+		return listSSP(opts, p)
+	default:
+		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP, config.Agent)
+	}
+}
+
+// sensorTokenSortFields are the fields the vendor documents as sortable.
+var sensorTokenSortFields = []string{"display_name", "remaining_instance_count", "usage_count", "status"}
+
+func listSSP(opts *ListOptions, p *config.Resolved) error {
+	f := opts.Factory
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	typ, _, err := sspType(opts.Type, p)
+	if err != nil {
+		return err
+	}
+	if typ != ssp.Sensor {
+		return exit.Usagef("--type %s is not supported yet", typ)
+	}
+	problems := opts.ListFlags.Validate(opts.Cmd, sensorTokenSortFields)
+	if opts.Status != "" {
+		if pr := cmdutil.EnumFlag("status", opts.Status, ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed); pr != nil {
+			problems = append(problems, *pr)
+		}
+	}
+	if len(problems) > 0 {
+		return exit.Problems(problems)
+	}
+	ctx := cmdutil.Context(opts.Cmd)
+	c, _, err := f.APIClient(ctx)
+	if err != nil {
+		return err
+	}
+	sc := ssp.New(c)
+	q := ssp.ListQuery{SortBy: opts.SortBy, DisplayName: opts.DisplayName, Ascending: opts.Ascending(opts.Cmd)}
+	kind := sensorTokenKind()
+	l := f.Printer(o).List(kind)
+	res, err := sc.ListSensorTokens(ctx, q, opts.Status, opts.Pager(f), l.Add)
+	opts.ListFlags.Done(f)
+	if err != nil {
+		return err
+	}
+	if err := l.Close(); err != nil {
+		return err
+	}
+	opts.ListFlags.MoreHint(f, res, kind.Noun)
+	return nil
+}

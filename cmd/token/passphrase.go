@@ -1,0 +1,161 @@
+package token
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/ssp"
+)
+
+// PassphraseFlags are the ways a registration-token passphrase can arrive.
+// None of them is a plain flag value: a secret in argv leaks through ps and
+// shell history.
+type PassphraseFlags struct {
+	Stdin    bool   // --passphrase-stdin
+	File     string // --passphrase-file: read it, or with Generate write it
+	Generate bool   // --generate-passphrase
+
+	// generated is the passphrase made by --generate-passphrase.
+	generated string
+	// written is true once the generated passphrase is in File.
+	written bool
+}
+
+// PassphraseEnv supplies a passphrase from the environment.
+const PassphraseEnv = "TOKENCTL_PASSPHRASE"
+
+// Validate checks the combination before anything is read or sent.
+func (pf *PassphraseFlags) Validate(f *cmdutil.Factory) []exit.Problem {
+	var ps []exit.Problem
+	if pf.Generate && pf.Stdin {
+		ps = append(ps, exit.Problem{Field: "--generate-passphrase", Rule: "cannot be combined with --passphrase-stdin"})
+	}
+	if pf.Generate {
+		if pf.File != "" {
+			if _, err := os.Lstat(pf.File); err == nil {
+				ps = append(ps, exit.Problem{Field: "--passphrase-file", Rule: fmt.Sprintf("%s already exists; a generated passphrase is never written over a file (choose a new path)", pf.File)})
+			}
+		} else if !f.IOStreams.IsStderrTTY() {
+			ps = append(ps, exit.Problem{Field: "--generate-passphrase", Rule: "needs --passphrase-file PATH when stderr is not a terminal: the passphrase is needed again at registration and would otherwise be lost"})
+		}
+	}
+	return ps
+}
+
+// Resolve returns the passphrase from the flags, or "" when none of them
+// gives one (the manifest, TOKENCTL_PASSPHRASE or a prompt may still).
+func (pf *PassphraseFlags) Resolve(f *cmdutil.Factory) (string, error) {
+	switch {
+	case pf.Generate:
+		if pf.generated == "" {
+			p, err := ssp.GeneratePassphrase()
+			if err != nil {
+				return "", err
+			}
+			pf.generated = p
+		}
+		return pf.generated, nil
+	case pf.Stdin:
+		p, err := f.IOStreams.ReadSecretLine()
+		if err != nil {
+			return "", exit.Usagef("--passphrase-stdin: %v", err)
+		}
+		if p == "" {
+			return "", exit.Usagef("--passphrase-stdin: stdin was empty")
+		}
+		return p, nil
+	case pf.File != "":
+		data, err := os.ReadFile(pf.File)
+		if err != nil {
+			return "", exit.Usagef("--passphrase-file: %v", err)
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			return "", exit.Usagef("--passphrase-file %s: empty", pf.File)
+		}
+		return line, nil
+	}
+	return "", nil
+}
+
+// Fallback gives the passphrase when neither flags nor manifest did:
+// TOKENCTL_PASSPHRASE, else a hidden prompt at a terminal.
+func Fallback(f *cmdutil.Factory) (string, error) {
+	if p := os.Getenv(PassphraseEnv); p != "" {
+		return p, nil
+	}
+	if !f.IOStreams.CanPrompt() {
+		return "", nil // reported by validation as a missing passphrase
+	}
+	for {
+		p, err := f.Prompter.Password("Registration passphrase (15-128 chars, lower, upper, digit, special)")
+		if err != nil {
+			return "", err
+		}
+		if rule := ssp.CheckPassphrase(p); rule != "" {
+			fmt.Fprintf(f.IOStreams.ErrOut, "passphrase %s\n", rule)
+			continue
+		}
+		again, err := f.Prompter.Password("Repeat the passphrase")
+		if err != nil {
+			return "", err
+		}
+		if again != p {
+			fmt.Fprintln(f.IOStreams.ErrOut, "the passphrases differ; try again")
+			continue
+		}
+		return p, nil
+	}
+}
+
+// Persist writes a generated passphrase to --passphrase-file (created 0600,
+// never overwritten) before the create is sent, so a token never exists
+// whose passphrase was lost.
+func (pf *PassphraseFlags) Persist() error {
+	if !pf.Generate || pf.File == "" {
+		return nil
+	}
+	fh, err := os.OpenFile(pf.File, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return exit.Usagef("--passphrase-file %s already exists; a generated passphrase is never written over a file", pf.File)
+	}
+	if err != nil {
+		return exit.Usagef("--passphrase-file: %v", err)
+	}
+	if _, err := fh.WriteString(pf.generated + "\n"); err != nil {
+		fh.Close()
+		os.Remove(pf.File)
+		return err
+	}
+	if err := fh.Close(); err != nil {
+		os.Remove(pf.File)
+		return err
+	}
+	pf.written = true
+	return nil
+}
+
+// Done reports the generated passphrase after the create: shown once on a
+// terminal's stderr when there is no file, or where the file is. When no
+// token can have been made (definite is true) a written file is removed.
+func (pf *PassphraseFlags) Done(f *cmdutil.Factory, created, definite bool) {
+	if !pf.Generate {
+		return
+	}
+	switch {
+	case pf.written && !created && definite:
+		os.Remove(pf.File)
+	case pf.written && !created:
+		f.Warn("the generated passphrase stays in %s in case the server created the token anyway", pf.File)
+	case pf.written:
+		f.Notice("Passphrase written to %s (mode 0600); it is needed again at registration.", pf.File)
+	case created:
+		fmt.Fprintf(f.IOStreams.ErrOut, "Passphrase (shown once; needed again at registration): %s\n", pf.generated)
+	}
+}

@@ -1,0 +1,181 @@
+package token
+
+import (
+	"encoding/json"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/ssp"
+)
+
+// StatusOptions are `token status`'s inputs.
+type StatusOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	ID     string
+	Type   string
+	Status string
+	cmdutil.ListFlags
+}
+
+// NewCmdStatus builds `token status`.
+func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
+	opts := &StatusOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "status [ID]",
+		Short: "Show a token's status, or the status of all tokens (ssp)",
+		Long: `Show whether a registration token can still register appliances: its status
+(AVAILABLE, EXPIRED, USED), usage, what remains available and when it expires (local time
+in tables, epoch milliseconds in JSON). Without an ID, the status of every token of --type.
+
+-o manifest prints the registration manifest of a live token and exits 5, printing
+nothing, when the token is EXPIRED or USED.`,
+		Example: `  tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64
+  tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o manifest | ssh host sudo installer
+  tokenctl token status --status AVAILABLE -o json`,
+		Args: cmdutil.MaxArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			if len(args) == 1 {
+				ids, err := f.ReadIDs(args)
+				if err != nil {
+					return err
+				}
+				if len(ids) != 1 {
+					return exit.Usagef("token status takes one ID; stdin had %d", len(ids))
+				}
+				opts.ID = ids[0]
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return statusRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Type, "type", "", "sensor or baremetal (default: look the id up; without ID: sensor)")
+	cmd.Flags().StringVar(&opts.Status, "status", "", "without ID: only tokens with this status (sensor: AVAILABLE, EXPIRED, USED)")
+	opts.ListFlags.Register(cmd)
+	return cmd
+}
+
+func statusRun(opts *StatusOptions) error {
+	f := opts.Factory
+	p, err := f.Profile()
+	if err != nil {
+		return err
+	}
+	if p.Platform != config.SSP {
+		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP)
+	}
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	typ, explicit, err := sspType(opts.Type, p)
+	if err != nil {
+		return err
+	}
+	if opts.ID == "" {
+		return statusAll(opts, o, typ)
+	}
+	if cmdutil.Changed(opts.Cmd, "status") {
+		return exit.Usagef("--status filters the list of all tokens; it does not apply with an ID")
+	}
+	ctx := cmdutil.Context(opts.Cmd)
+	c, _, err := f.APIClient(ctx)
+	if err != nil {
+		return err
+	}
+	found, err := findSSPToken(ctx, ssp.New(c), opts.ID, typ, explicit)
+	if err != nil {
+		return err
+	}
+	kind := sensorStatusKind()
+	if o.Format == output.Manifest {
+		return printManifestOf(f, o, found.raw, kind.Noun)
+	}
+	view, err := sensorStatusView(found.raw)
+	if err != nil {
+		return err
+	}
+	return f.Printer(o).Object(view, kind)
+}
+
+// sensorStatusView keeps the status fields of a sensor token (vendor names):
+// status, usage_count, number_available and expiration from the GET.
+func sensorStatusView(raw json.RawMessage) (json.RawMessage, error) {
+	var v struct {
+		ID              string `json:"id"`
+		DisplayName     string `json:"display_name,omitempty"`
+		Status          string `json:"status"`
+		UsageCount      *int64 `json:"usage_count,omitempty"`
+		NumberAvailable *int64 `json:"number_available,omitempty"`
+		Expiration      *int64 `json:"expiration,omitempty"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	return output.MarshalJSON(v)
+}
+
+// printManifestOf prints the registration manifest of a live token, or
+// fails with exit 5 and nothing on stdout.
+func printManifestOf(f *cmdutil.Factory, o output.Options, raw json.RawMessage, noun string) error {
+	var info ssp.TokenInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return err
+	}
+	m, err := liveManifest(&info, noun)
+	if err != nil {
+		return err
+	}
+	return f.Printer(o).Exact(m)
+}
+
+func statusAll(opts *StatusOptions, o output.Options, typ string) error {
+	f := opts.Factory
+	if o.Format == output.Manifest {
+		return exit.Usagef("-o manifest needs a token ID")
+	}
+	if typ != ssp.Sensor {
+		return exit.Usagef("--type %s is not supported yet", typ)
+	}
+	problems := opts.ListFlags.Validate(opts.Cmd, sensorTokenSortFields)
+	if opts.Status != "" {
+		if pr := cmdutil.EnumFlag("status", opts.Status, ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed); pr != nil {
+			problems = append(problems, *pr)
+		}
+	}
+	if len(problems) > 0 {
+		return exit.Problems(problems)
+	}
+	ctx := cmdutil.Context(opts.Cmd)
+	c, _, err := f.APIClient(ctx)
+	if err != nil {
+		return err
+	}
+	kind := sensorStatusKind()
+	l := f.Printer(o).List(kind)
+	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd)}
+	res, err := ssp.New(c).ListSensorTokens(ctx, q, opts.Status, opts.Pager(f), func(raw json.RawMessage) error {
+		view, err := sensorStatusView(raw)
+		if err != nil {
+			return err
+		}
+		return l.Add(view)
+	})
+	opts.ListFlags.Done(f)
+	if err != nil {
+		return err
+	}
+	if err := l.Close(); err != nil {
+		return err
+	}
+	opts.ListFlags.MoreHint(f, res, kind.Noun)
+	return nil
+}

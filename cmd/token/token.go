@@ -1,0 +1,29 @@
+// Package token is `tokenctl token`: registration tokens on SSP and NSX,
+// agent tokens on agent-config. The profile's platform decides the API.
+package token
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+)
+
+// NewCmdToken builds `tokenctl token`.
+func NewCmdToken(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "token <command>",
+		Short: "Manage registration tokens (ssp, nsx) and agent tokens (agent)",
+		Long: `Manage registration tokens on SSP (sensor and baremetal) and NSX, and agent tokens on
+agent-config. The current profile's platform decides which API each verb speaks.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: cmdutil.GroupRunE,
+	}
+	cmd.AddCommand(
+		NewCmdCreate(f, nil),
+		NewCmdList(f, nil),
+		NewCmdGet(f, nil),
+		NewCmdDelete(f, nil),
+		NewCmdStatus(f, nil),
+	)
+	return cmd
+}

@@ -1,0 +1,48 @@
+// Package version is `tokenctl version`.
+package version
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/output"
+)
+
+// Info is version's JSON output.
+type Info struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Date    string `json:"date"`
+	Go      string `json:"go"`
+	OS      string `json:"os"`
+	Arch    string `json:"arch"`
+}
+
+// NewCmdVersion builds `tokenctl version`.
+func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print tokenctl's version",
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b := f.Build
+			info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+			o, err := f.OutputOptions()
+			if err != nil {
+				return err
+			}
+			if o.Format == output.Table {
+				_, err := fmt.Fprintf(f.IOStreams.Out, "tokenctl %s (commit %s, built %s, %s %s/%s)\n", info.Version, info.Commit, info.Date, info.Go, info.OS, info.Arch)
+				return err
+			}
+			raw, err := output.MarshalJSON(info)
+			if err != nil {
+				return err
+			}
+			return f.Printer(o).Object(raw, output.Kind{Noun: "version", IDField: "version"})
+		},
+	}
+}

@@ -1,0 +1,103 @@
+// Package bulk runs the items of a batch (documents of a manifest, ids of a
+// delete) with bounded concurrency and keeps a result per item, in order.
+package bulk
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/tokenctl/tokenctl/internal/exit"
+)
+
+// DefaultConcurrency is small: vendor managers rate-limit per client (NSX
+// allows 40 concurrent requests and 100 per second by default).
+const DefaultConcurrency = 4
+
+// Result is one item's outcome.
+type Result struct {
+	Source string
+	OK     bool
+	// Value is the created or fetched object (raw vendor JSON), if any.
+	Value json.RawMessage
+	Err   error
+}
+
+// Run calls fn for each of n items, at most concurrency at a time, and
+// returns the results in item order. When ctx is cancelled, items not yet
+// started are marked interrupted and not run.
+func Run(ctx context.Context, sources []string, concurrency int, fn func(ctx context.Context, i int) (json.RawMessage, error)) []Result {
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	results := make([]Result, len(sources))
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i, src := range sources {
+		results[i].Source = src
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			results[i].Err = exit.WithCode(exit.Interrupted, ctx.Err())
+			continue
+		}
+		if ctx.Err() != nil {
+			<-sem
+			results[i].Err = exit.WithCode(exit.Interrupted, ctx.Err())
+			continue
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			v, err := fn(ctx, i)
+			results[i].Value, results[i].Err, results[i].OK = v, err, err == nil
+		}(i)
+	}
+	wg.Wait()
+	return results
+}
+
+// Outcome is the error a batch ends with: nil when all succeeded, a silent
+// exit 8 when some failed and some succeeded, and the first failure's code
+// when all failed (the per-item errors were already printed).
+func Outcome(results []Result) error {
+	failed, first := 0, error(nil)
+	for _, r := range results {
+		if !r.OK {
+			failed++
+			if first == nil {
+				first = r.Err
+			}
+		}
+	}
+	switch {
+	case failed == 0:
+		return nil
+	case failed < len(results):
+		return exit.ErrPartial
+	default:
+		return &exit.SilentError{Code: exit.CodeOf(first)}
+	}
+}
+
+// Item is the bulk -o json shape of a result.
+type Item struct {
+	Source string          `json:"source"`
+	OK     bool            `json:"ok"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *exit.Detail    `json:"error,omitempty"`
+}
+
+// Items converts results to their JSON shape.
+func Items(results []Result) []Item {
+	out := make([]Item, len(results))
+	for i, r := range results {
+		out[i] = Item{Source: r.Source, OK: r.OK, Result: r.Value}
+		if !r.OK {
+			d := exit.DetailOf(r.Err)
+			out[i].Error = &d
+		}
+	}
+	return out
+}

@@ -1,0 +1,416 @@
+// Package client is the HTTP layer every platform shares: resty with
+// tokenctl's TLS rules, authentication, retries, redacted --debug logging,
+// vendor error decoding and exit codes, and offset paging.
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/tokenctl/tokenctl/internal/exit"
+)
+
+// Auth adds credentials to requests.
+type Auth interface {
+	// Apply sets the credentials on a request about to be sent.
+	Apply(ctx context.Context, c *Client, r *resty.Request) error
+	// Renew is called once when the server answered 401 or 403; it returns
+	// true when fresh credentials were obtained and the call should be sent
+	// again (an expired NSX session, an expired OAuth access token).
+	Renew(ctx context.Context, c *Client, resp *Response) (bool, error)
+}
+
+// Options configure a Client.
+type Options struct {
+	BaseURL   string
+	Timeout   time.Duration
+	TLS       TLSOptions
+	UserAgent string
+	// Debug receives the redacted request/response log; nil disables it.
+	Debug io.Writer
+	// Redactor scrubs debug output; a default one is made when nil.
+	Redactor *Redactor
+	// DecodeError reads the platform's error body; DecodeVMwareError when nil.
+	DecodeError ErrorDecoder
+	// RetryStatuses are retried for reads and deletes (429 is retried for
+	// every call); default 429, 502, 503, 504.
+	RetryStatuses []int
+	// MaxRetries bounds retries of one call; default 5.
+	MaxRetries int
+	// Transport replaces the HTTP transport (tests).
+	Transport http.RoundTripper
+}
+
+// Client talks to one server.
+type Client struct {
+	R         *resty.Client
+	opts      Options
+	auth      Auth
+	redactor  *Redactor
+	retryable map[int]bool
+}
+
+// New builds a client. Auth may be nil (set later with SetAuth).
+func New(opts Options, auth Auth) (*Client, error) {
+	if opts.Redactor == nil {
+		opts.Redactor = NewRedactor()
+	}
+	if opts.DecodeError == nil {
+		opts.DecodeError = DecodeVMwareError
+	}
+	if len(opts.RetryStatuses) == 0 {
+		opts.RetryStatuses = []int{429, 502, 503, 504}
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 5
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	u, err := url.Parse(opts.BaseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, exit.Usagef("server %q: must be a URL such as https://ssp.example.com", opts.BaseURL)
+	}
+	transport := opts.Transport
+	if transport == nil {
+		tlsCfg, err := opts.TLS.TLSConfig()
+		if err != nil {
+			return nil, err
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone() // proxies from HTTPS_PROXY/NO_PROXY
+		t.TLSClientConfig = tlsCfg
+		t.MaxIdleConnsPerHost = 16
+		transport = t
+	}
+	c := &Client{opts: opts, auth: auth, redactor: opts.Redactor, retryable: map[int]bool{}}
+	for _, s := range opts.RetryStatuses {
+		c.retryable[s] = true
+	}
+	r := resty.NewWithClient(&http.Client{Transport: transport})
+	r.SetBaseURL(strings.TrimRight(opts.BaseURL, "/"))
+	r.SetTimeout(opts.Timeout)
+	r.SetHeader("User-Agent", opts.UserAgent)
+	r.SetHeader("Accept", "application/json")
+	r.SetRedirectPolicy(sameHostRedirects(u.Host))
+	r.SetRetryCount(opts.MaxRetries)
+	r.SetRetryWaitTime(time.Millisecond) // the floor; retryAfter decides
+	r.SetRetryMaxWaitTime(30 * time.Second)
+	r.SetRetryAfter(retryAfter)
+	r.SetLogger(&debugLogger{w: opts.Debug, redactor: c.redactor})
+	r.SetDisableWarn(true)
+	if opts.Debug != nil {
+		r.SetDebug(true)
+		r.SetDebugBodyLimit(64 << 10)
+		r.OnRequestLog(func(rl *resty.RequestLog) error {
+			c.redactor.Header(rl.Header)
+			rl.Body = c.redactor.String(rl.Body)
+			return nil
+		})
+		r.OnResponseLog(func(rl *resty.ResponseLog) error {
+			c.redactor.Header(rl.Header)
+			rl.Body = c.redactor.String(rl.Body)
+			return nil
+		})
+		r.AddRetryHook(func(resp *resty.Response, err error) {
+			reason := ""
+			if err != nil {
+				reason = err.Error()
+			} else if resp != nil {
+				reason = resp.Status()
+			}
+			fmt.Fprintf(opts.Debug, "* retrying after: %s\n", c.redactor.String(reason))
+		})
+	}
+	c.R = r
+	return c, nil
+}
+
+// SetAuth sets the authentication method.
+func (c *Client) SetAuth(a Auth) { c.auth = a }
+
+// Redactor is the client's debug scrubber; platform code registers secrets.
+func (c *Client) Redactor() *Redactor { return c.redactor }
+
+// BaseURL is the server URL.
+func (c *Client) BaseURL() string { return c.opts.BaseURL }
+
+// Retryable is the set of statuses retried for reads (and mapped to exit 6).
+func (c *Client) Retryable() map[int]bool { return c.retryable }
+
+// DebugWriter is where --debug output goes (nil when off).
+func (c *Client) DebugWriter() io.Writer { return c.opts.Debug }
+
+func sameHostRedirects(host string) resty.RedirectPolicy {
+	return resty.RedirectPolicyFunc(func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if req.URL.Host != host {
+			return fmt.Errorf("refusing to follow a redirect to another host (%s): credentials would go with it", req.URL.Host)
+		}
+		return nil
+	})
+}
+
+// retryAfter honours Retry-After (seconds or an HTTP date; 0 means now) and
+// otherwise backs off exponentially with jitter from 300ms up to 5s.
+func retryAfter(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+	if resp != nil && resp.RawResponse != nil {
+		if v := resp.Header().Get("Retry-After"); v != "" {
+			if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
+				return max(time.Duration(secs)*time.Second, time.Nanosecond), nil
+			}
+			if t, err := http.ParseTime(v); err == nil {
+				return max(time.Until(t), time.Nanosecond), nil
+			}
+		}
+	}
+	attempt := 1
+	if resp != nil && resp.Request != nil {
+		attempt = max(resp.Request.Attempt, 1)
+	}
+	base := 300 * time.Millisecond << min(attempt-1, 5)
+	base = min(base, 5*time.Second)
+	return base/2 + rand.N(base/2+1), nil
+}
+
+type debugLogger struct {
+	w        io.Writer
+	redactor *Redactor
+}
+
+func (l *debugLogger) Errorf(format string, v ...any) { l.printf(format, v...) }
+func (l *debugLogger) Warnf(format string, v ...any)  { l.printf(format, v...) }
+func (l *debugLogger) Debugf(format string, v ...any) { l.printf(format, v...) }
+
+func (l *debugLogger) printf(format string, v ...any) {
+	if l.w == nil {
+		return
+	}
+	s := l.redactor.String(fmt.Sprintf(format, v...))
+	if !strings.HasSuffix(s, "\n") {
+		s += "\n"
+	}
+	io.WriteString(l.w, s)
+}
+
+// Call is one API operation.
+type Call struct {
+	// Operation names the call in errors, e.g. "create sensor registration token".
+	Operation string
+	Method    string
+	// Path is relative to the server URL, already escaped.
+	Path  string
+	Query url.Values
+	// Body is sent as JSON ([]byte and json.RawMessage as is).
+	Body any
+	// Form is sent as application/x-www-form-urlencoded.
+	Form url.Values
+	// Idempotent overrides the method's default (GET, HEAD, DELETE: true;
+	// others false). Non-idempotent calls are retried only when nothing can
+	// have been done: a 429 or a refused connection.
+	Idempotent *bool
+	// NoAuth skips authentication (login calls).
+	NoAuth bool
+	// Header adds request headers.
+	Header http.Header
+}
+
+// True is a helper for Call.Idempotent.
+func True() *bool { t := true; return &t }
+
+func (call *Call) idempotent() bool {
+	if call.Idempotent != nil {
+		return *call.Idempotent
+	}
+	switch call.Method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// Response is a completed 2xx call.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v.
+func (r *Response) JSON(v any) error {
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return fmt.Errorf("unexpected response (not the documented JSON): %w", err)
+	}
+	return nil
+}
+
+// Do sends the call with retries and authentication, and returns the 2xx
+// response or an *APIError / *NetworkError.
+func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
+	resp, err := c.send(ctx, call)
+	if err != nil {
+		return nil, err
+	}
+	if (resp.Status == 401 || resp.Status == 403) && c.auth != nil && !call.NoAuth {
+		renewed, rerr := c.auth.Renew(ctx, c, resp)
+		if rerr != nil {
+			return nil, rerr
+		}
+		if renewed {
+			if resp, err = c.send(ctx, call); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if resp.Status < 200 || resp.Status > 299 {
+		return nil, c.apiError(call, resp)
+	}
+	return resp, nil
+}
+
+func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
+	req := c.R.R().SetContext(ctx)
+	for k, vs := range call.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if call.Query != nil {
+		req.SetQueryParamsFromValues(call.Query)
+	}
+	switch {
+	case call.Form != nil:
+		req.SetHeader("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBody(call.Form.Encode())
+	case call.Body != nil:
+		var body []byte
+		switch b := call.Body.(type) {
+		case []byte:
+			body = b
+		case json.RawMessage:
+			body = b
+		default:
+			var err error
+			if body, err = json.Marshal(b); err != nil {
+				return nil, err
+			}
+		}
+		req.SetHeader("Content-Type", "application/json")
+		req.SetBody(body)
+	}
+	if !call.NoAuth && c.auth != nil {
+		if err := c.auth.Apply(ctx, c, req); err != nil {
+			return nil, err
+		}
+	}
+	idem := call.idempotent()
+	req.AddRetryCondition(func(r *resty.Response, err error) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+		if err != nil {
+			if isPermanent(err) {
+				return false
+			}
+			return idem || connectionRefused(err)
+		}
+		status := r.StatusCode()
+		if status == http.StatusTooManyRequests {
+			return true
+		}
+		return idem && c.retryable[status]
+	})
+	r, err := req.Execute(call.Method, call.Path)
+	if err != nil {
+		return nil, c.networkError(ctx, call, err)
+	}
+	return &Response{Status: r.StatusCode(), Header: r.Header(), Body: r.Body()}, nil
+}
+
+// isPermanent reports errors no retry can fix: certificates and pins.
+func isPermanent(err error) bool {
+	return errors.As(err, new(*ThumbprintMismatchError)) || isCertError(err) ||
+		strings.Contains(err.Error(), "refusing to follow a redirect")
+}
+
+func isCertError(err error) bool {
+	return errors.As(err, new(*tls.CertificateVerificationError)) ||
+		errors.As(err, new(x509.UnknownAuthorityError)) ||
+		errors.As(err, new(x509.HostnameError)) ||
+		errors.As(err, new(x509.CertificateInvalidError))
+}
+
+const lookBeforeRetry = "the server may have carried out the request before the failure: check (for example with a list or get) before running it again"
+
+func (c *Client) networkError(ctx context.Context, call Call, err error) error {
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return exit.WithCode(exit.Interrupted, fmt.Errorf("%s: interrupted", call.Operation))
+	}
+	var tm *ThumbprintMismatchError
+	if errors.As(err, &tm) {
+		return tm
+	}
+	ne := &NetworkError{Operation: call.Operation, Method: call.Method, URL: c.redactor.String(c.opts.BaseURL + call.Path), Err: unwrapURLError(err)}
+	if !call.idempotent() && !connectionRefused(err) {
+		ne.Hint = lookBeforeRetry
+	}
+	if isCertError(err) {
+		ne.Hint = "the server's certificate is not trusted: pass --ca-file, pin it with `tokenctl profile set NAME --trust`, or (unsafe) --insecure"
+	}
+	return ne
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func (c *Client) apiError(call Call, resp *Response) error {
+	e := &APIError{
+		Operation: call.Operation,
+		Method:    call.Method,
+		URL:       c.redactor.String(c.opts.BaseURL + call.Path),
+		Status:    resp.Status,
+		Code:      StatusExitCode(resp.Status, c.retryable),
+	}
+	body := resp.Body
+	if json.Valid(body) && len(body) > 0 {
+		if scrubbed := c.redactor.String(string(body)); json.Valid([]byte(scrubbed)) {
+			e.Body = json.RawMessage(scrubbed)
+		}
+		if ve := c.opts.DecodeError(resp.Status, body); ve != nil {
+			e.Message = c.redactor.String(ve.Message)
+		}
+	}
+	if e.Message == "" && len(body) > 0 {
+		text := strings.TrimSpace(string(body))
+		if len(text) > 300 {
+			text = text[:300] + "..."
+		}
+		e.Message = c.redactor.String(text)
+	}
+	switch {
+	case c.retryable[resp.Status] && resp.Status != http.StatusTooManyRequests && !call.idempotent():
+		e.Hint = lookBeforeRetry
+	case resp.Status == http.StatusTooManyRequests:
+		e.Hint = "the server is rate limiting; nothing was done, try again later"
+	}
+	return e
+}

@@ -1,0 +1,128 @@
+package cmdutil
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tokenctl/tokenctl/internal/exit"
+)
+
+// ExactArgs requires exactly the named arguments, as a usage error (exit 2).
+func ExactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < len(names) {
+			return exit.Usagef("%s: missing %s", cmd.CommandPath(), strings.Join(names[len(args):], " "))
+		}
+		if len(args) > len(names) {
+			return exit.Usagef("%s: unexpected argument %q", cmd.CommandPath(), args[len(names)])
+		}
+		return nil
+	}
+}
+
+// MinArgs requires at least n arguments, named by what.
+func MinArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return exit.Usagef("%s: missing %s", cmd.CommandPath(), what)
+		}
+		return nil
+	}
+}
+
+// MaxArgs allows at most n arguments.
+func MaxArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return exit.Usagef("%s: takes at most %d argument (%s), got %d", cmd.CommandPath(), n, what, len(args))
+		}
+		return nil
+	}
+}
+
+// NoArgs rejects arguments.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return exit.Usagef("%s: unexpected argument %q", cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+// FlagError turns cobra's flag parsing errors into usage errors.
+func FlagError(cmd *cobra.Command, err error) error {
+	return exit.Usagef("%v\nRun '%s --help' for usage.", err, cmd.CommandPath())
+}
+
+// GroupRunE is the RunE of a noun with subcommands: help without
+// arguments, a usage error for an unknown subcommand.
+func GroupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	return exit.Usagef("unknown command %q for %q\nRun '%s --help' for usage.", args[0], cmd.CommandPath(), cmd.CommandPath())
+}
+
+// Unsupported is the error of a command the profile's platform lacks.
+func Unsupported(cmd *cobra.Command, platform string, supported ...string) error {
+	return exit.Usagef("`%s` is not available for %s profiles; platforms that have it: %s", cmd.CommandPath(), platform, strings.Join(supported, ", "))
+}
+
+// OnlyFor rejects flags given on the command line that do not apply to
+// the platform: flags maps a flag name to the platforms it applies to.
+func OnlyFor(cmd *cobra.Command, platform string, flags map[string][]string) error {
+	var bad []string
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		plats, ok := flags[fl.Name]
+		if !ok {
+			return
+		}
+		for _, p := range plats {
+			if p == platform {
+				return
+			}
+		}
+		bad = append(bad, fmt.Sprintf("--%s (for %s)", fl.Name, strings.Join(plats, ", ")))
+	})
+	if len(bad) > 0 {
+		return exit.Usagef("%s on a %s profile: %s does not apply", cmd.CommandPath(), platform, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// Changed reports whether a flag was given.
+func Changed(cmd *cobra.Command, name string) bool {
+	fl := cmd.Flags().Lookup(name)
+	return fl != nil && fl.Changed
+}
+
+// Confirm asks before a destructive action: --yes answers, a terminal
+// asks (default no), and anything else is a usage error.
+func (f *Factory) Confirm(question string) error {
+	if f.Bool(FlagYes) {
+		return nil
+	}
+	if !f.IOStreams.CanPrompt() {
+		return exit.Usagef("--yes required when not running interactively (%s)", strings.TrimSuffix(question, "?"))
+	}
+	ok, err := f.Prompter.Confirm(question, false)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return exit.WithCode(exit.Interrupted, fmt.Errorf("cancelled"))
+	}
+	return nil
+}
+
+// EnumFlag checks a flag's value against the allowed ones.
+func EnumFlag(name, value string, allowed ...string) *exit.Problem {
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return &exit.Problem{Field: "--" + name, Rule: fmt.Sprintf("%q is not one of %s", value, strings.Join(allowed, ", "))}
+}

@@ -1,0 +1,87 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tokenctl/tokenctl/internal/client"
+	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/exit"
+)
+
+// APIClient connects the current profile: it starts the emulator for the
+// built-in sandbox profile, resolves the credentials (prompting only when a
+// person is at a terminal), and returns the platform's HTTP client.
+func (f *Factory) APIClient(ctx context.Context) (*client.Client, *config.Resolved, error) {
+	p, err := f.Profile()
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Sandbox {
+		if err := f.startSandbox(p); err != nil {
+			return nil, nil, err
+		}
+	}
+	opts, err := f.ClientOptions(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var auth client.Auth
+	switch p.Platform {
+	case config.SSP:
+		auth, err = f.basicAuth(ctx, p, opts)
+	default:
+		return nil, nil, exit.Usagef("platform %q is not supported yet", p.Platform)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := client.New(opts, auth)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b, ok := auth.(*client.BasicAuth); ok {
+		c.Redactor().AddSecret(b.Password)
+	}
+	return c, p, nil
+}
+
+// basicAuth resolves a username and password for HTTP Basic.
+func (f *Factory) basicAuth(ctx context.Context, p *config.Resolved, opts client.Options) (*client.BasicAuth, error) {
+	if p.Username == "" {
+		return nil, exit.Usagef("%s has no username: set it with `tokenctl profile set %s --username USER` or TOKENCTL_USERNAME", profileLabel(p), p.Name)
+	}
+	password, err := f.Password(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return &client.BasicAuth{Username: p.Username, Password: password}, nil
+}
+
+// Password returns the profile's password, asking for it at a terminal when
+// the profile has none.
+func (f *Factory) Password(ctx context.Context, p *config.Resolved) (string, error) {
+	password, ok, err := p.Password(ctx)
+	if err != nil {
+		return "", err
+	}
+	if ok {
+		return password, nil
+	}
+	if !f.IOStreams.CanPrompt() {
+		return "", exit.Usagef("%s has no password: set TOKENCTL_PASSWORD, or password_env / password_command in the profile (`tokenctl profile set %s --password-env VAR`), or run in a terminal to be asked", profileLabel(p), p.Name)
+	}
+	password, err = f.Prompter.Password(fmt.Sprintf("Password for %s at %s", p.Username, p.Server))
+	if err != nil {
+		return "", err
+	}
+	p.SetPassword(password)
+	return password, nil
+}
+
+func profileLabel(p *config.Resolved) string {
+	if p.Name == "" {
+		return "the --server connection"
+	}
+	return fmt.Sprintf("profile %q", p.Name)
+}

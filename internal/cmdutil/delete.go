@@ -1,0 +1,89 @@
+package cmdutil
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
+)
+
+// ReadIDs returns the ID arguments, replacing a single "-" with the
+// non-empty lines of stdin, so that ids that are secrets (NSX tokens, agent
+// uuids) stay out of argv and shell history.
+func (f *Factory) ReadIDs(args []string) ([]string, error) {
+	var ids []string
+	dash := false
+	for _, a := range args {
+		if a != "-" {
+			if strings.TrimSpace(a) == "" {
+				return nil, exit.Usagef("an empty ID was given")
+			}
+			ids = append(ids, a)
+			continue
+		}
+		if dash {
+			return nil, exit.Usagef("\"-\" (read IDs from stdin) can be given once")
+		}
+		dash = true
+		sc := bufio.NewScanner(f.IOStreams.In)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		n := 0
+		for sc.Scan() {
+			if line := strings.TrimSpace(sc.Text()); line != "" {
+				ids = append(ids, line)
+				n++
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, exit.Usagef("reading IDs from stdin: %v", err)
+		}
+		if n == 0 {
+			return nil, exit.Usagef("\"-\" reads IDs from stdin, but stdin was empty")
+		}
+	}
+	return ids, nil
+}
+
+// Deleted is the result of one delete in -o json output.
+type Deleted struct {
+	ID   string `json:"id"`
+	Type string `json:"type,omitempty"`
+	// Gone is true when the object did not exist (already deleted).
+	Gone bool `json:"already_gone,omitempty"`
+}
+
+// DeleteEach deletes ids with bounded concurrency and prints the per-id
+// results: a notice per id on stderr, and with -o json|yaml|id the results
+// on stdout. label names an id in notices (secret ids are masked).
+func (f *Factory) DeleteEach(ctx context.Context, o output.Options, ids []string, concurrency int, noun string, label func(string) string,
+	del func(ctx context.Context, id string) (Deleted, error)) error {
+	results := bulk.Run(ctx, ids, concurrency, func(ctx context.Context, i int) (json.RawMessage, error) {
+		d, err := del(ctx, ids[i])
+		if err != nil {
+			return nil, err
+		}
+		if d.Gone {
+			f.Notice("%s %s was already gone.", noun, label(ids[i]))
+		} else {
+			f.Notice("Deleted %s %s.", noun, label(ids[i]))
+		}
+		return RawOf(d), nil
+	})
+	for i := range results {
+		results[i].Source = label(results[i].Source)
+	}
+	switch o.Format {
+	case output.JSON, output.YAML, output.ID:
+		return f.PrintBulk(o, output.Kind{Noun: noun, IDField: "id"}, results)
+	}
+	for _, r := range results {
+		if !r.OK {
+			f.IOStreams.ErrOut.Write([]byte(r.Source + ": " + r.Err.Error() + "\n"))
+		}
+	}
+	return bulk.Outcome(results)
+}

@@ -1,0 +1,312 @@
+// Package cmdutil is the plumbing every command shares: the Factory (lazy
+// config, profile, HTTP client, printer), global flags, argument checks.
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/tokenctl/tokenctl/internal/client"
+	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/iostreams"
+	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/prompt"
+	"github.com/tokenctl/tokenctl/internal/sandbox"
+	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
+)
+
+// BuildInfo is set with -ldflags by goreleaser.
+type BuildInfo struct {
+	Version string
+	Commit  string
+	Date    string
+}
+
+// Factory gives commands what they need, lazily: nothing is read or
+// connected until a command asks for it, so `tokenctl version` and --help
+// do no work.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	Prompter  prompt.Prompter
+	Build     BuildInfo
+
+	// Settings resolves global flags and TOKENCTL_* environment variables
+	// (flag > env > default).
+	Settings *viper.Viper
+	flags    *pflag.FlagSet
+
+	configFile *config.File
+	profile    *config.Resolved
+	// forcedProfile replaces --profile (profile check NAME).
+	forcedProfile string
+	sandbox       *sandbox.Server
+	cleanups      []func()
+}
+
+// NewFactory returns a factory for the process's streams.
+func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
+	return &Factory{
+		IOStreams: ios,
+		Prompter:  prompt.New(os.Stdin, ios.ErrOut),
+		Build:     build,
+		Settings:  viper.New(),
+	}
+}
+
+// Global flag names.
+const (
+	FlagProfile  = "profile"
+	FlagPlatform = "platform"
+	FlagServer   = "server"
+	FlagOutput   = "output"
+	FlagJQ       = "jq"
+	FlagNoInput  = "no-input"
+	FlagYes      = "yes"
+	FlagInsecure = "insecure"
+	FlagCAFile   = "ca-file"
+	FlagTimeout  = "timeout"
+	FlagDebug    = "debug"
+	FlagQuiet    = "quiet"
+)
+
+// EnvName is the environment variable of a global setting.
+func EnvName(key string) string {
+	return "TOKENCTL_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
+}
+
+// AddGlobalFlags registers the global flags; each flag's help names its
+// environment variable, which viper binds as the flag's default.
+func (f *Factory) AddGlobalFlags(root *cobra.Command) {
+	fs := root.PersistentFlags()
+	env := func(usage, key string) string { return fmt.Sprintf("%s (env %s)", usage, EnvName(key)) }
+	fs.String(FlagProfile, "", env("profile to use; \"sandbox\" runs the built-in emulator", FlagProfile))
+	fs.String(FlagPlatform, "", env("platform: ssp, nsx, sdwan or agent (for --profile sandbox and --server)", FlagPlatform))
+	fs.String(FlagServer, "", env("server URL, overriding the profile's", FlagServer))
+	fs.StringP(FlagOutput, "o", "", env("output format: table, json, yaml, id, manifest or secret", FlagOutput))
+	fs.String(FlagJQ, "", env("filter JSON output with a jq expression", FlagJQ))
+	fs.Bool(FlagNoInput, false, env("never prompt; fail naming the flag that would answer", FlagNoInput))
+	fs.Bool(FlagYes, false, env("confirm destructive actions without asking", FlagYes))
+	fs.Bool(FlagInsecure, false, env("skip TLS certificate verification (unsafe; warns every time)", FlagInsecure))
+	fs.String(FlagCAFile, "", env("PEM file of CA certificates to trust besides the system's", FlagCAFile))
+	fs.String(FlagTimeout, "", env("timeout of each HTTP request, e.g. 30s", FlagTimeout))
+	fs.Bool(FlagDebug, false, env("log HTTP requests and responses to stderr, secrets redacted", FlagDebug))
+	fs.BoolP(FlagQuiet, "q", false, env("print no notices on stderr, only errors", FlagQuiet))
+	f.flags = fs
+	v := f.Settings
+	v.SetEnvPrefix("TOKENCTL")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	_ = v.BindPFlags(fs)
+}
+
+// Lookup implements config.Overrides: a global flag if given, else its
+// TOKENCTL_* variable. username, password and token exist only in the
+// environment (a secret is never a flag value).
+func (f *Factory) Lookup(key string) (string, config.Source, bool) {
+	if key == FlagProfile && f.forcedProfile != "" {
+		return f.forcedProfile, config.FromFlag, true
+	}
+	if f.flags != nil {
+		if fl := f.flags.Lookup(key); fl != nil && fl.Changed {
+			return fl.Value.String(), config.FromFlag, true
+		}
+	}
+	if v, ok := os.LookupEnv(EnvName(key)); ok && v != "" {
+		return v, config.FromEnv, true
+	}
+	return "", 0, false
+}
+
+// Bool reads a boolean global setting (flag > env).
+func (f *Factory) Bool(key string) bool { return f.Settings.GetBool(key) }
+
+// String reads a string global setting (flag > env).
+func (f *Factory) String(key string) string { return f.Settings.GetString(key) }
+
+// OutputOptions are the validated -o/--jq settings.
+func (f *Factory) OutputOptions() (output.Options, error) {
+	o := output.Options{Format: f.String(FlagOutput), JQ: f.String(FlagJQ)}
+	err := o.Validate()
+	return o, err
+}
+
+// Printer returns the printer for the validated output options.
+func (f *Factory) Printer(o output.Options) *output.Printer {
+	return output.New(f.IOStreams, o)
+}
+
+// Notice prints a message on stderr unless --quiet.
+func (f *Factory) Notice(format string, args ...any) {
+	if f.Bool(FlagQuiet) {
+		return
+	}
+	fmt.Fprintf(f.IOStreams.ErrOut, format+"\n", args...)
+}
+
+// Warn prints a warning on stderr (even with --quiet).
+func (f *Factory) Warn(format string, args ...any) {
+	fmt.Fprintf(f.IOStreams.ErrOut, "warning: "+format+"\n", args...)
+}
+
+// ConfigPath is the config file's path.
+func (f *Factory) ConfigPath() (string, error) { return config.Path() }
+
+// Config loads the config file once.
+func (f *Factory) Config() (*config.File, error) {
+	if f.configFile != nil {
+		return f.configFile, nil
+	}
+	path, err := config.Path()
+	if err != nil {
+		return nil, err
+	}
+	cf, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	f.configFile = cf
+	return cf, nil
+}
+
+// Profile resolves the current profile once (flag > env > profile > default).
+func (f *Factory) Profile() (*config.Resolved, error) {
+	if f.profile != nil {
+		return f.profile, nil
+	}
+	var cf *config.File
+	name, _, _ := f.Lookup(FlagProfile)
+	if name == config.SandboxProfile {
+		cf = &config.File{} // the sandbox needs no config file
+	} else {
+		var err error
+		if cf, err = f.Config(); err != nil {
+			return nil, err
+		}
+	}
+	p, err := config.Resolve(cf, f)
+	if err != nil {
+		return nil, err
+	}
+	f.profile = p
+	return p, nil
+}
+
+// UseProfile makes the command run with the named profile, as --profile
+// would (profile check NAME).
+func (f *Factory) UseProfile(name string) {
+	f.forcedProfile = name
+	f.profile = nil
+}
+
+// AddCleanup registers work to do when the command ends (close the
+// sandbox, destroy an NSX session).
+func (f *Factory) AddCleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+
+// Cleanup runs the cleanups, last registered first.
+func (f *Factory) Cleanup() {
+	for i := len(f.cleanups) - 1; i >= 0; i-- {
+		f.cleanups[i]()
+	}
+	f.cleanups = nil
+}
+
+// SandboxStatePath is the built-in sandbox's state file:
+// $TOKENCTL_SANDBOX_STATE, else $XDG_STATE_HOME/tokenctl/sandbox.json.
+func SandboxStatePath() (string, error) {
+	if p := os.Getenv("TOKENCTL_SANDBOX_STATE"); p != "" {
+		return p, nil
+	}
+	dir, err := config.StateDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "sandbox.json"), nil
+}
+
+// BuiltinSandboxSensors is how many generated sensors the built-in sandbox
+// shows, so `sensor list` has something to list.
+const BuiltinSandboxSensors = 24
+
+// startSandbox runs the emulator in-process on a loopback port for the
+// built-in profile and points the profile at it.
+func (f *Factory) startSandbox(p *config.Resolved) error {
+	if f.sandbox != nil {
+		return nil
+	}
+	state, err := SandboxStatePath()
+	if err != nil {
+		return err
+	}
+	srv, err := sandbox.New(sandbox.Options{
+		Options:     sim.Options{Seed: 1, SeedSensors: BuiltinSandboxSensors},
+		StatePath:   state,
+		WaitForLock: 30 * time.Second,
+	})
+	if err != nil {
+		return exit.WithCode(exit.Usage, err)
+	}
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	f.sandbox = srv
+	f.AddCleanup(func() {
+		if err := srv.Close(); err != nil {
+			fmt.Fprintf(f.IOStreams.ErrOut, "warning: saving sandbox state: %v\n", err)
+		}
+	})
+	p.Server = url
+	p.SetPassword(sim.DefaultPassword)
+	return nil
+}
+
+// Context is the command's context.
+func Context(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// DebugWriter is stderr with --debug, else nil.
+func (f *Factory) DebugWriter() io.Writer {
+	if f.Bool(FlagDebug) {
+		return f.IOStreams.ErrOut
+	}
+	return nil
+}
+
+// ClientOptions builds the HTTP options of a resolved profile.
+func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
+	timeout, err := p.TimeoutDuration()
+	if err != nil {
+		return client.Options{}, err
+	}
+	if p.Insecure && p.Thumbprint == "" && strings.HasPrefix(p.Server, "https:") {
+		f.Warn("TLS certificate verification is disabled (--insecure): anyone on the path can read your credentials")
+	}
+	return client.Options{
+		BaseURL:   p.Server,
+		Timeout:   timeout,
+		UserAgent: "tokenctl/" + f.Build.Version,
+		Debug:     f.DebugWriter(),
+		TLS: client.TLSOptions{
+			CAFile:     p.CAFile,
+			Insecure:   p.Insecure,
+			Thumbprint: p.Thumbprint,
+			CertFile:   p.CertFile,
+			KeyFile:    p.KeyFile,
+		},
+	}, nil
+}

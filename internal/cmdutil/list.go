@@ -1,0 +1,98 @@
+package cmdutil
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/client"
+	"github.com/tokenctl/tokenctl/internal/exit"
+)
+
+// ListFlags are the paging and sorting flags of SSP lists.
+type ListFlags struct {
+	All      bool
+	Limit    int
+	PageSize int
+	SortBy   string
+	Asc      bool
+
+	progress bool
+}
+
+// Register adds --all, --limit, --page-size, --sort-by and --asc.
+func (l *ListFlags) Register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&l.All, "all", false, "follow every page (memory stays flat: items are streamed)")
+	fl.IntVar(&l.Limit, "limit", 0, "stop after this many items, fetching further pages only as needed")
+	fl.IntVar(&l.PageSize, "page-size", 0, "items per request (page_size); default: the server's")
+	fl.StringVar(&l.SortBy, "sort-by", "", "field to sort by (sort_by)")
+	fl.BoolVar(&l.Asc, "asc", false, "sort ascending (sort_ascending=true); without it the server's order")
+}
+
+// Validate checks the values; sortable lists the vendor's sortable fields
+// (nil accepts any).
+func (l *ListFlags) Validate(cmd *cobra.Command, sortable []string) []exit.Problem {
+	var ps []exit.Problem
+	if l.Limit < 0 {
+		ps = append(ps, exit.Problem{Field: "--limit", Rule: "must not be negative"})
+	}
+	if l.PageSize < 0 {
+		ps = append(ps, exit.Problem{Field: "--page-size", Rule: "must not be negative (page_size minimum 0)"})
+	}
+	if l.SortBy != "" && sortable != nil {
+		if p := EnumFlag("sort-by", l.SortBy, sortable...); p != nil {
+			ps = append(ps, *p)
+		}
+	}
+	if Changed(cmd, "asc") && l.SortBy == "" && sortable != nil {
+		ps = append(ps, exit.Problem{Field: "--asc", Rule: "needs --sort-by (one of " + strings.Join(sortable, ", ") + ")"})
+	}
+	return ps
+}
+
+// Ascending is sort_ascending when --asc was given.
+func (l *ListFlags) Ascending(cmd *cobra.Command) *bool {
+	if !Changed(cmd, "asc") {
+		return nil
+	}
+	v := l.Asc
+	return &v
+}
+
+// Pager turns the flags into a client.Pager, with a progress line on a
+// terminal's stderr while following pages.
+func (l *ListFlags) Pager(f *Factory) client.Pager {
+	p := client.Pager{PageSize: l.PageSize, All: l.All, Limit: l.Limit}
+	if (l.All || l.Limit > 0) && f.IOStreams.IsStderrTTY() && !f.Bool(FlagQuiet) {
+		p.OnPage = func(fetched int, total int64) {
+			l.progress = true
+			if total >= 0 {
+				fmt.Fprintf(f.IOStreams.ErrOut, "\rfetched %d of %d", fetched, total)
+			} else {
+				fmt.Fprintf(f.IOStreams.ErrOut, "\rfetched %d", fetched)
+			}
+		}
+	}
+	return p
+}
+
+// Done ends the progress line.
+func (l *ListFlags) Done(f *Factory) {
+	if l.progress {
+		fmt.Fprint(f.IOStreams.ErrOut, "\r\033[K")
+	}
+}
+
+// MoreHint tells the user, on stderr, that the list was cut short.
+func (l *ListFlags) MoreHint(f *Factory, res client.PageResult, noun string) {
+	if !res.More || l.Limit > 0 {
+		return
+	}
+	if res.Total >= 0 {
+		f.Notice("Showing %d of %d %ss; use --all for every page.", res.Fetched, res.Total, noun)
+	} else {
+		f.Notice("Showing the first %d %ss; use --all for every page.", res.Fetched, noun)
+	}
+}

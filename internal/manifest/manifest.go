@@ -1,0 +1,250 @@
+// Package manifest reads create requests from YAML or JSON (a file or
+// stdin, one or several documents), rejects unknown fields by name, and
+// decodes them into the vendor's request types.
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tokenctl/tokenctl/internal/exit"
+)
+
+// MaxSize bounds a manifest (a bulk file of thousands of tokens fits).
+const MaxSize = 32 << 20
+
+// Document is one YAML or JSON document of a manifest.
+type Document struct {
+	// Source names it in messages and bulk output: "FILE#N" (1-based).
+	Source string
+	node   *yaml.Node
+}
+
+// Read reads path ("-" is stdin) and splits it into documents. Empty
+// documents (a stray "---") are skipped.
+func Read(path string, stdin io.Reader) ([]Document, error) {
+	var data []byte
+	var err error
+	name := path
+	if path == "-" {
+		name = "-"
+		data, err = io.ReadAll(io.LimitReader(stdin, MaxSize+1))
+	} else {
+		data, err = readFile(path)
+	}
+	if err != nil {
+		return nil, exit.Usagef("-f %s: %v", path, err)
+	}
+	if len(data) > MaxSize {
+		return nil, exit.Usagef("-f %s: larger than %d MiB", path, MaxSize>>20)
+	}
+	if path != "-" {
+		name = filepath.Base(path)
+	}
+	return Parse(name, data)
+}
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxSize+1))
+}
+
+// Parse splits data into documents named name#1, name#2, ...
+func Parse(name string, data []byte) ([]Document, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var docs []Document
+	for i := 1; ; i++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, exit.Usagef("%s#%d: not valid YAML or JSON: %v", name, i, cleanYAMLError(err))
+		}
+		if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null") {
+			i--
+			continue
+		}
+		docs = append(docs, Document{Source: fmt.Sprintf("%s#%d", name, i), node: n.Content[0]})
+	}
+	if len(docs) == 0 {
+		return nil, exit.Usagef("%s: no documents", name)
+	}
+	return docs, nil
+}
+
+func cleanYAMLError(err error) string {
+	return strings.TrimPrefix(err.Error(), "yaml: ")
+}
+
+// Decode checks the document's fields against v's JSON field names and
+// decodes it into v (a pointer to a request struct). Every unknown field and
+// type mismatch is reported, each naming the document and the field.
+func (d Document) Decode(v any) []exit.Problem {
+	if d.node.Kind != yaml.MappingNode {
+		return []exit.Problem{{Source: d.Source, Field: "(document)", Rule: "must be a mapping of the vendor's request fields"}}
+	}
+	allowed := jsonFields(reflect.TypeOf(v))
+	var problems []exit.Problem
+	for i := 0; i+1 < len(d.node.Content); i += 2 {
+		key := d.node.Content[i].Value
+		if _, ok := allowed[key]; !ok {
+			problems = append(problems, exit.Problem{Source: d.Source, Field: key, Rule: unknownRule(key, allowed)})
+		}
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	var generic any
+	if err := d.node.Decode(&generic); err != nil {
+		return []exit.Problem{{Source: d.Source, Field: "(document)", Rule: cleanYAMLError(err)}}
+	}
+	data, err := json.Marshal(jsonable(generic))
+	if err != nil {
+		return []exit.Problem{{Source: d.Source, Field: "(document)", Rule: err.Error()}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return []exit.Problem{{Source: d.Source, Field: te.Field, Rule: "must be " + typeName(te.Type) + ", not " + te.Value}}
+		}
+		return []exit.Problem{{Source: d.Source, Field: "(document)", Rule: err.Error()}}
+	}
+	return nil
+}
+
+// jsonable turns YAML's map[any]any-free output into JSON-encodable values
+// (yaml.v3 gives map[string]any, but timestamps arrive as time.Time).
+func jsonable(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = jsonable(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = jsonable(e)
+		}
+		return x
+	case fmt.Stringer:
+		return x.String()
+	default:
+		return v
+	}
+}
+
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	case reflect.Pointer:
+		return typeName(t.Elem())
+	}
+	return t.String()
+}
+
+// jsonFields lists the JSON names of a struct's fields (embedded structs
+// flattened).
+func jsonFields(t reflect.Type) map[string]struct{} {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	out := map[string]struct{}{}
+	if t.Kind() != reflect.Struct {
+		return out
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			for k := range jsonFields(f.Type) {
+				out[k] = struct{}{}
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = struct{}{}
+	}
+	return out
+}
+
+// Fields lists v's accepted manifest fields, sorted (for help and errors).
+func Fields(v any) []string {
+	m := jsonFields(reflect.TypeOf(v))
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func unknownRule(key string, allowed map[string]struct{}) string {
+	best, bestD := "", 3
+	names := make([]string, 0, len(allowed))
+	for k := range allowed {
+		names = append(names, k)
+		if d := levenshtein(key, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	sort.Strings(names)
+	if best != "" {
+		return fmt.Sprintf("unknown field (did you mean %q?)", best)
+	}
+	return "unknown field; accepted: " + strings.Join(names, ", ")
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
