@@ -50,6 +50,9 @@ type Options struct {
 	RetryStatuses []int
 	// MaxRetries bounds retries of one call; default 5.
 	MaxRetries int
+	// RetryBaseWait is the first backoff without Retry-After (doubling up
+	// to 5s, with jitter); default 300ms.
+	RetryBaseWait time.Duration
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
 }
@@ -80,6 +83,9 @@ func New(opts Options, auth Auth) (*Client, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 30 * time.Second
 	}
+	if opts.RetryBaseWait == 0 {
+		opts.RetryBaseWait = 300 * time.Millisecond
+	}
 	u, err := url.Parse(opts.BaseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, exit.Usagef("server %q: must be a URL such as https://ssp.example.com", opts.BaseURL)
@@ -108,7 +114,9 @@ func New(opts Options, auth Auth) (*Client, error) {
 	r.SetRetryCount(opts.MaxRetries)
 	r.SetRetryWaitTime(time.Millisecond) // the floor; retryAfter decides
 	r.SetRetryMaxWaitTime(30 * time.Second)
-	r.SetRetryAfter(retryAfter)
+	r.SetRetryAfter(func(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+		return retryAfter(resp, opts.RetryBaseWait), nil
+	})
 	r.SetLogger(&debugLogger{w: opts.Debug, redactor: c.redactor})
 	r.SetDisableWarn(true)
 	if opts.Debug != nil {
@@ -166,15 +174,15 @@ func sameHostRedirects(host string) resty.RedirectPolicy {
 }
 
 // retryAfter honours Retry-After (seconds or an HTTP date; 0 means now) and
-// otherwise backs off exponentially with jitter from 300ms up to 5s.
-func retryAfter(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+// otherwise backs off exponentially with jitter from base up to 5s.
+func retryAfter(resp *resty.Response, base time.Duration) time.Duration {
 	if resp != nil && resp.RawResponse != nil {
 		if v := resp.Header().Get("Retry-After"); v != "" {
 			if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
-				return max(time.Duration(secs)*time.Second, time.Nanosecond), nil
+				return max(time.Duration(secs)*time.Second, time.Nanosecond)
 			}
 			if t, err := http.ParseTime(v); err == nil {
-				return max(time.Until(t), time.Nanosecond), nil
+				return max(time.Until(t), time.Nanosecond)
 			}
 		}
 	}
@@ -182,9 +190,8 @@ func retryAfter(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
 	if resp != nil && resp.Request != nil {
 		attempt = max(resp.Request.Attempt, 1)
 	}
-	base := 300 * time.Millisecond << min(attempt-1, 5)
-	base = min(base, 5*time.Second)
-	return base/2 + rand.N(base/2+1), nil
+	wait := min(base<<min(attempt-1, 5), 5*time.Second)
+	return wait/2 + rand.N(wait/2+1)
 }
 
 type debugLogger struct {
@@ -310,7 +317,9 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 			}
 		}
 		req.SetHeader("Content-Type", "application/json")
-		req.SetBody(body)
+		// A string, not []byte: resty's debug log would print a []byte
+		// body base64-encoded, out of the redactor's reach.
+		req.SetBody(string(body))
 	}
 	if !call.NoAuth && c.auth != nil {
 		if err := c.auth.Apply(ctx, c, req); err != nil {

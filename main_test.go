@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/tokenctl/tokenctl/internal/sandbox"
+)
+
+// binDir holds the tokenctl binary built once for all scripts.
+var binDir string
+
+// TestMain builds the real binary, with a version stamped the way
+// goreleaser stamps it, so the scripts run exactly what users run.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tokenctl-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	exe := "tokenctl"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	ldflags := "-X github.com/tokenctl/tokenctl/internal/build.Version=9.9.9-e2e -X github.com/tokenctl/tokenctl/internal/build.Commit=e2ecommit -X github.com/tokenctl/tokenctl/internal/build.Date=2026-01-02T03:04:05Z"
+	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", filepath.Join(dir, exe), ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building tokenctl:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// TestScripts runs testdata/script/*.txtar against the built binary and
+// sandboxes started inside the test process, over real HTTP.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, ScriptParams(t, "testdata/script"))
+}
+
+// ScriptParams is the testscript setup shared by every script directory.
+func ScriptParams(t *testing.T, dir string) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
+			work := env.Getenv("WORK")
+			env.Setenv("HOME", filepath.Join(work, "home"))
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(work, "config"))
+			env.Setenv("XDG_STATE_HOME", filepath.Join(work, "state"))
+			env.Setenv("CI", "")
+			env.Setenv("NO_COLOR", "1")
+			env.Values[sandboxKey] = &scriptSandbox{}
+			if specs := os.Getenv("TOKENCTL_SPECS_DIR"); specs != "" {
+				env.Setenv("TOKENCTL_SPECS_DIR", specs)
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sandbox":  cmdSandbox,
+			"filemode": cmdFileMode,
+			"nosecret": cmdNoSecret,
+			"jsonpath": cmdJSONPath,
+			"envfile":  cmdEnvFile,
+		},
+	}
+}
+
+type scriptSandbox struct {
+	srv  *sandbox.Server
+	base int64
+}
+
+const sandboxKey = "sandbox"
+
+// cmdSandbox controls an in-process sandbox:
+//
+//	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls]
+//	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL
+//	sandbox requests N     the sandbox received exactly N requests since start or reset
+//	sandbox reset          resets the request count
+//	sandbox advance DUR    moves the sandbox clock forward
+//	sandbox register ID PASSFILE  simulates an appliance registering with a token
+func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 0 {
+		ts.Fatalf("usage: sandbox start|requests|reset|advance|register")
+	}
+	st := ts.Value(sandboxKey).(*scriptSandbox)
+	if args[0] != "start" && st.srv == nil {
+		ts.Fatalf("sandbox %s: no sandbox started", args[0])
+	}
+	switch args[0] {
+	case "start":
+		opts := sandbox.Options{StatePath: ts.MkAbs("sandbox-state.json")}
+		for i := 1; i < len(args); i++ {
+			switch args[i] {
+			case "--seed-sensors":
+				i++
+				n, err := strconv.Atoi(args[i])
+				ts.Check(err)
+				opts.SeedSensors = n
+			case "--tls":
+				opts.TLS = true
+			case "--agent-legacy":
+				opts.AgentLegacy = true
+			case "--nsx-no-body-calls":
+				opts.NSXNoBodyCalls = true
+			default:
+				ts.Fatalf("sandbox start: unknown option %s", args[i])
+			}
+		}
+		opts.Seed = 1
+		srv, err := sandbox.New(opts)
+		ts.Check(err)
+		url, err := srv.Start("127.0.0.1:0")
+		ts.Check(err)
+		ts.Defer(func() { srv.Close() })
+		ts.Setenv("SANDBOX_URL", url)
+		if c := srv.Certificate(); c != nil {
+			ts.Setenv("SANDBOX_THUMBPRINT", thumbprint(c.Leaf.Raw))
+		}
+		st.srv, st.base = srv, 0
+	case "requests":
+		want, err := strconv.ParseInt(args[1], 10, 64)
+		ts.Check(err)
+		got := st.srv.Requests() - st.base
+		if (got == want) == neg {
+			ts.Fatalf("sandbox received %d requests, want %s%d", got, map[bool]string{true: "not ", false: ""}[neg], want)
+		}
+	case "reset":
+		st.base = st.srv.Requests()
+	case "advance":
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		env := st.srv.Env()
+		env.Lock()
+		env.Advance(d)
+		env.Changed()
+		env.Unlock()
+	case "register":
+		pass, err := os.ReadFile(ts.MkAbs(args[2]))
+		ts.Check(err)
+		body, _ := json.Marshal(map[string]string{"token_id": strings.TrimSpace(ts.ReadFile(args[1])), "passphrase": strings.TrimSpace(string(pass))})
+		resp, err := http.Post(ts.Getenv("SANDBOX_URL")+"/_sandbox/ssp/register", "application/json", bytes.NewReader(body))
+		ts.Check(err)
+		resp.Body.Close()
+		if (resp.StatusCode == 200) == neg {
+			ts.Fatalf("sandbox register: HTTP %d", resp.StatusCode)
+		}
+	default:
+		ts.Fatalf("sandbox: unknown subcommand %s", args[0])
+	}
+}
+
+func thumbprint(der []byte) string {
+	return fmt.Sprintf("%x", sha256.Sum256(der))
+}
+
+// cmdFileMode checks a file's permission bits: filemode FILE 0600
+func cmdFileMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: filemode FILE MODE")
+	}
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	if got := fi.Mode().Perm(); (uint64(got) == want) == neg {
+		ts.Fatalf("%s has mode %04o, want %s%04o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// cmdNoSecret fails when any of the files contains the secret read from
+// SECRETFILE (first line): nosecret SECRETFILE FILE...
+// The file names stdout and stderr mean the last command's output.
+func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: nosecret SECRETFILE FILE...")
+	}
+	secret := strings.TrimSpace(strings.SplitN(ts.ReadFile(args[0]), "\n", 2)[0])
+	if secret == "" {
+		ts.Fatalf("nosecret: %s is empty", args[0])
+	}
+	for _, f := range args[1:] {
+		if strings.Contains(ts.ReadFile(f), secret) != neg {
+			if neg {
+				ts.Fatalf("%s does not contain the secret of %s", f, args[0])
+			}
+			ts.Fatalf("%s contains the secret of %s", f, args[0])
+		}
+	}
+}
+
+// cmdJSONPath extracts a field of the JSON in FILE into OUTFILE:
+// jsonpath FILE .field.sub OUTFILE (use stdout as FILE for the last output).
+func cmdJSONPath(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: jsonpath FILE PATH OUTFILE")
+	}
+	var v any
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &v))
+	for _, k := range strings.Split(strings.TrimPrefix(args[1], "."), ".") {
+		if k == "" {
+			continue
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[k]
+		case []any:
+			i, err := strconv.Atoi(k)
+			ts.Check(err)
+			v = x[i]
+		default:
+			ts.Fatalf("jsonpath %s: %s is not an object", args[1], k)
+		}
+	}
+	s, ok := v.(string)
+	if !ok {
+		b, _ := json.Marshal(v)
+		s = string(b)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(s), 0o600))
+}
+
+// cmdEnvFile sets an environment variable from a file's first line:
+// envfile NAME FILE
+func cmdEnvFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: envfile NAME FILE")
+	}
+	line, _, _ := strings.Cut(ts.ReadFile(args[1]), "\n")
+	ts.Setenv(args[0], strings.TrimSpace(line))
+}
