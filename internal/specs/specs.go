@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -218,4 +219,50 @@ func (v *Validator) input(x Exchange) (*openapi3filter.RequestValidationInput, e
 			MultiError:         true,
 		},
 	}, nil
+}
+
+// Recorder is an http.RoundTripper that records every exchange a client
+// makes, so a contract test can validate the client's own traffic.
+type Recorder struct {
+	Next      http.RoundTripper
+	mu        sync.Mutex
+	exchanges []Exchange
+}
+
+// RoundTrip implements http.RoundTripper.
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	next := r.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	respBody, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(respBody))
+	r.mu.Lock()
+	r.exchanges = append(r.exchanges, Exchange{Request: req.Clone(context.Background()), RequestBody: body, Status: resp.StatusCode, Header: resp.Header.Clone(), Body: respBody})
+	r.mu.Unlock()
+	return resp, nil
+}
+
+// Exchanges returns what was recorded so far.
+func (r *Recorder) Exchanges() []Exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Exchange(nil), r.exchanges...)
 }
