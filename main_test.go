@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -79,6 +80,8 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 			"nosecret": cmdNoSecret,
 			"jsonpath": cmdJSONPath,
 			"envfile":  cmdEnvFile,
+			"exits":    cmdExits,
+			"waitfile": cmdWaitFile,
 		},
 	}
 }
@@ -247,4 +250,40 @@ func cmdEnvFile(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	line, _, _ := strings.Cut(ts.ReadFile(args[1]), "\n")
 	ts.Setenv(args[0], strings.TrimSpace(line))
+}
+
+// cmdExits runs a program like exec and requires its exit status:
+// exits N PROGRAM ARGS... (stdout and stderr are checked as after exec).
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: exits N PROGRAM ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if (got == want) == neg {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdWaitFile waits up to 20s for a file to exist and be non-empty (a
+// background `sandbox serve --url-file`): waitfile FILE
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	path := ts.MkAbs(args[0])
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+			return
+		}
+	}
+	ts.Fatalf("%s did not appear within 20s", args[0])
 }

@@ -101,6 +101,9 @@ func New(opts Options) (*Server, error) {
 			s.lock.Unlock()
 			return nil, err
 		}
+		if _, err := os.Stat(opts.StatePath); errors.Is(err, os.ErrNotExist) {
+			s.dirty.Store(true) // create the file now, so it exists while serving
+		}
 	}
 	env.OnChange(func() {
 		s.dirty.Store(true)
@@ -109,6 +112,10 @@ func New(opts Options) (*Server, error) {
 		default:
 		}
 	})
+	if err := s.flush(); err != nil {
+		s.lock.Unlock()
+		return nil, err
+	}
 	go s.saver()
 	return s, nil
 }
@@ -135,7 +142,10 @@ func (s *Server) count(next http.Handler) http.Handler {
 		// The pattern, not the raw path: paths can carry secrets (NSX tokens,
 		// agent uuids).
 		_, pattern := s.mux.Handler(r)
-		fmt.Fprintf(s.opts.Log, "%s %s -> %d (%s)\n", r.Method, pattern, rec.status, time.Since(start).Round(time.Millisecond))
+		if pattern == "" {
+			pattern = r.Method + " (no route)"
+		}
+		fmt.Fprintf(s.opts.Log, "%s -> %d (%s)\n", pattern, rec.status, time.Since(start).Round(time.Millisecond))
 	})
 }
 
