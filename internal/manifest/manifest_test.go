@@ -34,10 +34,10 @@ func TestParseDocuments(t *testing.T) {
 
 func TestDecodeProblems(t *testing.T) {
 	cases := map[string]string{
-		"dispay_name: a\ncolor: red\n":             `dispay_name: unknown field (did you mean "display_name"?)`,
-		"allowed_instance_count: lots\n":           "allowed_instance_count: must be an integer, not string",
-		"enabled: maybe\n":                         "enabled: must be true or false",
-		"- a\n- b\n":                               "(document): must be a mapping",
+		"dispay_name: a\ncolor: red\n":              `dispay_name: unknown field (did you mean "display_name"?)`,
+		"allowed_instance_count: lots\n":            "allowed_instance_count: must be an integer, not string",
+		"enabled: maybe\n":                          "enabled: must be true or false",
+		"- a\n- b\n":                                "(document): must be a mapping",
 		"display_name: x\nzzzzzzzzzzzzzzzzzzz: 1\n": "unknown field; accepted: allowed_instance_count, display_name, enabled, roles",
 	}
 	for in, want := range cases {

@@ -13,13 +13,13 @@ func TestCheckPassphrase(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"Abcdefghij1mn!":                "it has 14 characters",
+		"Abcdefghij1mn!":                 "it has 14 characters",
 		strings.Repeat("a", 126) + "A1!": "it has 129 characters",
-		"abcdefghijklmn1!":              "lacks an upper-case letter",
-		"ABCDEFGHIJKLMN1!":              "lacks a lower-case letter",
-		"Abcdefghijklmno!":              "lacks a digit",
-		"Abcdefghijklmno1":              "lacks a special character",
-		"Abcdefg hijklmno1":             "lacks a special character",
+		"abcdefghijklmn1!":               "lacks an upper-case letter",
+		"ABCDEFGHIJKLMN1!":               "lacks a lower-case letter",
+		"Abcdefghijklmno!":               "lacks a digit",
+		"Abcdefghijklmno1":               "lacks a special character",
+		"Abcdefg hijklmno1":              "lacks a special character",
 	}
 	for p, want := range bad {
 		if r := CheckPassphrase(p); !strings.Contains(r, want) {
