@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/pem"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,7 +97,8 @@ const sandboxKey = "sandbox"
 // cmdSandbox controls an in-process sandbox:
 //
 //	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls]
-//	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL
+//	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL;
+//	    with --tls also $SANDBOX_THUMBPRINT and the certificate in $WORK/sandbox-ca.pem
 //	sandbox requests N     the sandbox received exactly N requests since start or reset
 //	sandbox reset          resets the request count
 //	sandbox advance DUR    moves the sandbox clock forward
@@ -138,6 +140,8 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("SANDBOX_URL", url)
 		if c := srv.Certificate(); c != nil {
 			ts.Setenv("SANDBOX_THUMBPRINT", thumbprint(c.Leaf.Raw))
+			ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw})
+			ts.Check(os.WriteFile(ts.MkAbs("sandbox-ca.pem"), ca, 0o644))
 		}
 		st.srv, st.base = srv, 0
 	case "requests":
