@@ -171,4 +171,3 @@ func TestPasswordPromptForAProfileWithout(t *testing.T) {
 		t.Fatalf("the right typed password: exit %d %s", code, errOut)
 	}
 }
-
