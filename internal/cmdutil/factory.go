@@ -293,6 +293,10 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 	if err != nil {
 		return client.Options{}, err
 	}
+	retryWait, err := RetryBaseWait()
+	if err != nil {
+		return client.Options{}, err
+	}
 	if p.Insecure && p.Thumbprint == "" && strings.HasPrefix(p.Server, "https:") {
 		f.Warn("TLS certificate verification is disabled (--insecure): anyone on the path can read your credentials")
 	}
@@ -301,6 +305,8 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 		Timeout:   timeout,
 		UserAgent: "tokenctl/" + f.Build.Version,
 		Debug:     f.DebugWriter(),
+		// 0 leaves the client's default.
+		RetryBaseWait: retryWait,
 		TLS: client.TLSOptions{
 			CAFile:     p.CAFile,
 			Insecure:   p.Insecure,
@@ -309,4 +315,23 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 			KeyFile:    p.KeyFile,
 		},
 	}, nil
+}
+
+// RetryBaseWaitEnv sets the first retry backoff (a Go duration; default
+// 300ms, doubling up to 5s with jitter). It exists for fault-injection tests
+// and the benchmarks, which retry against a loopback sandbox and have no
+// reason to wait; a server's Retry-After is honoured regardless.
+const RetryBaseWaitEnv = "TOKENCTL_RETRY_BASE_WAIT"
+
+// RetryBaseWait reads $TOKENCTL_RETRY_BASE_WAIT (0 when unset).
+func RetryBaseWait() (time.Duration, error) {
+	v := os.Getenv(RetryBaseWaitEnv)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, exit.Usagef("%s=%q: must be a positive duration such as 300ms", RetryBaseWaitEnv, v)
+	}
+	return d, nil
 }

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
 )
 
 // Fault kinds the sandbox can inject.
@@ -59,22 +62,39 @@ func ParseFaultKinds(s string) ([]string, error) {
 	return kinds, nil
 }
 
+// RequestRecord is one vendor-API request as the sandbox received it, with
+// the fault injected into it. Tests use it to prove what a client sent, e.g.
+// that a create was never sent again after a failure that may have carried
+// it out.
+type RequestRecord struct {
+	Method string
+	Path   string
+	Query  string
+	// Body is the request body (up to sim.MaxBody). It can hold secrets:
+	// the hook exists for tests, and the sandbox itself never logs it.
+	Body []byte
+	// Fault is the injected fault kind; "" when the request was served
+	// normally. FaultResetAfter requests were acted on.
+	Fault string
+}
+
 type faultInjector struct {
-	f    Faults
-	mu   sync.Mutex
-	rng  *rand.Rand
-	next http.Handler
+	f         Faults
+	onRequest func(RequestRecord)
+	mu        sync.Mutex
+	rng       *rand.Rand
+	next      http.Handler
 
 	// counts of injected faults by kind, for tests and the serve log.
 	counts map[string]int
 }
 
-func newFaultInjector(f Faults, next http.Handler) *faultInjector {
+func newFaultInjector(f Faults, onRequest func(RequestRecord), next http.Handler) *faultInjector {
 	if len(f.Kinds) == 0 {
 		f.Kinds = AllFaults
 	}
 	seed := uint64(f.Seed)
-	return &faultInjector{f: f, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), next: next, counts: map[string]int{}}
+	return &faultInjector{f: f, onRequest: onRequest, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), next: next, counts: map[string]int{}}
 }
 
 // draw decides one request's fate: "" or a fault kind.
@@ -112,7 +132,11 @@ func (fi *faultInjector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	switch kind := fi.draw(); kind {
+	kind := fi.draw()
+	if fi.onRequest != nil {
+		fi.record(r, kind)
+	}
+	switch kind {
 	case "":
 		fi.next.ServeHTTP(w, r)
 	case FaultResetBefore:
@@ -129,6 +153,18 @@ func (fi *faultInjector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeFault(w, r, status)
 	}
+}
+
+// record hands the request to the OnRequest hook, leaving its body readable
+// for the handler.
+func (fi *faultInjector) record(r *http.Request, kind string) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, sim.MaxBody))
+		r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	fi.onRequest(RequestRecord{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, Fault: kind})
 }
 
 // resetConnection closes the client's connection without an answer.

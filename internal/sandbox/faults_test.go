@@ -11,7 +11,7 @@ import (
 
 func TestFaultsAreReproducibleAndShaped(t *testing.T) {
 	draws := func() []string {
-		fi := newFaultInjector(Faults{Rate: 0.5, Seed: 42}, http.NotFoundHandler())
+		fi := newFaultInjector(Faults{Rate: 0.5, Seed: 42}, nil, http.NotFoundHandler())
 		var out []string
 		for i := 0; i < 200; i++ {
 			out = append(out, fi.draw())
@@ -43,7 +43,7 @@ func TestInjectedStatusesCarryVendorBodies(t *testing.T) {
 		"/rest/agent-config/1.0/tokens/": `"status-code":429`,
 	}
 	for path, want := range cases {
-		fi := newFaultInjector(Faults{Rate: 1, Kinds: []string{Fault429}, RetryAfter: 0}, next)
+		fi := newFaultInjector(Faults{Rate: 1, Kinds: []string{Fault429}, RetryAfter: 0}, nil, next)
 		rec := httptest.NewRecorder()
 		fi.ServeHTTP(rec, httptest.NewRequest("POST", path, nil))
 		if rec.Code != 429 || rec.Header().Get("Retry-After") != "0" || !strings.Contains(rec.Body.String(), want) {
@@ -60,7 +60,7 @@ func TestResetAfterActs(t *testing.T) {
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { acted++; io.WriteString(w, "{}") })
 	for _, kind := range []string{FaultResetBefore, FaultResetAfter} {
 		acted = 0
-		srv := httptest.NewServer(newFaultInjector(Faults{Rate: 1, Kinds: []string{kind}}, next))
+		srv := httptest.NewServer(newFaultInjector(Faults{Rate: 1, Kinds: []string{kind}}, nil, next))
 		_, err := http.Post(srv.URL+"/sensors/registration-tokens", "application/json", strings.NewReader("{}"))
 		srv.Close()
 		if err == nil {
@@ -74,7 +74,7 @@ func TestResetAfterActs(t *testing.T) {
 
 func TestLatencyAndControlRoutesExempt(t *testing.T) {
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
-	fi := newFaultInjector(Faults{Rate: 1, Latency: 30 * time.Millisecond}, next)
+	fi := newFaultInjector(Faults{Rate: 1, Latency: 30 * time.Millisecond}, nil, next)
 	rec := httptest.NewRecorder()
 	fi.ServeHTTP(rec, httptest.NewRequest("GET", "/_sandbox/info", nil))
 	if rec.Code != 200 {
@@ -82,5 +82,31 @@ func TestLatencyAndControlRoutesExempt(t *testing.T) {
 	}
 	if _, err := ParseFaultKinds("429,teapot"); err == nil {
 		t.Fatal("unknown kind accepted")
+	}
+}
+
+func TestOnRequestSeesBodyAndFault(t *testing.T) {
+	var got []RequestRecord
+	var handled string
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		handled = string(b)
+		io.WriteString(w, "{}")
+	})
+	fi := newFaultInjector(Faults{}, func(r RequestRecord) { got = append(got, r) }, next)
+	rec := httptest.NewRecorder()
+	fi.ServeHTTP(rec, httptest.NewRequest("POST", "/sensors/registration-tokens?x=1", strings.NewReader(`{"display_name":"a"}`)))
+	if handled != `{"display_name":"a"}` {
+		t.Fatalf("the handler read %q after the hook", handled)
+	}
+	fi.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/_sandbox/info", nil))
+	if len(got) != 1 || got[0].Method != "POST" || got[0].Path != "/sensors/registration-tokens" || got[0].Query != "x=1" ||
+		string(got[0].Body) != `{"display_name":"a"}` || got[0].Fault != "" {
+		t.Fatalf("records %+v", got)
+	}
+	fi = newFaultInjector(Faults{Rate: 1, Kinds: []string{Fault503}}, func(r RequestRecord) { got = append(got, r) }, next)
+	fi.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("DELETE", "/sensors/registration-tokens/x", nil))
+	if len(got) != 2 || got[1].Fault != Fault503 {
+		t.Fatalf("records %+v", got)
 	}
 }

@@ -37,6 +37,10 @@ type Options struct {
 	Log io.Writer
 	// Faults injects failures and latency.
 	Faults Faults
+	// OnRequest, when set, is called with every vendor-API request (not the
+	// /_sandbox/ control routes) before it is served or failed. Tests only:
+	// the record carries the body, secrets included.
+	OnRequest func(RequestRecord)
 }
 
 // Server is a running sandbox.
@@ -88,8 +92,8 @@ func New(opts Options) (*Server, error) {
 		v.Register(s.mux)
 	}
 	var h http.Handler = s.mux
-	if opts.Faults.Rate > 0 || opts.Faults.Latency > 0 {
-		s.faults = newFaultInjector(opts.Faults, s.mux)
+	if opts.Faults.Rate > 0 || opts.Faults.Latency > 0 || opts.OnRequest != nil {
+		s.faults = newFaultInjector(opts.Faults, opts.OnRequest, s.mux)
 		h = s.faults
 	}
 	s.handler = s.count(h)
