@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -102,7 +101,7 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		}
 		return printCreatedSSP(f, o, kind, raw)
 	}
-	results := bulk.Run(ctx, sources, opts.Concurrency, func(ctx context.Context, i int) (json.RawMessage, error) {
+	results := f.RunBulk(ctx, "created", sources, opts.Concurrency, func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
 		return sc.CreateSensorToken(ctx, reqs[i])
 	})
 	created := 0

@@ -5,6 +5,7 @@ package bulk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -38,12 +39,12 @@ func Run(ctx context.Context, sources []string, concurrency int, fn func(ctx con
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			results[i].Err = exit.WithCode(exit.Interrupted, ctx.Err())
+			results[i].Err = &NotStartedError{Err: ctx.Err()}
 			continue
 		}
 		if ctx.Err() != nil {
 			<-sem
-			results[i].Err = exit.WithCode(exit.Interrupted, ctx.Err())
+			results[i].Err = &NotStartedError{Err: ctx.Err()}
 			continue
 		}
 		wg.Add(1)
@@ -56,6 +57,22 @@ func Run(ctx context.Context, sources []string, concurrency int, fn func(ctx con
 	}
 	wg.Wait()
 	return results
+}
+
+// NotStartedError is the result of an item that was never run because the
+// batch was interrupted: nothing was sent for it.
+type NotStartedError struct{ Err error }
+
+func (e *NotStartedError) Error() string { return "not started: interrupted" }
+func (e *NotStartedError) Unwrap() error { return e.Err }
+
+// ExitCode implements exit.Coder.
+func (e *NotStartedError) ExitCode() int { return exit.Interrupted }
+
+// NotStarted reports whether the item was never run.
+func (r Result) NotStarted() bool {
+	var ns *NotStartedError
+	return errors.As(r.Err, &ns)
 }
 
 // Outcome is the error a batch ends with: nil when all succeeded, a silent

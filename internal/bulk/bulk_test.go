@@ -67,7 +67,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Fatalf("%d items started after cancel", started.Load())
 	}
 	last := results[len(results)-1]
-	if last.OK || !errors.Is(last.Err, context.Canceled) || exit.CodeOf(last.Err) != exit.Interrupted {
+	if last.OK || !errors.Is(last.Err, context.Canceled) || exit.CodeOf(last.Err) != exit.Interrupted || !last.NotStarted() {
 		t.Fatalf("item after cancel: %+v", last)
 	}
 }

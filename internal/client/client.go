@@ -367,6 +367,10 @@ const lookBeforeRetry = "the server may have carried out the request before the 
 
 func (c *Client) networkError(ctx context.Context, call Call, err error) error {
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		if !call.idempotent() {
+			// The request may have reached the server before Ctrl-C.
+			return exit.WithCode(exit.Interrupted, fmt.Errorf("%s: interrupted\n%s", call.Operation, lookBeforeRetry))
+		}
 		return exit.WithCode(exit.Interrupted, fmt.Errorf("%s: interrupted", call.Operation))
 	}
 	var tm *ThumbprintMismatchError

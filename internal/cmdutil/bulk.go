@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
@@ -38,11 +39,7 @@ func (f *Factory) PrintBulk(o output.Options, kind output.Kind, results []bulk.R
 			}
 		}
 	}
-	for _, r := range results {
-		if !r.OK {
-			fmt.Fprintf(f.IOStreams.ErrOut, "%s: %v\n", r.Source, r.Err)
-		}
-	}
+	f.printFailures(results)
 	if machine || l.Count() > 0 {
 		if err := l.Close(); err != nil {
 			return err
@@ -51,19 +48,51 @@ func (f *Factory) PrintBulk(o output.Options, kind output.Kind, results []bulk.R
 	return bulk.Outcome(results)
 }
 
-// Summary prints "N succeeded, M failed" on stderr for a batch.
-func (f *Factory) Summary(verb string, results []bulk.Result) {
-	ok := 0
+// printFailures lists the failed items on stderr, one line each; the items
+// an interrupt kept from starting get one line together.
+func (f *Factory) printFailures(results []bulk.Result) {
+	var notStarted []string
 	for _, r := range results {
-		if r.OK {
-			ok++
+		switch {
+		case r.OK:
+		case r.NotStarted():
+			notStarted = append(notStarted, r.Source)
+		default:
+			fmt.Fprintf(f.IOStreams.ErrOut, "%s: %v\n", r.Source, r.Err)
 		}
 	}
-	if failed := len(results) - ok; failed > 0 {
-		f.Notice("%d %s, %d failed", ok, verb, failed)
-	} else {
-		f.Notice("%d %s", ok, verb)
+	switch n := len(notStarted); {
+	case n == 1:
+		fmt.Fprintf(f.IOStreams.ErrOut, "%s: not started (interrupted); nothing was sent for it\n", notStarted[0])
+	case n > 1:
+		fmt.Fprintf(f.IOStreams.ErrOut, "%s ... %s: %d not started (interrupted); nothing was sent for them\n", notStarted[0], notStarted[n-1], n)
 	}
+}
+
+// Summary prints "N created, M failed, K not started" on stderr for a batch.
+func (f *Factory) Summary(verb string, results []bulk.Result) {
+	ok, notStarted, interrupted := 0, 0, 0
+	for _, r := range results {
+		switch {
+		case r.OK:
+			ok++
+		case r.NotStarted():
+			notStarted++
+		case exit.CodeOf(r.Err) == exit.Interrupted:
+			interrupted++
+		}
+	}
+	msg := fmt.Sprintf("%d %s", ok, verb)
+	if failed := len(results) - ok - notStarted - interrupted; failed > 0 {
+		msg += fmt.Sprintf(", %d failed", failed)
+	}
+	if interrupted > 0 {
+		msg += fmt.Sprintf(", %d interrupted in flight", interrupted)
+	}
+	if notStarted > 0 {
+		msg += fmt.Sprintf(", %d not started (interrupted)", notStarted)
+	}
+	f.Notice("%s", msg)
 }
 
 // RawOf marshals v for printing.

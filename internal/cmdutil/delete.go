@@ -57,19 +57,19 @@ type Deleted struct {
 }
 
 // DeleteEach deletes ids with bounded concurrency and prints the per-id
-// results: a notice per id on stderr, and with -o json|yaml|id the results
-// on stdout. label names an id in notices (secret ids are masked).
+// results: a notice per id on stderr (with a progress bar when stderr is a
+// terminal), and with -o json|yaml|id the results on stdout. label names an id in notices (secret ids are masked).
 func (f *Factory) DeleteEach(ctx context.Context, o output.Options, ids []string, concurrency int, noun string, label func(string) string,
 	del func(ctx context.Context, id string) (Deleted, error)) error {
-	results := bulk.Run(ctx, ids, concurrency, func(ctx context.Context, i int) (json.RawMessage, error) {
+	results := f.RunBulk(ctx, "deleted", ids, concurrency, func(ctx context.Context, i int, pr *Progress) (json.RawMessage, error) {
 		d, err := del(ctx, ids[i])
 		if err != nil {
 			return nil, err
 		}
 		if d.Gone {
-			f.Notice("%s %s was already gone.", noun, label(ids[i]))
+			f.NoticeAbove(pr, "%s %s was already gone.", noun, label(ids[i]))
 		} else {
-			f.Notice("Deleted %s %s.", noun, label(ids[i]))
+			f.NoticeAbove(pr, "Deleted %s %s.", noun, label(ids[i]))
 		}
 		return RawOf(d), nil
 	})
@@ -80,10 +80,6 @@ func (f *Factory) DeleteEach(ctx context.Context, o output.Options, ids []string
 	case output.JSON, output.YAML, output.ID:
 		return f.PrintBulk(o, output.Kind{Noun: noun, IDField: "id"}, results)
 	}
-	for _, r := range results {
-		if !r.OK {
-			f.IOStreams.ErrOut.Write([]byte(r.Source + ": " + r.Err.Error() + "\n"))
-		}
-	}
+	f.printFailures(results)
 	return bulk.Outcome(results)
 }
