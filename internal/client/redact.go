@@ -90,24 +90,33 @@ func (r *Redactor) String(s string) string {
 	return s
 }
 
-// Header scrubs a header set in place.
+// Header scrubs a header set for logging. It replaces the value slices
+// instead of writing into them: resty's log copy of the headers shares them
+// with the request that is about to be sent.
 func (r *Redactor) Header(h http.Header) {
-	for _, name := range sensitiveHeaders {
-		if vs := h.Values(name); len(vs) > 0 {
-			for i, v := range vs {
-				// Keep the scheme of Authorization, which helps debugging.
-				if scheme, _, ok := strings.Cut(v, " "); ok && name == "Authorization" {
-					vs[i] = scheme + " " + Redacted
-				} else {
-					vs[i] = Redacted
-				}
+	for k, vs := range h {
+		sensitive := false
+		for _, name := range sensitiveHeaders {
+			if http.CanonicalHeaderKey(k) == name {
+				sensitive = true
 			}
 		}
-	}
-	for k, vs := range h {
+		out := make([]string, len(vs))
 		for i, v := range vs {
-			vs[i] = r.String(v)
+			switch {
+			case sensitive && http.CanonicalHeaderKey(k) == "Authorization":
+				// Keep the scheme, which helps debugging.
+				if scheme, _, ok := strings.Cut(v, " "); ok {
+					out[i] = scheme + " " + Redacted
+				} else {
+					out[i] = Redacted
+				}
+			case sensitive:
+				out[i] = Redacted
+			default:
+				out[i] = r.String(v)
+			}
 		}
-		h[k] = vs
+		h[k] = out
 	}
 }
