@@ -249,7 +249,7 @@ func statusKind() output.Kind {
 
 func signaturesKind() output.Kind {
 	return output.Kind{
-		Noun:    "IDS signature bundle",
+		Noun:    "sensor IDS signature bundle",
 		IDField: "bundle_id",
 		Columns: []output.Column{
 			output.Field("VERSION", "ids_signature_bundle_version"),
