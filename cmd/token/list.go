@@ -42,7 +42,8 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 
 ssp: one page by default (the server's page size); --all follows every page, --limit N
 stops after N tokens. --type baremetal lists baremetal tokens (their status and manifest
-are in "token status --type baremetal"). NSX has no list call: a token can only be checked or revoked by value.`,
+are in "token status --type baremetal"). NSX has no list call: a token can only be
+checked or revoked by value.`,
 		Example: `  tokenctl token list --all -o json
   tokenctl token list --status AVAILABLE --sort-by display_name --asc
   tokenctl token list --jq '.[] | select(.usage_count > 0) | .id'`,
