@@ -24,62 +24,95 @@ type Envelope struct {
 }
 
 // EachItem walks a JSON object and calls fn with each element of the array
-// under key, as raw JSON, without decoding the items. Other fields are
-// skipped except total_result_count. Memory holds one item at a time.
+// under key, as raw JSON (a slice of body), without decoding the items.
+// Other fields are skipped except total_result_count.
 func EachItem(body []byte, key string, fn func(json.RawMessage) error) (Envelope, error) {
 	env := Envelope{Total: -1}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := expectDelim(dec, '{'); err != nil {
-		return env, err
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return env, badJSON(syntaxError(body, i, "expected an object"))
 	}
-	for dec.More() {
-		tok, err := dec.Token()
+	i++
+	for first := true; ; first = false {
+		i = skipSpace(body, i)
+		if i < len(body) && body[i] == '}' {
+			return env, nil
+		}
+		if !first {
+			if i >= len(body) || body[i] != ',' {
+				return env, badJSON(syntaxError(body, i, "expected , or }"))
+			}
+			i = skipSpace(body, i+1)
+		}
+		if i >= len(body) || body[i] != '"' {
+			return env, badJSON(syntaxError(body, i, "expected a field name"))
+		}
+		name, j, err := scanKey(body, i)
 		if err != nil {
 			return env, badJSON(err)
 		}
-		name, _ := tok.(string)
+		i = skipSpace(body, j)
+		if i >= len(body) || body[i] != ':' {
+			return env, badJSON(syntaxError(body, i, "expected :"))
+		}
+		i = skipSpace(body, i+1)
 		switch name {
 		case key:
-			t, err := dec.Token()
+			if i, err = eachElement(body, i, key, &env, fn); err != nil {
+				return env, err
+			}
+		case "total_result_count":
+			j, err := scanValue(body, i)
 			if err != nil {
 				return env, badJSON(err)
 			}
-			if t == nil { // "results": null
-				continue
-			}
-			if d, ok := t.(json.Delim); !ok || d != '[' {
-				return env, badJSON(fmt.Errorf("%q is not an array", key))
-			}
-			for dec.More() {
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return env, badJSON(err)
-				}
-				env.Count++
-				if err := fn(raw); err != nil {
-					return env, err
-				}
-			}
-			if _, err := dec.Token(); err != nil {
-				return env, badJSON(err)
-			}
-		case "total_result_count":
-			var n json.Number
-			if err := dec.Decode(&n); err != nil {
-				return env, badJSON(err)
-			}
-			if v, err := n.Int64(); err == nil {
+			if v, err := strconv.ParseInt(string(body[i:j]), 10, 64); err == nil {
 				env.Total = v
 			}
+			i = j
 		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+			if i, err = scanValue(body, i); err != nil {
 				return env, badJSON(err)
 			}
 		}
 	}
-	return env, nil
+}
+
+// eachElement passes the elements of the array at body[i] to fn and returns
+// the index after the array; null counts as empty.
+func eachElement(body []byte, i int, key string, env *Envelope, fn func(json.RawMessage) error) (int, error) {
+	if bytes.HasPrefix(body[i:], []byte("null")) {
+		return i + 4, nil
+	}
+	if i >= len(body) || body[i] != '[' {
+		return i, badJSON(fmt.Errorf("%q is not an array", key))
+	}
+	i = skipSpace(body, i+1)
+	if i < len(body) && body[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		j, err := scanValue(body, i)
+		if err != nil {
+			return j, badJSON(err)
+		}
+		env.Count++
+		if err := fn(json.RawMessage(body[i:j])); err != nil {
+			return j, err
+		}
+		i = skipSpace(body, j)
+		if i >= len(body) {
+			return i, badJSON(errTruncated)
+		}
+		switch body[i] {
+		case ',':
+			i = skipSpace(body, i+1)
+		case ']':
+			return i + 1, nil
+		default:
+			return i, badJSON(syntaxError(body, i, "expected , or ]"))
+		}
+	}
 }
 
 // EachArrayItem calls fn for each element of a top-level JSON array (the
@@ -146,49 +179,31 @@ type PageResult struct {
 // key to fn. It stops when a page is short, when total_result_count is
 // reached, at Limit, or after one page unless All or Limit says more. It
 // never trusts the echoed offset (the vendor's own examples show -1).
+//
+// While fn works through a page, the next page is already being fetched,
+// so a long listing takes about as long as the slower of the server and the
+// printing, not their sum; at most two pages are held at once.
 func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager, fn func(json.RawMessage) error) (PageResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // abandons a prefetched page nobody will read
 	res := PageResult{Total: -1}
 	offset := p.Offset
 	firstCount := 0
+	next := c.fetchPage(ctx, call, p.PageSize, offset)
 	for page := 0; ; page++ {
-		q := url.Values{}
-		for k, vs := range call.Query {
-			q[k] = append([]string(nil), vs...)
+		got := <-next
+		if got.err != nil {
+			return res, got.err
 		}
-		if p.PageSize > 0 {
-			q.Set("page_size", strconv.Itoa(p.PageSize))
-		}
-		if offset > 0 {
-			q.Set("offset", strconv.Itoa(offset))
-		}
-		pc := call
-		pc.Query = q
-		resp, err := c.Do(ctx, pc)
-		if err != nil {
-			return res, err
-		}
-		stopped := false
-		env, err := EachItem(resp.Body, key, func(raw json.RawMessage) error {
-			if p.Limit > 0 && res.Fetched >= p.Limit {
-				stopped = true
-				return ErrStop
-			}
-			res.Fetched++
-			return fn(raw)
-		})
-		if stopped {
-			res.More = true
-			return res, nil
-		}
+		body := got.resp.Body
+		// A first, cheap pass counts the items, to decide whether to
+		// fetch the next page before printing this one.
+		env, err := EachItem(body, key, func(json.RawMessage) error { return nil })
 		if err != nil {
 			return res, err
 		}
 		if env.Total >= 0 && res.Total < 0 {
 			res.Total = env.Total
-		}
-		offset += env.Count
-		if p.OnPage != nil {
-			p.OnPage(res.Fetched, res.Total)
 		}
 		if page == 0 {
 			firstCount = env.Count
@@ -197,18 +212,62 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 		if pageSize == 0 {
 			pageSize = firstCount
 		}
-		last := env.Count == 0 || env.Count < pageSize || (res.Total >= 0 && int64(offset) >= res.Total)
+		nextOffset := offset + env.Count
+		last := env.Count == 0 || env.Count < pageSize || (res.Total >= 0 && int64(nextOffset) >= res.Total)
+		wantMore := p.All || (p.Limit > 0 && res.Fetched+env.Count < p.Limit)
+		if !last && wantMore {
+			next = c.fetchPage(ctx, call, p.PageSize, nextOffset)
+		}
+		stopped := false
+		if _, err := EachItem(body, key, func(raw json.RawMessage) error {
+			if p.Limit > 0 && res.Fetched >= p.Limit {
+				stopped = true
+				return ErrStop
+			}
+			res.Fetched++
+			return fn(raw)
+		}); stopped {
+			res.More = true
+			return res, nil
+		} else if err != nil {
+			return res, err
+		}
+		offset = nextOffset
+		if p.OnPage != nil {
+			p.OnPage(res.Fetched, res.Total)
+		}
 		if last {
 			return res, nil
 		}
-		wantMore := p.All || (p.Limit > 0 && res.Fetched < p.Limit)
 		if !wantMore {
 			res.More = true
 			return res, nil
 		}
-		if p.Limit > 0 && res.Fetched >= p.Limit {
-			res.More = true
-			return res, nil
-		}
 	}
+}
+
+type fetchedPage struct {
+	resp *Response
+	err  error
+}
+
+// fetchPage sends the call for the page at offset in the background.
+func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int) <-chan fetchedPage {
+	q := url.Values{}
+	for k, vs := range call.Query {
+		q[k] = append([]string(nil), vs...)
+	}
+	if pageSize > 0 {
+		q.Set("page_size", strconv.Itoa(pageSize))
+	}
+	if offset > 0 {
+		q.Set("offset", strconv.Itoa(offset))
+	}
+	call.Query = q
+	ch := make(chan fetchedPage, 1)
+	go func() {
+		resp, err := c.Do(ctx, call)
+		ch <- fetchedPage{resp, err}
+	}()
+	return ch
 }

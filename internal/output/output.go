@@ -8,6 +8,7 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -167,11 +168,11 @@ func (p *Printer) List(kind Kind) ListWriter {
 		if p.opts.JQ != "" {
 			return &jqList{p: p}
 		}
-		return &jsonList{w: p.io.Out}
+		return &jsonList{w: newStreamWriter(p.io.Out)}
 	case YAML:
 		return &yamlList{w: p.io.Out}
 	case ID:
-		return &fieldList{w: p.io.Out, field: kind.IDField}
+		return &fieldList{w: newStreamWriter(p.io.Out), field: kind.IDField}
 	case Secret, Manifest:
 		return &errList{err: exit.Usagef("-o %s prints one object; it does not apply to a list", p.opts.Format)}
 	default:
@@ -180,34 +181,36 @@ func (p *Printer) List(kind Kind) ListWriter {
 }
 
 type jsonList struct {
-	w io.Writer
-	n int
+	w   *streamWriter
+	n   int
+	buf []byte
 }
 
 func (l *jsonList) Add(raw json.RawMessage) error {
-	var buf bytes.Buffer
 	if l.n == 0 {
-		buf.WriteString("[\n  ")
+		l.buf = append(l.buf[:0], "[\n  "...)
 	} else {
-		buf.WriteString(",\n  ")
+		l.buf = append(l.buf[:0], ",\n  "...)
 	}
-	if err := json.Indent(&buf, raw, "  ", "  "); err != nil {
+	var err error
+	if l.buf, err = appendIndent(l.buf, raw, "  ", "  "); err != nil {
 		return fmt.Errorf("server sent invalid JSON: %w", err)
 	}
 	l.n++
-	_, err := l.w.Write(buf.Bytes())
+	_, err = l.w.Write(l.buf)
 	return err
 }
 
 func (l *jsonList) Count() int { return l.n }
 
 func (l *jsonList) Close() error {
+	var err error
 	if l.n == 0 {
-		_, err := io.WriteString(l.w, "[]\n")
-		return err
+		_, err = io.WriteString(l.w, "[]\n")
+	} else {
+		_, err = io.WriteString(l.w, "\n]\n")
 	}
-	_, err := io.WriteString(l.w, "\n]\n")
-	return err
+	return errors.Join(err, l.w.Flush())
 }
 
 type jqList struct {
@@ -236,7 +239,7 @@ func (l *jqList) Close() error {
 }
 
 type fieldList struct {
-	w     io.Writer
+	w     *streamWriter
 	field string
 	n     int
 }
@@ -252,7 +255,7 @@ func (l *fieldList) Add(raw json.RawMessage) error {
 }
 
 func (l *fieldList) Count() int   { return l.n }
-func (l *fieldList) Close() error { return nil }
+func (l *fieldList) Close() error { return l.w.Flush() }
 
 type errList struct{ err error }
 
