@@ -102,9 +102,18 @@ func (d Document) Decode(v any) []exit.Problem {
 	allowed := jsonFields(reflect.TypeOf(v))
 	var problems []exit.Problem
 	for i := 0; i+1 < len(d.node.Content); i += 2 {
-		key := d.node.Content[i].Value
+		k := d.node.Content[i]
+		key := k.Value
+		if k.Kind != yaml.ScalarNode {
+			problems = append(problems, exit.Problem{Source: d.Source, Field: "(key)", Rule: "field names must be plain strings"})
+			continue
+		}
 		if _, ok := allowed[key]; !ok {
-			problems = append(problems, exit.Problem{Source: d.Source, Field: key, Rule: unknownRule(key, allowed)})
+			field := key
+			if field == "" {
+				field = `""` // an empty key ("? " or `"": x`) still needs a visible name
+			}
+			problems = append(problems, exit.Problem{Source: d.Source, Field: field, Rule: unknownRule(key, allowed)})
 		}
 	}
 	if len(problems) > 0 {

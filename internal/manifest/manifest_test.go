@@ -3,6 +3,11 @@ package manifest
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 type req struct {
@@ -77,11 +82,23 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// FuzzParseDecode feeds arbitrary manifests through parsing, decoding into
+// the vendors' request types and their validation. No input may panic or
+// hang; every problem names its document; and whatever validation accepts
+// obeys the vendor's rules (the oracle is checked independently here).
+//
+// A fuzzing run that shows "0 execs/sec" for a while is minimising a new
+// input (up to -fuzzminimizetime, 60s by default), not stuck: the slowest
+// corpus entry parses and decodes in about a millisecond, and yaml.v3
+// refuses alias bombs ("document contains excessive aliasing").
 func FuzzParseDecode(f *testing.F) {
 	f.Add([]byte("display_name: a\n---\nallowed_instance_count: 2\n"))
 	f.Add([]byte(`{"display_name":"x","roles":[{"name":"r"}]}`))
 	f.Add([]byte("- 1\n- 2\n"))
 	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("display_name: edge-01\npassphrase: Abcdefgh1234567!\nallowed_instance_count: 3\n"))
+	f.Add([]byte("display_name: bm\npassphrase: 'Abcdefgh 1234567!'\nexpiry_time_since_creation_mins: 0\ndescription: d\n"))
+	f.Add([]byte("x: &a [1,1]\ny: &b [*a,*a]\nz: [*b,*b]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		docs, err := Parse("fuzz", data)
 		if err != nil {
@@ -90,6 +107,70 @@ func FuzzParseDecode(f *testing.F) {
 		for _, d := range docs {
 			var r req
 			_ = d.Decode(&r)
+
+			var st ssp.SensorTokenRequest
+			ps := d.Decode(&st)
+			if len(ps) == 0 {
+				ps = st.Validate(d.Source)
+				if len(ps) == 0 {
+					checkTokenRules(t, st.DisplayName, st.Description, st.Passphrase, ssp.MaxDisplayName)
+				}
+			}
+			checkSources(t, d.Source, ps)
+
+			var bm ssp.BaremetalTokenRequest
+			ps = d.Decode(&bm)
+			if len(ps) == 0 {
+				ps = bm.Validate(d.Source)
+				if len(ps) == 0 {
+					checkTokenRules(t, bm.DisplayName, bm.Description, bm.Passphrase, ssp.MaxBaremetalDisplayName)
+					if n := utf8.RuneCountInString(bm.DisplayName); n < ssp.MinBaremetalDisplayName {
+						t.Fatalf("baremetal display_name of %d characters accepted", n)
+					}
+					if bm.ExpiryTimeSinceCreationMins != nil && *bm.ExpiryTimeSinceCreationMins < 1 {
+						t.Fatalf("expiry %d accepted", *bm.ExpiryTimeSinceCreationMins)
+					}
+				}
+			}
+			checkSources(t, d.Source, ps)
 		}
 	})
+}
+
+// checkTokenRules is the oracle for an accepted SSP token request: the
+// spec's Token rules, checked without the code under test.
+func checkTokenRules(t *testing.T, name, description, passphrase string, maxName int) {
+	t.Helper()
+	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > maxName {
+		t.Fatalf("display_name %q accepted", name)
+	}
+	if utf8.RuneCountInString(description) > ssp.MaxDescription {
+		t.Fatalf("description of %d characters accepted", utf8.RuneCountInString(description))
+	}
+	n := utf8.RuneCountInString(passphrase)
+	var lower, upper, digit, other bool
+	for _, r := range passphrase {
+		switch {
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsDigit(r):
+			digit = true
+		case !unicode.IsSpace(r):
+			other = true
+		}
+	}
+	if n < 15 || n > 128 || !lower || !upper || !digit || !other {
+		t.Fatalf("passphrase %q accepted", passphrase)
+	}
+}
+
+func checkSources(t *testing.T, source string, ps []exit.Problem) {
+	t.Helper()
+	for _, p := range ps {
+		if p.Source != source || p.Field == "" || p.Rule == "" {
+			t.Fatalf("problem %+v does not name its document %s and field", p, source)
+		}
+	}
 }
