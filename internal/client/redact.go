@@ -90,24 +90,32 @@ func (r *Redactor) String(s string) string {
 	return s
 }
 
-// Header scrubs a header set in place.
+// Header scrubs a header set in place. Every value slice is replaced, never
+// written into: resty's debug hooks get a copy of the request's header map
+// whose slices are the request's own, and writing into them would send the
+// scrubbed values (an X-Auth-Token of "[REDACTED]") instead of the secrets.
 func (r *Redactor) Header(h http.Header) {
+	for k, vs := range h {
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = r.String(v)
+		}
+		h[k] = out
+	}
 	for _, name := range sensitiveHeaders {
-		if vs := h.Values(name); len(vs) > 0 {
-			for i, v := range vs {
-				// Keep the scheme of Authorization, which helps debugging.
-				if scheme, _, ok := strings.Cut(v, " "); ok && name == "Authorization" {
-					vs[i] = scheme + " " + Redacted
-				} else {
-					vs[i] = Redacted
-				}
+		vs := h.Values(name)
+		if len(vs) == 0 {
+			continue
+		}
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			// Keep the scheme of Authorization, which helps debugging.
+			if scheme, _, ok := strings.Cut(v, " "); ok && name == "Authorization" {
+				out[i] = scheme + " " + Redacted
+			} else {
+				out[i] = Redacted
 			}
 		}
-	}
-	for k, vs := range h {
-		for i, v := range vs {
-			vs[i] = r.String(v)
-		}
-		h[k] = vs
+		h[http.CanonicalHeaderKey(name)] = out
 	}
 }
