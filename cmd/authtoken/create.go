@@ -164,11 +164,8 @@ func createRun(opts *CreateOptions) error {
 	if opts.File == "-" && opts.SessionKeyC == "-" {
 		problems = append(problems, exit.Problem{Field: "--session-key-c-file", Rule: "stdin already carries the manifest (-f -); name a file"})
 	}
-	expiry, ps := opts.flagExpiry(now)
-	problems = append(problems, ps...)
-	if len(problems) > 0 {
-		return exit.Problems(problems)
-	}
+	expiry, expiryProblems := opts.flagExpiry(now)
+	problems = append(problems, expiryProblems...)
 
 	var docs []manifest.Document
 	if opts.File != "" {
@@ -209,7 +206,13 @@ func createRun(opts *CreateOptions) error {
 			req.SessionKeyC = sessionKeyC
 		}
 		reqs[i] = req
-		problems = append(problems, flagNames(req.Validate(sources[i], api, now), docs == nil)...)
+		for _, pr := range flagNames(req.Validate(sources[i], api, now), docs == nil) {
+			// A bad --expires/--expires-at is reported once, above.
+			if pr.Field == "expires_utc_ms" && len(expiryProblems) > 0 {
+				continue
+			}
+			problems = append(problems, pr)
+		}
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)
