@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -79,6 +81,8 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 			"nosecret": cmdNoSecret,
 			"jsonpath": cmdJSONPath,
 			"envfile":  cmdEnvFile,
+			"exits":    cmdExits,
+			"waitfile": cmdWaitFile,
 		},
 	}
 }
@@ -93,7 +97,8 @@ const sandboxKey = "sandbox"
 // cmdSandbox controls an in-process sandbox:
 //
 //	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls]
-//	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL
+//	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL;
+//	    with --tls also $SANDBOX_THUMBPRINT and the certificate in $WORK/sandbox-ca.pem
 //	sandbox requests N     the sandbox received exactly N requests since start or reset
 //	sandbox reset          resets the request count
 //	sandbox advance DUR    moves the sandbox clock forward
@@ -135,6 +140,8 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("SANDBOX_URL", url)
 		if c := srv.Certificate(); c != nil {
 			ts.Setenv("SANDBOX_THUMBPRINT", thumbprint(c.Leaf.Raw))
+			ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw})
+			ts.Check(os.WriteFile(ts.MkAbs("sandbox-ca.pem"), ca, 0o644))
 		}
 		st.srv, st.base = srv, 0
 	case "requests":
@@ -247,4 +254,40 @@ func cmdEnvFile(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	line, _, _ := strings.Cut(ts.ReadFile(args[1]), "\n")
 	ts.Setenv(args[0], strings.TrimSpace(line))
+}
+
+// cmdExits runs a program like exec and requires its exit status:
+// exits N PROGRAM ARGS... (stdout and stderr are checked as after exec).
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: exits N PROGRAM ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if (got == want) == neg {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdWaitFile waits up to 20s for a file to exist and be non-empty (a
+// background `sandbox serve --url-file`): waitfile FILE
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	path := ts.MkAbs(args[0])
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+			return
+		}
+	}
+	ts.Fatalf("%s did not appear within 20s", args[0])
 }

@@ -87,7 +87,7 @@ A profile names one server of one platform; the current profile's platform decid
 which API a command speaks. Try it without any server: tokenctl --profile sandbox token list`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
-		Args:              cmdutil.NoArgs,
+		Args:              cobra.ArbitraryArgs,
 		RunE:              cmdutil.GroupRunE,
 		DisableAutoGenTag: true,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {

@@ -328,3 +328,24 @@ func TestListOffsetFollowsPagesWithoutTrustingOffset(t *testing.T) {
 		t.Fatalf("one page: %d ids, %d requests, res %+v", len(ids), requests.Load(), res)
 	}
 }
+
+// TestDebugDoesNotAlterRequests guards against scrubbing the real request:
+// resty's log copy of the headers shares their slices with the request.
+func TestDebugDoesNotAlterRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || u != "admin" || p != "s3cret-password" || r.Header.Get("X-Auth-Token") != "header-secret-1" {
+			w.WriteHeader(401)
+			return
+		}
+		io.WriteString(w, "{}")
+	}))
+	defer srv.Close()
+	var dbg bytes.Buffer
+	c := newTestClient(t, srv.URL, &dbg)
+	for i := 0; i < 2; i++ {
+		if _, err := c.Do(context.Background(), Call{Operation: "op", Method: http.MethodGet, Path: "/", Header: http.Header{"X-Auth-Token": {"header-secret-1"}}}); err != nil {
+			t.Fatalf("call %d with --debug: %v", i, err)
+		}
+	}
+}

@@ -90,32 +90,33 @@ func (r *Redactor) String(s string) string {
 	return s
 }
 
-// Header scrubs a header set in place. Every value slice is replaced, never
-// written into: resty's debug hooks get a copy of the request's header map
-// whose slices are the request's own, and writing into them would send the
-// scrubbed values (an X-Auth-Token of "[REDACTED]") instead of the secrets.
+// Header scrubs a header set for logging. It replaces the value slices
+// instead of writing into them: resty's log copy of the headers shares them
+// with the request that is about to be sent.
 func (r *Redactor) Header(h http.Header) {
 	for k, vs := range h {
-		out := make([]string, len(vs))
-		for i, v := range vs {
-			out[i] = r.String(v)
-		}
-		h[k] = out
-	}
-	for _, name := range sensitiveHeaders {
-		vs := h.Values(name)
-		if len(vs) == 0 {
-			continue
-		}
-		out := make([]string, len(vs))
-		for i, v := range vs {
-			// Keep the scheme of Authorization, which helps debugging.
-			if scheme, _, ok := strings.Cut(v, " "); ok && name == "Authorization" {
-				out[i] = scheme + " " + Redacted
-			} else {
-				out[i] = Redacted
+		sensitive := false
+		for _, name := range sensitiveHeaders {
+			if http.CanonicalHeaderKey(k) == name {
+				sensitive = true
 			}
 		}
-		h[http.CanonicalHeaderKey(name)] = out
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			switch {
+			case sensitive && http.CanonicalHeaderKey(k) == "Authorization":
+				// Keep the scheme, which helps debugging.
+				if scheme, _, ok := strings.Cut(v, " "); ok {
+					out[i] = scheme + " " + Redacted
+				} else {
+					out[i] = Redacted
+				}
+			case sensitive:
+				out[i] = Redacted
+			default:
+				out[i] = r.String(v)
+			}
+		}
+		h[k] = out
 	}
 }

@@ -214,7 +214,8 @@ func Fields(v any) []string {
 }
 
 func unknownRule(key string, allowed map[string]struct{}) string {
-	best, bestD := "", 3
+	// Suggest the closest name when it is close relative to the key's length.
+	best, bestD := "", max(3, len(key)/2)
 	names := make([]string, 0, len(allowed))
 	for k := range allowed {
 		names = append(names, k)
