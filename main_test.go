@@ -95,8 +95,9 @@ const sandboxKey = "sandbox"
 
 // cmdSandbox controls an in-process sandbox:
 //
-//	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls]
-//	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL
+//	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls] [--nsx-identity NAME]
+//	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL;
+//	    with --tls also $SANDBOX_THUMBPRINT and $SANDBOX_CA (see main_nsx_test.go)
 //	sandbox requests N     the sandbox received exactly N requests since start or reset
 //	sandbox reset          resets the request count
 //	sandbox advance DUR    moves the sandbox clock forward
@@ -112,6 +113,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	switch args[0] {
 	case "start":
 		opts := sandbox.Options{StatePath: ts.MkAbs("sandbox-state.json")}
+		identity := ""
 		for i := 1; i < len(args); i++ {
 			switch args[i] {
 			case "--seed-sensors":
@@ -125,6 +127,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 				opts.AgentLegacy = true
 			case "--nsx-no-body-calls":
 				opts.NSXNoBodyCalls = true
+			case "--nsx-identity":
+				i++
+				identity = args[i]
 			default:
 				ts.Fatalf("sandbox start: unknown option %s", args[i])
 			}
@@ -138,8 +143,12 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("SANDBOX_URL", url)
 		if c := srv.Certificate(); c != nil {
 			ts.Setenv("SANDBOX_THUMBPRINT", thumbprint(c.Leaf.Raw))
+			writeSandboxCA(ts, c)
 		}
-		st.srv, st.base = srv, 0
+		if identity != "" {
+			registerNSXIdentity(ts, srv, identity)
+		}
+		st.srv, st.base = srv, srv.Requests()
 	case "requests":
 		want, err := strconv.ParseInt(args[1], 10, 64)
 		ts.Check(err)

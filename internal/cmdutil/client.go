@@ -30,6 +30,10 @@ func (f *Factory) APIClient(ctx context.Context) (*client.Client, *config.Resolv
 	switch p.Platform {
 	case config.SSP:
 		auth, err = f.basicAuth(ctx, p, opts)
+	case config.NSX:
+		auth, err = f.nsxAuth(ctx, p, &opts)
+	case config.Agent:
+		auth, err = f.agentAuth(ctx, p, &opts)
 	default:
 		return nil, nil, exit.Usagef("platform %q is not supported yet", p.Platform)
 	}
