@@ -93,7 +93,7 @@ func (n *Client) CreateToken(ctx context.Context, sensor bool) (json.RawMessage,
 	}
 	resp, err := n.c.Do(ctx, client.Call{Operation: op, Method: http.MethodPost, Path: path})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, createAdvice(err)
 	}
 	var t RegistrationToken
 	if err := resp.JSON(&t); err != nil {
@@ -151,6 +151,23 @@ func (n *Client) DeleteToken(ctx context.Context, token string) (gone bool, err 
 		return true, nil
 	}
 	return false, err
+}
+
+// unseenToken replaces the generic "look before retrying" advice after a
+// create that may have been carried out: NSX cannot list tokens, so there is
+// nothing to look at.
+const unseenToken = "the manager may have created a token before the failure; NSX cannot list tokens, so such a token was never shown and nobody holds it: create another one"
+
+func createAdvice(err error) error {
+	var ae *client.APIError
+	var ne *client.NetworkError
+	switch {
+	case errors.As(err, &ae) && ae.Hint != "" && ae.Status != http.StatusTooManyRequests:
+		ae.Hint = unseenToken
+	case errors.As(err, &ne) && ne.Hint != "" && !strings.Contains(ne.Hint, "certificate"):
+		ne.Hint = unseenToken
+	}
+	return err
 }
 
 // RegTokenQuery is the body of the retrieve and delete calls.

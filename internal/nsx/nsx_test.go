@@ -362,8 +362,8 @@ func TestRetriesWithoutRetryAfter(t *testing.T) {
 	defer hs.Close()
 	n = New(newClient(t, hs.URL, basic("admin"), nil), nil)
 	_, _, err := n.CreateToken(ctx, false)
-	if calls.Load() != 1 || exit.CodeOf(err) != exit.Unavailable {
-		t.Fatalf("create after 503: calls=%d err=%v, want one call and exit 6", calls.Load(), err)
+	if calls.Load() != 1 || exit.CodeOf(err) != exit.Unavailable || !strings.Contains(err.Error(), "NSX cannot list tokens") {
+		t.Fatalf("create after 503: calls=%d err=%v, want one call, exit 6 and NSX's advice", calls.Load(), err)
 	}
 }
 
