@@ -323,7 +323,17 @@ func (a *Client) CreateToken(ctx context.Context, req *TokenRequest) (json.RawMe
 		return nil, nil, err
 	}
 	const op = "create agent token"
-	resp, err := a.c.Do(ctx, client.Call{Operation: op, Method: http.MethodPost, Path: createPath(v), Body: req})
+	call := client.Call{Operation: op, Method: http.MethodPost, Path: createPath(v), Body: req}
+	resp, err := a.c.Do(ctx, call)
+	if isStatus(err, http.StatusNotFound) && a.forget() {
+		// The cached generation is stale; a 404 created nothing, so the
+		// create can go again to the path detection finds.
+		if v, _, err = a.resolve(ctx); err != nil {
+			return nil, nil, err
+		}
+		call.Path = createPath(v)
+		resp, err = a.c.Do(ctx, call)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -417,6 +427,11 @@ func (a *Client) DeleteToken(ctx context.Context, uuid string) (gone bool, err e
 				return true, nil
 			}
 			return false, ferr
+		}
+		if now, _, _ := a.resolve(ctx); now != v {
+			// The list re-detected a stale cached generation: the DELETE
+			// went to the other generation's path; try the right one.
+			return a.DeleteToken(ctx, uuid)
 		}
 		return false, &NoDeleteError{Label: label, Status: http.StatusNotFound}
 	}

@@ -199,6 +199,31 @@ func TestStaleCacheRedetected(t *testing.T) {
 	}
 }
 
+func TestStaleCacheOnCreateAndDelete(t *testing.T) {
+	url, tr := emulator(t, true)
+	cache := testCache(t)
+	if err := cache.Set(url, CacheKeyVersion, VersionCurrent); err != nil {
+		t.Fatal(err)
+	}
+	a := newAgent(t, url, "admin", sandboxPassword, Options{Cache: cache}, nil)
+	_, tok, err := a.CreateToken(context.Background(), &TokenRequest{Name: "x", Read: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "create", tr.take(), []string{"POST " + CurrentTokensPath, "GET " + CurrentTokensPath, "GET " + LegacyTokensPath, "POST /rest/agent/1.0/tokens"})
+
+	if err := cache.Set(url, CacheKeyVersion, VersionCurrent); err != nil {
+		t.Fatal(err)
+	}
+	b := newAgent(t, url, "admin", sandboxPassword, Options{Cache: cache}, nil)
+	_, err = b.DeleteToken(context.Background(), tok.UUID)
+	var nd *NoDeleteError
+	if !errors.As(err, &nd) || nd.Status != http.StatusMethodNotAllowed {
+		t.Fatalf("delete: %v, want the legacy path's 405", err)
+	}
+	equal(t, "delete", tr.take(), []string{"DELETE " + CurrentTokensPath + tok.UUID, "GET " + CurrentTokensPath, "GET " + CurrentTokensPath, "GET " + LegacyTokensPath, "DELETE " + LegacyTokensPath + tok.UUID})
+}
+
 func TestPluginMissing(t *testing.T) {
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
