@@ -70,8 +70,11 @@ func deleteNSX(opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Manifest || o.Format == output.Secret {
+	switch o.Format {
+	case output.Manifest, output.Secret:
 		return exit.Usagef("-o %s does not apply to token delete", o.Format)
+	case output.ID:
+		return exit.Usagef("-o id: NSX tokens are secrets, and token delete does not print them back; -o json gives per-token results with masked labels")
 	}
 	if err := f.Confirm(fmt.Sprintf("Delete %d registration token(s) %s?", len(opts.IDs), maskedList(opts.IDs))); err != nil {
 		return err
