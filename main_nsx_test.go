@@ -20,14 +20,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/sandbox"
 )
 
-// writeSandboxCA writes a TLS sandbox's self-signed certificate to
-// $WORK/sandbox-ca.pem and sets $SANDBOX_CA, for --ca-file.
-func writeSandboxCA(ts *testscript.TestScript, c *tls.Certificate) {
-	path := ts.MkAbs("sandbox-ca.pem")
-	ts.Check(os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw}), 0o600))
-	ts.Setenv("SANDBOX_CA", path)
-}
-
 // registerNSXIdentity makes a client certificate and key ($WORK/pi-cert.pem,
 // $WORK/pi-key.pem, also in $NSX_CERT and $NSX_KEY) and registers the
 // certificate as the NSX principal identity name, through the sandbox's

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -97,7 +98,8 @@ const sandboxKey = "sandbox"
 //
 //	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls] [--nsx-identity NAME]
 //	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL;
-//	    with --tls also $SANDBOX_THUMBPRINT and $SANDBOX_CA (see main_nsx_test.go)
+//	    with --tls also $SANDBOX_THUMBPRINT and the certificate in $WORK/sandbox-ca.pem
+//	    ($SANDBOX_CA); --nsx-identity registers a client certificate (main_nsx_test.go)
 //	sandbox requests N     the sandbox received exactly N requests since start or reset
 //	sandbox reset          resets the request count
 //	sandbox advance DUR    moves the sandbox clock forward
@@ -143,7 +145,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("SANDBOX_URL", url)
 		if c := srv.Certificate(); c != nil {
 			ts.Setenv("SANDBOX_THUMBPRINT", thumbprint(c.Leaf.Raw))
-			writeSandboxCA(ts, c)
+			ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw})
+			ts.Check(os.WriteFile(ts.MkAbs("sandbox-ca.pem"), ca, 0o644))
+			ts.Setenv("SANDBOX_CA", ts.MkAbs("sandbox-ca.pem"))
 		}
 		if identity != "" {
 			registerNSXIdentity(ts, srv, identity)

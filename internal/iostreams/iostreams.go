@@ -23,7 +23,6 @@ type IOStreams struct {
 
 	// NoInput is set by --no-input; CI in the environment has the same effect.
 	NoInput bool
-	ci      bool
 }
 
 // System returns the process's streams.
@@ -35,7 +34,6 @@ func System() *IOStreams {
 		stdinTTY:  isTerminal(os.Stdin),
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
-		ci:        ciSet(),
 	}
 }
 
@@ -74,7 +72,7 @@ func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 // are terminals (stdout may be piped, as in `-o manifest | ssh host ...`),
 // and neither --no-input nor CI says no.
 func (s *IOStreams) CanPrompt() bool {
-	return s.stdinTTY && s.stderrTTY && !s.NoInput && !s.ci
+	return s.stdinTTY && s.stderrTTY && !s.NoInput && !ciSet()
 }
 
 // ReadSecretLine reads one line from stdin for --*-stdin flags: everything up
