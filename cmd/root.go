@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/cmd/profile"
 	sandboxcmd "github.com/tokenctl/tokenctl/cmd/sandbox"
+	"github.com/tokenctl/tokenctl/cmd/sensor"
 	"github.com/tokenctl/tokenctl/cmd/token"
 	"github.com/tokenctl/tokenctl/cmd/version"
 	"github.com/tokenctl/tokenctl/internal/build"
@@ -99,6 +100,7 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 	f.AddGlobalFlags(root)
 	root.AddCommand(
 		token.NewCmdToken(f),
+		sensor.NewCmdSensor(f),
 		profile.NewCmdProfile(f),
 		sandboxcmd.NewCmdSandbox(f),
 		version.NewCmdVersion(f),

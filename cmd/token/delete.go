@@ -136,10 +136,8 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 }
 
 func deleteSSPToken(ctx context.Context, sc *ssp.Client, typ, id string) (bool, error) {
-	switch typ {
-	case ssp.Sensor:
-		return sc.DeleteSensorToken(ctx, id)
-	default:
-		return false, exit.Usagef("--type %s is not supported yet", typ)
+	if typ == ssp.Baremetal {
+		return sc.DeleteBaremetalToken(ctx, id)
 	}
+	return sc.DeleteSensorToken(ctx, id)
 }

@@ -98,18 +98,21 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 	if err != nil {
 		return err
 	}
-	found, err := findSSPToken(ctx, ssp.New(c), opts.ID, typ, explicit)
+	sc := ssp.New(c)
+	found, err := findSSPToken(ctx, sc, opts.ID, typ, explicit)
 	if err != nil {
 		return err
 	}
 	kind := sspKind(found.typ)
 	if o.Format == output.Manifest {
-		return printManifestOf(f, o, found.raw, kind.Noun)
+		raw := found.raw
+		if found.typ == ssp.Baremetal {
+			// A RegistrationToken has no manifest; its status has.
+			if raw, err = sc.GetBaremetalTokenStatus(ctx, opts.ID); err != nil {
+				return err
+			}
+		}
+		return printManifestOf(f, o, raw, kind.Noun)
 	}
 	return f.Printer(o).Object(found.raw, kind)
-}
-
-// sspKind is the output kind of a token type.
-func sspKind(typ string) output.Kind {
-	return sensorTokenKind()
 }

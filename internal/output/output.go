@@ -262,7 +262,9 @@ func (l *errList) Close() error              { return l.err }
 
 func writeIndented(w io.Writer, raw json.RawMessage) error {
 	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+	// json.Indent keeps the body's trailing newline (servers encode with
+	// one); drop it so an object ends with exactly one.
+	if err := json.Indent(&buf, bytes.TrimSpace(raw), "", "  "); err != nil {
 		return fmt.Errorf("server sent invalid JSON: %w", err)
 	}
 	buf.WriteByte('\n')
