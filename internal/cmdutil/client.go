@@ -32,6 +32,10 @@ func (f *Factory) APIClient(ctx context.Context) (*client.Client, *config.Resolv
 		auth, err = f.basicAuth(ctx, p, opts)
 	case config.SDWAN:
 		auth, err = f.sdwanAuth(ctx, p, &opts)
+	case config.NSX:
+		auth, err = f.nsxAuth(ctx, p, &opts)
+	case config.Agent:
+		auth, err = f.agentAuth(ctx, p, &opts)
 	default:
 		return nil, nil, exit.Usagef("platform %q is not supported yet", p.Platform)
 	}
