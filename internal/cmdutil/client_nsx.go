@@ -42,7 +42,7 @@ func (f *Factory) nsxAuth(ctx context.Context, p *config.Resolved, opts *client.
 			return nil, exit.Usagef("%s: cert auth presents a TLS client certificate, so the server must be https:// (it is %s)", profileLabel(p), p.Server)
 		}
 		if p.CertFile == "" || p.KeyFile == "" {
-			return nil, exit.Usagef("%s: cert auth needs cert_file and key_file: `tokenctl profile set %s --cert-file CERT.pem --key-file KEY.pem`", profileLabel(p), p.Name)
+			return nil, exit.Usagef("%s: cert auth needs cert_file and key_file: `tokenctl profile set %s --cert-file CERT.pem --key-file KEY.pem`", profileLabel(p), profileRef(p))
 		}
 		return nsx.CertAuth{}, nil
 	}

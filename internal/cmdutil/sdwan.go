@@ -52,10 +52,10 @@ func (f *Factory) sdwanAuth(ctx context.Context, p *config.Resolved, opts *clien
 	}
 	var problems []exit.Problem
 	if p.ClientID == "" {
-		problems = append(problems, exit.Problem{Field: "client_id", Rule: fmt.Sprintf("the unified API needs an OAuth client (service account): `tokenctl profile set %s --client-id ID`", p.Name)})
+		problems = append(problems, exit.Problem{Field: "client_id", Rule: fmt.Sprintf("the unified API needs an OAuth client (service account): `tokenctl profile set %s --client-id ID`", profileRef(p))})
 	}
 	if p.TSGID == "" {
-		problems = append(problems, exit.Problem{Field: "tsg_id", Rule: fmt.Sprintf("the unified API needs the tenant service group for the OAuth scope: `tokenctl profile set %s --tsg-id ID`", p.Name)})
+		problems = append(problems, exit.Problem{Field: "tsg_id", Rule: fmt.Sprintf("the unified API needs the tenant service group for the OAuth scope: `tokenctl profile set %s --tsg-id ID`", profileRef(p))})
 	}
 	if len(problems) > 0 {
 		return nil, exit.Problems(problems)
@@ -110,7 +110,7 @@ func (f *Factory) staticToken(ctx context.Context, p *config.Resolved) (string, 
 		return token, nil
 	}
 	if !f.IOStreams.CanPrompt() {
-		return "", exit.Usagef("%s has no SD-WAN static auth token: set TOKENCTL_TOKEN, point the profile at one (`tokenctl profile set %s --token-env VAR` or --token-command CMD), store it (`... --token-stdin`), or run in a terminal to be asked", profileLabel(p), p.Name)
+		return "", exit.Usagef("%s has no SD-WAN static auth token: set TOKENCTL_TOKEN, point the profile at one (`tokenctl profile set %s --token-env VAR` or --token-command CMD), store it (`... --token-stdin`), or run in a terminal to be asked", profileLabel(p), profileRef(p))
 	}
 	token, err = f.Prompter.Password(fmt.Sprintf("SD-WAN static auth token (X-Auth-Token) for %s", p.Server))
 	if err != nil {
@@ -135,7 +135,7 @@ func (f *Factory) clientSecret(ctx context.Context, p *config.Resolved) (string,
 		return secret, nil
 	}
 	if !f.IOStreams.CanPrompt() {
-		return "", exit.Usagef("%s has no OAuth client secret: set TOKENCTL_PASSWORD, point the profile at one (`tokenctl profile set %s --client-secret-env VAR` or --client-secret-command CMD), store it (`... --client-secret-stdin`), or run in a terminal to be asked", profileLabel(p), p.Name)
+		return "", exit.Usagef("%s has no OAuth client secret: set TOKENCTL_PASSWORD, point the profile at one (`tokenctl profile set %s --client-secret-env VAR` or --client-secret-command CMD), store it (`... --client-secret-stdin`), or run in a terminal to be asked", profileLabel(p), profileRef(p))
 	}
 	secret, err = f.Prompter.Password(fmt.Sprintf("OAuth client secret of %s", p.ClientID))
 	if err != nil {
