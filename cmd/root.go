@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/cmd/authtoken"
 	"github.com/tokenctl/tokenctl/cmd/profile"
 	sandboxcmd "github.com/tokenctl/tokenctl/cmd/sandbox"
 	"github.com/tokenctl/tokenctl/cmd/sensor"
@@ -101,6 +102,7 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 	root.AddCommand(
 		token.NewCmdToken(f),
 		sensor.NewCmdSensor(f),
+		authtoken.NewCmdAuthtoken(f),
 		profile.NewCmdProfile(f),
 		sandboxcmd.NewCmdSandbox(f),
 		version.NewCmdVersion(f),

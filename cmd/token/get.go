@@ -31,7 +31,13 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 		Short: "Show one token (ssp, nsx, agent)",
 		Long: `Show one token. "-" as ID reads it from stdin.
 
-ssp: without --type the id is looked up as a sensor token, then as a baremetal token.`,
+ssp: without --type the id is looked up as a sensor token, then as a baremetal token.
+
+nsx: ID is the token itself; pass "-" and the token on stdin to keep it out of argv and
+shell history. Shows the token's roles and user; the token is not printed back. Uses the
+4.x retrieve call, or GET on managers without it.
+
+agent: ID is the token's uuid (also a secret; "-" reads it from stdin), found in the list.`,
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
@@ -65,6 +71,10 @@ func getRun(opts *GetOptions) error {
 	switch p.Platform {
 	case config.SSP:
 		return getSSP(opts, p)
+	case config.NSX:
+		return getNSX(opts)
+	case config.Agent:
+		return getAgent(opts)
 	default:
 		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP, config.NSX, config.Agent)
 	}

@@ -43,7 +43,10 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 ssp: one page by default (the server's page size); --all follows every page, --limit N
 stops after N tokens. --type baremetal lists baremetal tokens (their status and manifest
 are in "token status --type baremetal"). NSX has no list call: a token can only be
-checked or revoked by value.`,
+checked or revoked by value.
+
+agent: the whole token list in one call (the API does not page), uuids included; -o id
+prints one uuid per line.`,
 		Example: `  tokenctl token list --all -o json
   tokenctl token list --status AVAILABLE --sort-by display_name --asc
   tokenctl token list --jq '.[] | select(.usage_count > 0) | .id'`,
@@ -79,6 +82,8 @@ func listRun(opts *ListOptions) error {
 	switch p.Platform {
 	case config.SSP:
 		return listSSP(opts, p)
+	case config.Agent:
+		return listAgent(opts)
 	default:
 		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP, config.Agent)
 	}
