@@ -236,7 +236,7 @@ func createRun(opts *CreateOptions) error {
 		}
 		return printCreated(f, o, kind, raw)
 	}
-	results := bulk.Run(ctx, sources, opts.Concurrency, func(ctx context.Context, i int) (json.RawMessage, error) {
+	results := f.RunBulk(ctx, "created", sources, opts.Concurrency, func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
 		return sc.CreateAuthToken(ctx, reqs[i])
 	})
 	f.Summary("created", results)

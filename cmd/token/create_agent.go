@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 
 	"github.com/tokenctl/tokenctl/internal/agent"
-	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/manifest"
@@ -73,7 +72,7 @@ func createAgent(opts *CreateOptions) error {
 		f.Notice("Created %s (%s).", agent.Label(tok.UUID), tok.Name)
 		return f.Printer(o).Object(raw, kind)
 	}
-	results := bulk.Run(ctx, sources, opts.Concurrency, func(ctx context.Context, i int) (json.RawMessage, error) {
+	results := f.RunBulk(ctx, "created", sources, opts.Concurrency, func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
 		raw, _, err := ac.CreateToken(ctx, reqs[i])
 		return raw, err
 	})

@@ -3,10 +3,13 @@ package manifest
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tokenctl/tokenctl/internal/agent"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/sdwan"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -99,6 +102,9 @@ func FuzzParseDecode(f *testing.F) {
 	f.Add([]byte("display_name: edge-01\npassphrase: Abcdefgh1234567!\nallowed_instance_count: 3\n"))
 	f.Add([]byte("display_name: bm\npassphrase: 'Abcdefgh 1234567!'\nexpiry_time_since_creation_mins: 0\ndescription: d\n"))
 	f.Add([]byte("x: &a [1,1]\ny: &b [*a,*a]\nz: [*b,*b]\n"))
+	f.Add([]byte("name: build-agent\nread: true\nchange: false\n"))
+	f.Add([]byte("roles:\n  - name: tenant_super\nexpires_utc_ms: 1900000000000\nsession_key_c: k\n"))
+	f.Add([]byte("custom_roles:\n  - name: c\n    custom_permissions:\n      - value: v\n        tenant_id: '1'\n    permissions: [{value: p}]\nexpires_utc_ms: 1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		docs, err := Parse("fuzz", data)
 		if err != nil {
@@ -133,8 +139,57 @@ func FuzzParseDecode(f *testing.F) {
 				}
 			}
 			checkSources(t, d.Source, ps)
+
+			var ag agent.TokenRequest
+			if ps = d.Decode(&ag); len(ps) == 0 {
+				if ps = ag.Validate(d.Source); len(ps) == 0 && strings.TrimSpace(ag.Name) == "" {
+					t.Fatal("agent token without a name accepted")
+				}
+			}
+			checkSources(t, d.Source, ps)
+
+			for _, gen := range []string{sdwan.Legacy, sdwan.Unified} {
+				var at sdwan.AuthTokenRequest
+				if ps = d.Decode(&at); len(ps) == 0 {
+					if ps = at.Validate(d.Source, sdwan.API{Generation: gen, Version: "v2.1"}, fuzzNow); len(ps) == 0 {
+						checkAuthTokenRules(t, &at, gen)
+					}
+				}
+				checkSources(t, d.Source, ps)
+			}
 		}
 	})
+}
+
+// fuzzNow is the fixed "now" of SD-WAN expiry checks.
+var fuzzNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// checkAuthTokenRules is the oracle for an accepted SD-WAN auth token
+// request: at most 7 documented roles, an expiry after now, session_key_c
+// of at most 128 characters, custom permissions with a value.
+func checkAuthTokenRules(t *testing.T, r *sdwan.AuthTokenRequest, gen string) {
+	t.Helper()
+	if len(r.Roles) > 7 {
+		t.Fatalf("%d roles accepted", len(r.Roles))
+	}
+	for _, role := range r.Roles {
+		if !sdwan.IsRole(role.Name) {
+			t.Fatalf("role %q accepted", role.Name)
+		}
+	}
+	if r.ExpiresUTCMs == nil || *r.ExpiresUTCMs <= fuzzNow.UnixMilli() {
+		t.Fatalf("expiry %v accepted", r.ExpiresUTCMs)
+	}
+	if r.SessionKeyC != nil && utf8.RuneCountInString(*r.SessionKeyC) > 128 {
+		t.Fatal("long session_key_c accepted")
+	}
+	for _, cr := range r.CustomRoles {
+		for _, p := range cr.CustomPermissions {
+			if p.Value == nil || *p.Value == "" || (gen == sdwan.Legacy && (p.TenantID == nil || *p.TenantID == "")) {
+				t.Fatalf("custom permission %+v accepted on %s", p, gen)
+			}
+		}
+	}
 }
 
 // checkTokenRules is the oracle for an accepted SSP token request: the
