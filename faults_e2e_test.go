@@ -23,8 +23,16 @@ import (
 // Messages the client attaches to failures (internal/client).
 const (
 	adviceLookFirst = "may have carried out the request"
+	// NSX has no list call to look with; its advice says so (internal/nsx).
+	adviceNSXUnseen = "may have created a token before the failure"
 	adviceNothing   = "nothing was done"
 )
+
+// hasLookAdvice reports whether a failed create's message tells the user
+// that it may have been carried out.
+func hasLookAdvice(s string) bool {
+	return strings.Contains(s, adviceLookFirst) || strings.Contains(s, adviceNSXUnseen)
+}
 
 // faultOp is one tokenctl invocation of the mixed run and what it targets.
 type faultOp struct {
@@ -309,7 +317,7 @@ func checkCreate(t *testing.T, label, name string, code int, stderr, id string, 
 				t.Errorf("%s: rate limited without saying nothing was done: %s", label, stderr)
 			}
 		case last == sandbox.Fault502 || last == sandbox.Fault503 || last == sandbox.Fault504:
-			if !strings.Contains(stderr, adviceLookFirst) {
+			if !hasLookAdvice(stderr) {
 				t.Errorf("%s: exit 6 after %s without the look-first advice: %s", label, last, stderr)
 			}
 		default:
@@ -319,7 +327,7 @@ func checkCreate(t *testing.T, label, name string, code int, stderr, id string, 
 		if last != sandbox.FaultResetBefore && last != sandbox.FaultResetAfter {
 			t.Errorf("%s: exit 7, but the server saw %v", label, fs)
 		}
-		if !strings.Contains(stderr, adviceLookFirst) {
+		if !hasLookAdvice(stderr) {
 			t.Errorf("%s: exit 7 without the look-first advice: %s", label, stderr)
 		}
 	default:
@@ -447,4 +455,183 @@ func precreateTokens(t *testing.T, statePath string, n int) []string {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// TestFaultInjectedCreatesEveryPlatform runs creates of NSX registration
+// tokens, agent-config tokens and SD-WAN auth tokens (legacy and unified),
+// one process at a time, against a sandbox failing 30% of requests, and
+// checks each run's requests and exit code, and the tokens that exist
+// afterwards: only 429s are retried, a 6 or 7 carries the advice to look,
+// and exactly the creates that were acted on made a token.
+func TestFaultInjectedCreatesEveryPlatform(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 160 processes")
+	}
+	pe := newProcEnv(t)
+	statePath := filepath.Join(pe.Dir, "sandbox-state.json")
+	log := &requestLog{}
+	srv, err := sandbox.New(sandbox.Options{
+		Options:   sim.Options{Seed: 1},
+		StatePath: statePath,
+		Faults:    sandbox.Faults{Rate: 0.3, RetryAfter: 0, Seed: 11},
+		OnRequest: log.add,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			srv.Close()
+		}
+	}()
+	pe.Set("SRV_PW", sim.DefaultPassword)
+	pe.Set("SDWAN_TOKEN", "tokenctl-sandbox-token")
+	for _, args := range [][]string{
+		{"profile", "set", "nsx", "--platform", "nsx", "--server", url, "--username", "admin", "--password-env", "SRV_PW"},
+		{"profile", "set", "agent", "--platform", "agent", "--server", url, "--username", "admin", "--password-env", "SRV_PW"},
+		{"profile", "set", "cgx", "--platform", "sdwan", "--api-generation", "legacy", "--server", url, "--token-env", "SDWAN_TOKEN"},
+		{"profile", "set", "sase", "--platform", "sdwan", "--api-generation", "unified", "--server", url, "--client-id", "tokenctl-sandbox",
+			"--client-secret-env", "SRV_PW", "--tsg-id", "1999000042", "--auth-url", url + "/oauth2/access_token"},
+	} {
+		if r := pe.Run(t, "", args...); r.Code != 0 {
+			t.Fatalf("%v: %+v", args, r)
+		}
+	}
+	type platformRun struct {
+		profile string
+		create  func(r sandbox.RequestRecord) bool // the create call
+		args    []string
+	}
+	isPost := func(suffix string) func(sandbox.RequestRecord) bool {
+		return func(r sandbox.RequestRecord) bool {
+			return r.Method == http.MethodPost && strings.HasSuffix(strings.TrimSuffix(r.Path, "/"), suffix)
+		}
+	}
+	platforms := []platformRun{
+		{"nsx", isPost("/aaa/registration-token"), []string{"token", "create", "-o", "id"}},
+		{"agent", isPost("/tokens"), []string{"token", "create", "--name", "fz", "--read", "-o", "id"}},
+		{"cgx", isPost("/authtokens"), []string{"authtoken", "create", "--role", "tenant_viewonly", "--expires", "24h", "-o", "id"}},
+		{"sase", isPost("/authtokens"), []string{"authtoken", "create", "--role", "tenant_viewonly", "--expires", "24h", "-o", "id"}},
+	}
+	created := map[string][]string{} // profile -> ids printed by creates that exited 0
+	acted := map[string]int{}
+	codes := map[string]map[int]int{}
+	for _, p := range platforms {
+		codes[p.profile] = map[int]int{}
+		for range 40 {
+			before := len(log.all())
+			r := pe.Run(t, "", append([]string{"--profile", p.profile}, p.args...)...)
+			recs := log.all()[before:]
+			codes[p.profile][r.Code]++
+			label := fmt.Sprintf("%s %v", p.profile, p.args)
+			var posts []string
+			for _, rec := range recs {
+				if p.create(rec) {
+					posts = append(posts, rec.Fault)
+					if rec.Fault == "" || rec.Fault == sandbox.FaultResetAfter {
+						acted[p.profile]++
+					}
+				}
+			}
+			if len(posts) == 0 { // a look-up before the create failed for good
+				if err := readTruth(r.Code, faultsOf(recs)); err != nil || r.Code == 0 {
+					t.Errorf("%s: exit %d without a create request (server saw %v): %s", label, r.Code, faultsOf(recs), r.Stderr)
+				}
+				continue
+			}
+			name := fmt.Sprintf("%s-%d", p.profile, before)
+			id := strings.TrimSpace(r.Stdout)
+			state := map[string][]string{}
+			if r.Code == 0 {
+				state[name] = []string{id}
+				created[p.profile] = append(created[p.profile], id)
+			}
+			// checkCreate wants the state of this name: one token when the
+			// create was acted on; the global count is checked below.
+			n := 0
+			for _, f := range posts {
+				if f == "" || f == sandbox.FaultResetAfter {
+					n++
+				}
+			}
+			if r.Code != 0 && n == 1 {
+				state[name] = []string{"(made, unreported)"}
+			}
+			checkCreate(t, label, name, r.Code, r.Stderr, id, map[string][]string{name: posts}, state)
+		}
+	}
+	closed = true
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Vendors struct {
+			NSX struct {
+				Tokens []struct {
+					Token string `json:"token"`
+				} `json:"tokens"`
+			} `json:"nsx"`
+			Agent struct {
+				Tokens []struct {
+					UUID string `json:"uuid"`
+				} `json:"tokens"`
+			} `json:"agent"`
+			SDWAN struct {
+				Tenants map[string]struct {
+					Operators map[string]struct {
+						AuthTokens map[string]struct {
+							ID            string `json:"id"`
+							IsSystemOwned bool   `json:"is_system_owned"`
+						} `json:"authtokens"`
+					} `json:"operators"`
+				} `json:"tenants"`
+			} `json:"sdwan"`
+		} `json:"vendors"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatalf("state: %v", err)
+	}
+	have := map[string]map[string]bool{"nsx": {}, "agent": {}, "sdwan": {}}
+	for _, tok := range st.Vendors.NSX.Tokens {
+		have["nsx"][tok.Token] = true
+	}
+	for _, tok := range st.Vendors.Agent.Tokens {
+		have["agent"][tok.UUID] = true
+	}
+	for _, tn := range st.Vendors.SDWAN.Tenants {
+		for _, op := range tn.Operators {
+			for _, tok := range op.AuthTokens {
+				if !tok.IsSystemOwned {
+					have["sdwan"][tok.ID] = true
+				}
+			}
+		}
+	}
+	vendorOf := map[string]string{"nsx": "nsx", "agent": "agent", "cgx": "sdwan", "sase": "sdwan"}
+	for profile, ids := range created {
+		for _, id := range ids {
+			if !have[vendorOf[profile]][id] {
+				t.Errorf("%s: created %q (exit 0) is not in the state", profile, id)
+			}
+		}
+	}
+	if n := len(have["nsx"]); n != acted["nsx"] {
+		t.Errorf("nsx: %d tokens exist, %d creates were acted on", n, acted["nsx"])
+	}
+	if n := len(have["agent"]); n != acted["agent"] {
+		t.Errorf("agent: %d tokens exist, %d creates were acted on", n, acted["agent"])
+	}
+	if n := len(have["sdwan"]); n != acted["cgx"]+acted["sase"] {
+		t.Errorf("sdwan: %d tokens exist, %d creates were acted on", n, acted["cgx"]+acted["sase"])
+	}
+	t.Logf("exit codes by profile %v; faults %v", codes, srv.FaultCounts())
 }
