@@ -4,6 +4,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -238,6 +239,12 @@ type Call struct {
 	NoAuth bool
 	// Header adds request headers.
 	Header http.Header
+
+	// into receives the body instead of a fresh slice (paging reuses two
+	// buffers for all its pages). Response.Body then aliases it.
+	into *bytes.Buffer
+	// bodyRetries counts tries again after a body broke off (with into).
+	bodyRetries int
 }
 
 // True is a helper for Call.Idempotent.
@@ -331,27 +338,61 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 		}
 	}
 	idem := call.idempotent()
+	// Reading the body into the caller's buffer saves a page-sized
+	// allocation per page; --debug wants resty to read and log bodies.
+	into := call.into != nil && c.opts.Debug == nil
+	if into {
+		req.SetDoNotParseResponse(true)
+	}
 	req.AddRetryCondition(func(r *resty.Response, err error) bool {
-		if ctx.Err() != nil {
-			return false
-		}
-		if err != nil {
-			if isPermanent(err) {
+		retry := func() bool {
+			if ctx.Err() != nil {
 				return false
 			}
-			return idem || connectionRefused(err)
+			if err != nil {
+				if isPermanent(err) {
+					return false
+				}
+				return idem || connectionRefused(err)
+			}
+			status := r.StatusCode()
+			if status == http.StatusTooManyRequests {
+				return true
+			}
+			return idem && c.retryable[status]
+		}()
+		if retry && into && r != nil && r.RawResponse != nil && r.Request.Attempt <= c.opts.MaxRetries {
+			// The answer is dropped for another try (not after the last
+			// try, whose answer is returned): free its connection.
+			io.Copy(io.Discard, io.LimitReader(r.RawResponse.Body, 1<<20))
+			r.RawResponse.Body.Close()
 		}
-		status := r.StatusCode()
-		if status == http.StatusTooManyRequests {
-			return true
-		}
-		return idem && c.retryable[status]
+		return retry
 	})
 	r, err := req.Execute(call.Method, call.Path)
 	if err != nil {
 		return nil, c.networkError(ctx, call, err)
 	}
-	return &Response{Status: r.StatusCode(), Header: r.Header(), Body: r.Body()}, nil
+	if !into {
+		return &Response{Status: r.StatusCode(), Header: r.Header(), Body: r.Body()}, nil
+	}
+	call.into.Reset()
+	_, err = call.into.ReadFrom(r.RawResponse.Body)
+	r.RawResponse.Body.Close()
+	if err != nil {
+		// The body broke off after the headers, past resty's retries: try
+		// again as resty would have, had it read the body itself.
+		if idem && ctx.Err() == nil && call.bodyRetries < c.opts.MaxRetries {
+			call.bodyRetries++
+			select {
+			case <-time.After(c.opts.RetryBaseWait):
+			case <-ctx.Done():
+			}
+			return c.send(ctx, call)
+		}
+		return nil, c.networkError(ctx, call, err)
+	}
+	return &Response{Status: r.StatusCode(), Header: r.Header(), Body: call.into.Bytes()}, nil
 }
 
 // isPermanent reports errors no retry can fix: certificates and pins.

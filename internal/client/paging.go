@@ -176,7 +176,7 @@ type PageResult struct {
 }
 
 // ListOffset fetches pages of call, passing each item of the array under
-// key to fn. It stops when a page is short, when total_result_count is
+// key to fn; an item is valid only until fn returns. It stops when a page is short, when total_result_count is
 // reached, at Limit, or after one page unless All or Limit says more. It
 // never trusts the echoed offset (the vendor's own examples show -1).
 //
@@ -189,7 +189,11 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 	res := PageResult{Total: -1}
 	offset := p.Offset
 	firstCount := 0
-	next := c.fetchPage(ctx, call, p.PageSize, offset)
+	// Two body buffers serve every page: the one being printed and the one
+	// being fetched. Items passed to fn alias them, so fn must not keep
+	// them (every ListWriter copies or converts what it is given).
+	bufs := [2]*bytes.Buffer{{}, {}}
+	next := c.fetchPage(ctx, call, p.PageSize, offset, bufs[0])
 	for page := 0; ; page++ {
 		got := <-next
 		if got.err != nil {
@@ -216,7 +220,7 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 		last := env.Count == 0 || env.Count < pageSize || (res.Total >= 0 && int64(nextOffset) >= res.Total)
 		wantMore := p.All || (p.Limit > 0 && res.Fetched+env.Count < p.Limit)
 		if !last && wantMore {
-			next = c.fetchPage(ctx, call, p.PageSize, nextOffset)
+			next = c.fetchPage(ctx, call, p.PageSize, nextOffset, bufs[(page+1)%2])
 		}
 		stopped := false
 		if _, err := EachItem(body, key, func(raw json.RawMessage) error {
@@ -252,7 +256,7 @@ type fetchedPage struct {
 }
 
 // fetchPage sends the call for the page at offset in the background.
-func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int) <-chan fetchedPage {
+func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int, into *bytes.Buffer) <-chan fetchedPage {
 	q := url.Values{}
 	for k, vs := range call.Query {
 		q[k] = append([]string(nil), vs...)
@@ -264,6 +268,7 @@ func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int)
 		q.Set("offset", strconv.Itoa(offset))
 	}
 	call.Query = q
+	call.into = into
 	ch := make(chan fetchedPage, 1)
 	go func() {
 		resp, err := c.Do(ctx, call)
