@@ -71,6 +71,7 @@ plain flag: use --passphrase-stdin, --passphrase-file, TOKENCTL_PASSPHRASE, a ma
 	fl.BoolVar(&opts.Passphrase.Stdin, "passphrase-stdin", false, "ssp: read the passphrase from the first line of stdin")
 	fl.StringVar(&opts.Passphrase.File, "passphrase-file", "", "ssp: read the passphrase from this file, or write the generated one to it")
 	fl.BoolVar(&opts.Passphrase.Generate, "generate-passphrase", false, "ssp: generate a passphrase that meets the vendor's rules")
+	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
 	return cmd
 }
 

@@ -58,6 +58,8 @@ ssp: without --type, each id is looked up as a sensor token, then as a baremetal
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default: look the id up)")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
+	cmd.ValidArgsFunction = f.CompleteTokenIDs
+	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
 	return cmd
 }
 

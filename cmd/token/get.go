@@ -50,6 +50,8 @@ ssp: without --type the id is looked up as a sensor token, then as a baremetal t
 		},
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default: look the id up)")
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteTokenIDs)
+	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
 	return cmd
 }
 

@@ -60,6 +60,10 @@ nothing, when the token is EXPIRED or USED.`,
 	cmd.Flags().StringVar(&opts.Type, "type", "", "sensor or baremetal (default: look the id up; without ID: sensor)")
 	cmd.Flags().StringVar(&opts.Status, "status", "", "without ID: only tokens with this status (sensor: AVAILABLE, EXPIRED, USED)")
 	opts.ListFlags.Register(cmd)
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteTokenIDs)
+	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
+	cmdutil.CompleteFlag(cmd, "status", cmdutil.FixedValues(ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed))
+	cmdutil.CompleteFlag(cmd, "sort-by", cmdutil.FixedValues(sensorTokenSortFields...))
 	return cmd
 }
 
