@@ -37,7 +37,9 @@ func newCompletionEnv(t *testing.T) *completionEnv {
 		t.Skipf("bash or %s missing: skipping the real-shell completion test", bashCompletion)
 	}
 	work := t.TempDir()
-	srv, err := sandbox.New(sandbox.Options{StatePath: filepath.Join(work, "sandbox.json")})
+	opts := sandbox.Options{StatePath: filepath.Join(work, "sandbox.json")}
+	opts.Seed, opts.SeedSensors = 1, 5
+	srv, err := sandbox.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +137,29 @@ func TestBashCompletion(t *testing.T) {
 		ce.expect("tokenctl token delete "+id1+" ", id2)
 		ce.expect("tokenctl token get --type baremetal ")
 	})
+	t.Run("sensor ids", func(t *testing.T) {
+		ce.t = t
+		sensors := strings.Fields(ce.run("sensor", "list", "-o", "id"))
+		if len(sensors) != 5 {
+			t.Fatalf("sandbox sensors: %q", sensors)
+		}
+		ce.expect("tokenctl sensor get ", sensors...)
+		ce.expect("tokenctl sensor status "+sensors[2][:8], sensors[2])
+		ce.expect("tokenctl sensor delete "+sensors[0]+" "+sensors[1]+" ", sensors[2:]...)
+		ce.expect("tokenctl sensor features set --mps enable "+sensors[0]+" ", sensors[1:]...)
+		ce.expect("tokenctl sensor features set --ids ", "enable_with_pcap", "enable_without_pcap", "disable")
+	})
+	t.Run("sdwan auth token ids", func(t *testing.T) {
+		ce.t = t
+		ce.env = append(ce.env, "CGX_TOKEN=tokenctl-sandbox-token")
+		ce.run("profile", "set", "cgx", "--platform", "sdwan", "--api-generation", "legacy", "--server", ce.url, "--token-env", "CGX_TOKEN")
+		id := ce.run("--profile", "cgx", "authtoken", "create", "--role", "tenant_viewonly", "--expires", "1h", "-o", "id")
+		got := ce.complete("tokenctl --profile cgx authtoken delete ")
+		if !slices.Contains(got, id) {
+			t.Errorf("authtoken delete offers %q, want %s among them", got, id)
+		}
+		ce.expect("tokenctl --profile cgx authtoken get " + id + " ")
+	})
 	t.Run("commands and fixed values", func(t *testing.T) {
 		ce.t = t
 		ce.expect("tokenctl tok", "token")
@@ -147,19 +172,23 @@ func TestBashCompletion(t *testing.T) {
 	})
 	t.Run("profiles", func(t *testing.T) {
 		ce.t = t
-		ce.expect("tokenctl --profile ", "sandbox", "sbx")
+		ce.expect("tokenctl --profile ", "sandbox", "sbx", "cgx")
 		ce.expect("tokenctl profile use s", "sandbox", "sbx")
-		ce.expect("tokenctl profile delete ", "sbx")
+		ce.expect("tokenctl profile delete ", "sbx", "cgx")
 	})
 	t.Run("never secrets, never a prompt, silent on failure", func(t *testing.T) {
 		ce.t = t
 		url := ce.url
 		ce.run("profile", "set", "nsx1", "--platform", "nsx", "--server", url, "--username", "admin", "--password-env", "SBX_PW")
+		ce.run("profile", "set", "bamboo", "--platform", "agent", "--server", url, "--username", "admin", "--password-env", "SBX_PW")
+		ce.run("--profile", "bamboo", "token", "create", "--name", "secret-uuid", "--read", "-o", "id")
 		ce.run("profile", "set", "nopw", "--platform", "ssp", "--server", url, "--username", "admin")
 		ce.run("profile", "set", "down", "--platform", "ssp", "--server", "http://"+closedPort(t), "--username", "admin", "--password-env", "SBX_PW")
 		before := ce.srv.Requests()
 		ce.expect("tokenctl --profile nsx1 token get ")
 		ce.expect("tokenctl --profile nsx1 token delete ")
+		ce.expect("tokenctl --profile bamboo token get ")
+		ce.expect("tokenctl --profile bamboo token update ")
 		ce.expect("tokenctl --profile nopw token get ")
 		if n := ce.srv.Requests() - before; n != 0 {
 			t.Errorf("the sandbox received %d requests while completing secret ids or without a password", n)

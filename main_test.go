@@ -100,9 +100,10 @@ const sandboxKey = "sandbox"
 
 // cmdSandbox controls an in-process sandbox:
 //
-//	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls]
+//	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls] [--nsx-identity NAME]
 //	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL;
 //	    with --tls also $SANDBOX_THUMBPRINT and the certificate in $WORK/sandbox-ca.pem
+//	    ($SANDBOX_CA); --nsx-identity registers a client certificate (main_nsx_test.go)
 //	sandbox requests N     the sandbox received exactly N requests since start or reset
 //	sandbox reset          resets the request count
 //	sandbox advance DUR    moves the sandbox clock forward
@@ -118,6 +119,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	switch args[0] {
 	case "start":
 		opts := sandbox.Options{StatePath: ts.MkAbs("sandbox-state.json")}
+		identity := ""
 		for i := 1; i < len(args); i++ {
 			switch args[i] {
 			case "--seed-sensors":
@@ -131,6 +133,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 				opts.AgentLegacy = true
 			case "--nsx-no-body-calls":
 				opts.NSXNoBodyCalls = true
+			case "--nsx-identity":
+				i++
+				identity = args[i]
 			default:
 				ts.Fatalf("sandbox start: unknown option %s", args[i])
 			}
@@ -146,8 +151,12 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Setenv("SANDBOX_THUMBPRINT", thumbprint(c.Leaf.Raw))
 			ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw})
 			ts.Check(os.WriteFile(ts.MkAbs("sandbox-ca.pem"), ca, 0o644))
+			ts.Setenv("SANDBOX_CA", ts.MkAbs("sandbox-ca.pem"))
 		}
-		st.srv, st.base = srv, 0
+		if identity != "" {
+			registerNSXIdentity(ts, srv, identity)
+		}
+		st.srv, st.base = srv, srv.Requests()
 	case "requests":
 		want, err := strconv.ParseInt(args[1], 10, 64)
 		ts.Check(err)

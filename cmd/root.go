@@ -14,8 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/cmd/api"
+	"github.com/tokenctl/tokenctl/cmd/authtoken"
 	"github.com/tokenctl/tokenctl/cmd/profile"
 	sandboxcmd "github.com/tokenctl/tokenctl/cmd/sandbox"
+	"github.com/tokenctl/tokenctl/cmd/sensor"
 	"github.com/tokenctl/tokenctl/cmd/token"
 	"github.com/tokenctl/tokenctl/cmd/version"
 	"github.com/tokenctl/tokenctl/internal/build"
@@ -100,6 +102,8 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 	f.AddGlobalFlags(root)
 	root.AddCommand(
 		token.NewCmdToken(f),
+		sensor.NewCmdSensor(f),
+		authtoken.NewCmdAuthtoken(f),
 		profile.NewCmdProfile(f),
 		api.NewCmdAPI(f, nil),
 		sandboxcmd.NewCmdSandbox(f),

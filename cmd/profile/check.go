@@ -143,6 +143,12 @@ func checkPlatform(ctx context.Context, c *client.Client, p *config.Resolved) (*
 			identity: p.Username + " (HTTP Basic)",
 			versions: map[string]string{"ssp": "sensor API answered (SSP publishes no version call)"},
 		}, nil
+	case config.SDWAN:
+		return checkSDWAN(ctx, c, p)
+	case config.NSX:
+		return checkNSX(ctx, c, p)
+	case config.Agent:
+		return checkAgent(ctx, c, p)
 	}
 	return nil, exit.Usagef("profile check does not support %s profiles yet", p.Platform)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/sdwan"
 )
 
 // SetOptions are `profile set`'s inputs.
@@ -92,7 +93,7 @@ after confirmation; scripts pass --thumbprint instead.`,
 	fl.StringVar(&opts.ClientSecretEnv, "client-secret-env", "", "sdwan unified: take the client secret from this environment variable")
 	fl.StringVar(&opts.ClientSecretCommand, "client-secret-command", "", "sdwan unified: run this command; its stdout is the client secret")
 	fl.StringVar(&opts.TSGID, "tsg-id", "", "sdwan unified: tenant service group id for the OAuth scope")
-	fl.StringVar(&opts.AuthURL, "auth-url", "", "sdwan unified: OAuth token endpoint (default https://auth.apps.paloaltonetworks.com/oauth2/access_token)")
+	fl.StringVar(&opts.AuthURL, "auth-url", "", "sdwan unified: OAuth token endpoint (default "+sdwan.DefaultAuthURL+")")
 	fl.StringVar(&opts.APIGeneration, "api-generation", "", "sdwan: legacy (X-Auth-Token) or unified (OAuth)")
 	fl.StringVar(&opts.APIVersion, "api-version", "", "sdwan: v2.1 (default) or v2.0; agent: current or legacy (default: detected)")
 	fl.StringVar(&opts.TenantID, "tenant", "", "sdwan: tenant id (default: discovered from the profile call)")
@@ -158,17 +159,6 @@ func setRun(opts *SetOptions) error {
 	if changed(cmdutil.FlagServer) {
 		p.Server = strings.TrimRight(opts.Cmd.Flags().Lookup(cmdutil.FlagServer).Value.String(), "/")
 	}
-	if p.Server == "" && p.Platform == config.SDWAN {
-		if opts.APIGeneration == "unified" || (!changed("api-generation") && p.APIGeneration == "unified") {
-			p.Server = "https://api.sase.paloaltonetworks.com"
-		}
-	}
-	if p.Server == "" {
-		problem("--server", "required for a new profile (a URL such as https://manager.example.com)")
-	} else if err := checkURL(p.Server); err != nil {
-		problem("--server", err.Error())
-	}
-
 	set := func(flag string, dst *string, v string) {
 		if changed(flag) {
 			*dst = v
@@ -186,6 +176,19 @@ func setRun(opts *SetOptions) error {
 	set("cert-file", &p.CertFile, opts.CertFile)
 	set("key-file", &p.KeyFile, opts.KeyFile)
 	set("token-type", &p.TokenType, opts.TokenType)
+	if p.Platform == config.SDWAN {
+		sdwanDefaults(&p, changed("api-generation"), changed("auth"))
+	}
+	if p.Server == "" {
+		problem("--server", "required for a new profile (a URL such as https://manager.example.com)")
+	} else if err := checkURL(p.Server); err != nil {
+		problem("--server", err.Error())
+	}
+	if p.AuthURL != "" {
+		if err := checkURL(p.AuthURL); err != nil {
+			problem("--auth-url", err.Error())
+		}
+	}
 	if changed(cmdutil.FlagTimeout) {
 		p.Timeout = opts.Cmd.Flags().Lookup(cmdutil.FlagTimeout).Value.String()
 	}
@@ -252,6 +255,27 @@ func checkURL(s string) error {
 		return fmt.Errorf("%q must start with https:// (or http:// for a plain-HTTP server)", s)
 	}
 	return nil
+}
+
+// sdwanDefaults keeps an sdwan profile's generation and auth method in
+// step: each implies the other (legacy goes with a static token, unified
+// with OAuth), naming a new generation drops an auth method that no longer
+// fits, and a unified profile without a server gets pan.dev's.
+func sdwanDefaults(p *config.Profile, generationChanged, authChanged bool) {
+	if generationChanged && !authChanged {
+		p.Auth = ""
+	}
+	if authChanged && !generationChanged {
+		switch p.Auth {
+		case config.AuthOAuth:
+			p.APIGeneration = sdwan.Unified
+		case config.AuthToken:
+			p.APIGeneration = sdwan.Legacy
+		}
+	}
+	if p.Server == "" && p.APIGeneration == sdwan.Unified {
+		p.Server = sdwan.DefaultUnifiedServer
+	}
 }
 
 // setSecret applies one secret's flags: --X-stdin stores it inline,
@@ -326,6 +350,9 @@ func validateProfile(p *config.Profile) []exit.Problem {
 	only("cert-file", p.CertFile, config.NSX)
 	only("key-file", p.KeyFile, config.NSX)
 	only("api-version", p.APIVersion, config.SDWAN, config.Agent)
+	only("auth-url", p.AuthURL, config.SDWAN)
+	only("token-stdin/--token-env/--token-command", p.Token+p.TokenEnv+p.TokenCommand, config.SDWAN)
+	only("client-secret-stdin/--client-secret-env/--client-secret-command", p.ClientSecret+p.ClientSecretEnv+p.ClientSecretCommand, config.SDWAN)
 	if p.TokenType != "" && p.TokenType != "sensor" && p.TokenType != "baremetal" {
 		add("--token-type", "must be sensor or baremetal")
 	}
@@ -342,6 +369,9 @@ func validateProfile(p *config.Profile) []exit.Problem {
 		}
 		if auth == config.AuthToken && p.APIGeneration == "unified" {
 			add("--auth", "token goes with --api-generation legacy")
+		}
+		if p.Username != "" || p.Password != "" || p.PasswordEnv != "" || p.PasswordCommand != "" {
+			add("--username", "sdwan profiles authenticate with a static token (legacy: --token-stdin/--token-env/--token-command) or OAuth client credentials (unified: --client-id, --client-secret-*, --tsg-id), not a user name and password")
 		}
 	case config.Agent:
 		if p.APIVersion != "" && p.APIVersion != "current" && p.APIVersion != "legacy" {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -39,6 +40,10 @@ type ServeOptions struct {
 	AgentLegacy  bool
 	PasswordFile string
 	URLFile      string
+	FaultRate    float64
+	FaultKinds   string
+	RetryAfter   int
+	Latency      time.Duration
 }
 
 // NewCmdServe builds `sandbox serve`.
@@ -73,6 +78,10 @@ used, never the built-in profile's. Sandbox-only control routes live under /_san
 	fl.BoolVar(&opts.AgentLegacy, "agent-legacy", false, "serve only the pre-1.5 agent paths (/rest/agent/1.0/tokens/)")
 	fl.StringVar(&opts.PasswordFile, "password-file", "", "file whose first line replaces the password tokenctl-sandbox")
 	fl.StringVar(&opts.URLFile, "url-file", "", "write the URL to this file once serving (for scripts)")
+	fl.Float64Var(&opts.FaultRate, "faults", 0, "fail this fraction of requests (0..1), reproducibly from --seed")
+	fl.StringVar(&opts.FaultKinds, "fault-kinds", "", "comma-separated kinds to inject: 429, 502, 503, 504, reset-before, reset-after (default all)")
+	fl.IntVar(&opts.RetryAfter, "retry-after", 1, "Retry-After seconds sent with injected 429 and 503 (0 allowed; -1 sends none)")
+	fl.DurationVar(&opts.Latency, "latency", 0, "delay every answer by this long, e.g. 200ms")
 	return cmd
 }
 
@@ -91,6 +100,20 @@ func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error 
 			return exit.Usagef("--password-file %s: empty", opts.PasswordFile)
 		}
 	}
+	if opts.FaultRate < 0 || opts.FaultRate > 1 {
+		return exit.Usagef("--faults %v: must be between 0 and 1", opts.FaultRate)
+	}
+	kinds, err := sandbox.ParseFaultKinds(opts.FaultKinds)
+	if err != nil {
+		return exit.Usagef("--fault-kinds: %v", err)
+	}
+	if opts.Latency < 0 {
+		return exit.Usagef("--latency: must not be negative")
+	}
+	retryAfter := time.Duration(opts.RetryAfter) * time.Second
+	if opts.RetryAfter < 0 {
+		retryAfter = -1
+	}
 	state := opts.State
 	if state == "" {
 		dir, err := os.MkdirTemp("", "tokenctl-sandbox-")
@@ -104,6 +127,7 @@ func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error 
 		StatePath: state,
 		TLS:       opts.TLS,
 		Log:       f.IOStreams.ErrOut,
+		Faults:    sandbox.Faults{Rate: opts.FaultRate, Kinds: kinds, RetryAfter: retryAfter, Latency: opts.Latency, Seed: opts.Seed},
 	})
 	if err != nil {
 		return exit.WithCode(exit.Usage, err)

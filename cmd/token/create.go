@@ -21,7 +21,13 @@ type CreateOptions struct {
 	DisplayName      string
 	Description      string
 	AllowedInstances int64
+	ExpiryMinutes    int64 // baremetal: expiry_time_since_creation_mins
 	Passphrase       PassphraseFlags
+
+	// agent
+	Name   string
+	Read   bool
+	Change bool
 }
 
 // createFlags says which platforms each platform-specific flag applies to.
@@ -29,9 +35,16 @@ var createFlags = map[string][]string{
 	"display-name":        {config.SSP},
 	"description":         {config.SSP},
 	"allowed-instances":   {config.SSP},
+	"expiry-minutes":      {config.SSP},
 	"passphrase-stdin":    {config.SSP},
 	"passphrase-file":     {config.SSP},
 	"generate-passphrase": {config.SSP},
+	"type":                {config.SSP, config.NSX},
+	"file":                {config.SSP, config.Agent},
+	"concurrency":         {config.SSP, config.Agent},
+	"name":                {config.Agent},
+	"read":                {config.Agent},
+	"change":              {config.Agent},
 }
 
 // NewCmdCreate builds `token create`; runF replaces the run (tests).
@@ -48,10 +61,22 @@ own result.
 ssp: a sensor (default) or baremetal registration token. The passphrase never comes from a
 plain flag: use --passphrase-stdin, --passphrase-file, TOKENCTL_PASSPHRASE, a manifest,
 --generate-passphrase (written to --passphrase-file, 0600, never overwritten), or a prompt.
--o manifest prints only the registration manifest, for piping to an installer.`,
+-o manifest prints only the registration manifest, for piping to an installer; for a
+baremetal token (created with 201, without a manifest) tokenctl then fetches the token's
+status and prints its registration_manifest.
+
+nsx: a registration token with your own roles, or with --type sensor a sensor registration
+token (roles ["sensor"]). NSX takes no request body and has no list call: the token is shown
+once, so store it now (-o secret prints it alone).
+
+agent: --name, --read and --change, or a manifest with the fields name, read and change.
+The token's uuid is the secret agents pass; -o secret prints it alone.`,
 		Example: `  tokenctl --profile sandbox token create --display-name demo --generate-passphrase --passphrase-file pp.txt -o manifest
+  tokenctl token create --type baremetal -f host.yaml --passphrase-file pp -o manifest | ssh host sudo ./install.sh
   printf '%s\n' "$PASSPHRASE" | tokenctl token create --display-name edge-01 --passphrase-stdin
-  tokenctl token create -f tokens.yaml -o json`,
+  tokenctl token create -f tokens.yaml -o json
+  TOKEN=$(tokenctl --profile nsx1 token create -o secret)
+  tokenctl --profile bamboo token create --name ci-read-only --read`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
@@ -62,15 +87,19 @@ plain flag: use --passphrase-stdin, --passphrase-file, TOKENCTL_PASSPHRASE, a ma
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default sensor, or the profile's token_type)")
+	fl.StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default sensor, or the profile's token_type); nsx: sensor")
 	fl.StringVarP(&opts.File, "file", "f", "", "manifest file of one or more YAML/JSON documents; - reads stdin")
 	fl.IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many documents of a manifest are created at once")
 	fl.StringVar(&opts.DisplayName, "display-name", "", "ssp: display_name of the token")
 	fl.StringVar(&opts.Description, "description", "", "ssp: description of the token")
 	fl.Int64Var(&opts.AllowedInstances, "allowed-instances", 0, "ssp: allowed_instance_count, how many appliances may register with the token")
+	fl.Int64Var(&opts.ExpiryMinutes, "expiry-minutes", 0, "ssp baremetal: expiry_time_since_creation_mins, the token's life in minutes (vendor default 30)")
 	fl.BoolVar(&opts.Passphrase.Stdin, "passphrase-stdin", false, "ssp: read the passphrase from the first line of stdin")
 	fl.StringVar(&opts.Passphrase.File, "passphrase-file", "", "ssp: read the passphrase from this file, or write the generated one to it")
 	fl.BoolVar(&opts.Passphrase.Generate, "generate-passphrase", false, "ssp: generate a passphrase that meets the vendor's rules")
+	fl.StringVar(&opts.Name, "name", "", "agent: name of the token (informational)")
+	fl.BoolVar(&opts.Read, "read", false, "agent: the token may read agent state")
+	fl.BoolVar(&opts.Change, "change", false, "agent: the token may change agent state (enable/disable; needs --read to be useful)")
 	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
 	return cmd
 }
@@ -87,6 +116,10 @@ func createRun(opts *CreateOptions) error {
 	switch p.Platform {
 	case config.SSP:
 		return createSSP(opts, p)
+	case config.NSX:
+		return createNSX(opts)
+	case config.Agent:
+		return createAgent(opts)
 	default:
 		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP, config.NSX, config.Agent)
 	}

@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
@@ -23,15 +24,15 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	if err != nil {
 		return err
 	}
-	if typ != ssp.Sensor {
-		return exit.Usagef("--type %s is not supported yet", typ)
-	}
 	var problems []exit.Problem
 	if opts.Concurrency < 1 {
 		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
 	}
 	if o.Format == output.Secret {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "SSP tokens have no one-time secret to print; use -o manifest or -o json"})
+	}
+	if typ != ssp.Baremetal && cmdutil.Changed(opts.Cmd, "expiry-minutes") {
+		problems = append(problems, exit.Problem{Field: "--expiry-minutes", Rule: "applies to --type baremetal only (a sensor token lives 30 minutes)"})
 	}
 	problems = append(problems, opts.Passphrase.Validate(f)...)
 	if opts.File == "-" && opts.Passphrase.Stdin {
@@ -56,10 +57,10 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	}
 
 	n := max(len(docs), 1)
-	reqs := make([]*ssp.SensorTokenRequest, n)
+	reqs := make([]sspRequest, n)
 	sources := make([]string, n)
 	for i := range reqs {
-		req := &ssp.SensorTokenRequest{}
+		req := newSSPRequest(typ)
 		if docs != nil {
 			sources[i] = docs[i].Source
 			if ps := docs[i].Decode(req); len(ps) > 0 {
@@ -68,14 +69,15 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 			}
 		}
 		applySSPFlags(opts, req)
+		_, _, _, passphrase := tokenFields(req)
 		if flagPassphrase != "" {
-			req.Passphrase = flagPassphrase
+			*passphrase = flagPassphrase
 		}
-		if req.Passphrase == "" {
-			if req.Passphrase, err = Fallback(f); err != nil {
+		if *passphrase == "" {
+			if *passphrase, err = Fallback(f); err != nil {
 				return err
 			}
-			flagPassphrase = req.Passphrase // ask once for all documents
+			flagPassphrase = *passphrase // ask once for all documents
 		}
 		reqs[i] = req
 		problems = append(problems, req.Validate(sources[i])...)
@@ -93,17 +95,17 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	if err := opts.Passphrase.Persist(); err != nil {
 		return err
 	}
-	kind := sensorTokenKind()
+	kind := sspKind(typ)
 	if docs == nil || len(docs) == 1 {
-		raw, err := sc.CreateSensorToken(ctx, reqs[0])
+		raw, err := createSSPToken(ctx, sc, reqs[0])
 		opts.Passphrase.Done(f, err == nil, definitelyNotCreated(err))
 		if err != nil {
 			return err
 		}
-		return printCreatedSSP(f, o, kind, raw)
+		return printCreatedSSP(ctx, f, sc, o, typ, raw)
 	}
 	results := bulk.Run(ctx, sources, opts.Concurrency, func(ctx context.Context, i int) (json.RawMessage, error) {
-		return sc.CreateSensorToken(ctx, reqs[i])
+		return createSSPToken(ctx, sc, reqs[i])
 	})
 	created := 0
 	for _, r := range results {
@@ -116,35 +118,76 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	return f.PrintBulk(o, kind, results)
 }
 
+// sspRequest is the create body of either token type
+// (*ssp.SensorTokenRequest or *ssp.BaremetalTokenRequest).
+type sspRequest interface {
+	Validate(source string) []exit.Problem
+}
+
+func newSSPRequest(typ string) sspRequest {
+	if typ == ssp.Baremetal {
+		return &ssp.BaremetalTokenRequest{}
+	}
+	return &ssp.SensorTokenRequest{}
+}
+
+// tokenFields points at the fields both token types share.
+func tokenFields(req sspRequest) (displayName, description *string, allowed **int64, passphrase *string) {
+	switch r := req.(type) {
+	case *ssp.BaremetalTokenRequest:
+		return &r.DisplayName, &r.Description, &r.AllowedInstanceCount, &r.Passphrase
+	case *ssp.SensorTokenRequest:
+		return &r.DisplayName, &r.Description, &r.AllowedInstanceCount, &r.Passphrase
+	}
+	panic(fmt.Sprintf("token: unknown SSP request %T", req))
+}
+
+// createSSPToken sends the create call of the request's type.
+func createSSPToken(ctx context.Context, sc *ssp.Client, req sspRequest) (json.RawMessage, error) {
+	if r, ok := req.(*ssp.BaremetalTokenRequest); ok {
+		return sc.CreateBaremetalToken(ctx, r)
+	}
+	return sc.CreateSensorToken(ctx, req.(*ssp.SensorTokenRequest))
+}
+
 // applySSPFlags lets flags override manifest fields.
-func applySSPFlags(opts *CreateOptions, req *ssp.SensorTokenRequest) {
+func applySSPFlags(opts *CreateOptions, req sspRequest) {
+	displayName, description, allowed, _ := tokenFields(req)
 	if cmdutil.Changed(opts.Cmd, "display-name") {
-		req.DisplayName = opts.DisplayName
+		*displayName = opts.DisplayName
 	}
 	if cmdutil.Changed(opts.Cmd, "description") {
-		req.Description = opts.Description
+		*description = opts.Description
 	}
 	if cmdutil.Changed(opts.Cmd, "allowed-instances") {
 		n := opts.AllowedInstances
-		req.AllowedInstanceCount = &n
+		*allowed = &n
+	}
+	if r, ok := req.(*ssp.BaremetalTokenRequest); ok && cmdutil.Changed(opts.Cmd, "expiry-minutes") {
+		n := opts.ExpiryMinutes
+		r.ExpiryTimeSinceCreationMins = &n
 	}
 }
 
 // printCreatedSSP prints a new token; -o manifest prints only its
-// registration manifest, exactly.
-func printCreatedSSP(f *cmdutil.Factory, o output.Options, kind output.Kind, raw json.RawMessage) error {
+// registration manifest, exactly. A baremetal token is created without one
+// (RegistrationToken has no manifest), so its status is fetched for it.
+func printCreatedSSP(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, o output.Options, typ string, raw json.RawMessage) error {
+	kind := sspKind(typ)
 	var info ssp.TokenInfo
 	if err := json.Unmarshal(raw, &info); err != nil {
 		return err
 	}
 	f.Notice("Created %s %s (%s).", kind.Noun, info.ID, info.DisplayName)
-	pr := f.Printer(o)
-	if o.Format == output.Manifest {
-		m, err := liveManifest(&info, kind.Noun)
-		if err != nil {
-			return err
-		}
-		return pr.Exact(m)
+	if o.Format != output.Manifest {
+		return f.Printer(o).Object(raw, kind)
 	}
-	return pr.Object(raw, kind)
+	if typ == ssp.Baremetal {
+		st, err := sc.GetBaremetalTokenStatus(ctx, info.ID)
+		if err != nil {
+			return fmt.Errorf("the token was created, but its manifest could not be fetched (retry with `tokenctl token status %s -o manifest`): %w", info.ID, err)
+		}
+		return printManifestOf(f, o, st, kind.Noun)
+	}
+	return printManifestOf(f, o, raw, kind.Noun)
 }

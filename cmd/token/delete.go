@@ -26,7 +26,7 @@ type DeleteOptions struct {
 }
 
 var deleteFlags = map[string][]string{
-	"type": {config.SSP, config.NSX},
+	"type": {config.SSP},
 }
 
 // NewCmdDelete builds `token delete`.
@@ -39,7 +39,13 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Co
 An id that is already gone counts as deleted (the vendors' deletes are idempotent).
 "-" reads ids from stdin, one per line.
 
-ssp: without --type, each id is looked up as a sensor token, then as a baremetal token.`,
+ssp: without --type, each id is looked up as a sensor token, then as a baremetal token.
+
+nsx: each ID is a token; "-" reads them from stdin. Uses the 4.x delete call, or DELETE
+on managers without it.
+
+agent: tries DELETE, which the plugin does not document; a server without it is told so,
+with the alternative: tokenctl token update UUID --read=false --change=false.`,
 		Example: `  tokenctl token delete 366a0c3f-6a06-4c46-8de1-476ec7858c64 --yes
   tokenctl token list --status EXPIRED -o id | tokenctl token delete - --yes`,
 		Args: cmdutil.MinArgs(1, "ID"),
@@ -78,6 +84,10 @@ func deleteRun(opts *DeleteOptions) error {
 	switch p.Platform {
 	case config.SSP:
 		return deleteSSP(opts, p)
+	case config.NSX:
+		return deleteNSX(opts)
+	case config.Agent:
+		return deleteAgent(opts)
 	default:
 		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP, config.NSX, config.Agent)
 	}
@@ -128,10 +138,8 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 }
 
 func deleteSSPToken(ctx context.Context, sc *ssp.Client, typ, id string) (bool, error) {
-	switch typ {
-	case ssp.Sensor:
-		return sc.DeleteSensorToken(ctx, id)
-	default:
-		return false, exit.Usagef("--type %s is not supported yet", typ)
+	if typ == ssp.Baremetal {
+		return sc.DeleteBaremetalToken(ctx, id)
 	}
+	return sc.DeleteSensorToken(ctx, id)
 }

@@ -31,7 +31,13 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 		Short: "Show one token (ssp, nsx, agent)",
 		Long: `Show one token. "-" as ID reads it from stdin.
 
-ssp: without --type the id is looked up as a sensor token, then as a baremetal token.`,
+ssp: without --type the id is looked up as a sensor token, then as a baremetal token.
+
+nsx: ID is the token itself; pass "-" and the token on stdin to keep it out of argv and
+shell history. Shows the token's roles and user; the token is not printed back. Uses the
+4.x retrieve call, or GET on managers without it.
+
+agent: ID is the token's uuid (also a secret; "-" reads it from stdin), found in the list.`,
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
@@ -67,6 +73,10 @@ func getRun(opts *GetOptions) error {
 	switch p.Platform {
 	case config.SSP:
 		return getSSP(opts, p)
+	case config.NSX:
+		return getNSX(opts)
+	case config.Agent:
+		return getAgent(opts)
 	default:
 		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP, config.NSX, config.Agent)
 	}
@@ -90,18 +100,21 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 	if err != nil {
 		return err
 	}
-	found, err := findSSPToken(ctx, ssp.New(c), opts.ID, typ, explicit)
+	sc := ssp.New(c)
+	found, err := findSSPToken(ctx, sc, opts.ID, typ, explicit)
 	if err != nil {
 		return err
 	}
 	kind := sspKind(found.typ)
 	if o.Format == output.Manifest {
-		return printManifestOf(f, o, found.raw, kind.Noun)
+		raw := found.raw
+		if found.typ == ssp.Baremetal {
+			// A RegistrationToken has no manifest; its status has.
+			if raw, err = sc.GetBaremetalTokenStatus(ctx, opts.ID); err != nil {
+				return err
+			}
+		}
+		return printManifestOf(f, o, raw, kind.Noun)
 	}
 	return f.Printer(o).Object(found.raw, kind)
-}
-
-// sspKind is the output kind of a token type.
-func sspKind(typ string) output.Kind {
-	return sensorTokenKind()
 }

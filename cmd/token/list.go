@@ -3,6 +3,7 @@ package token
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -40,7 +41,12 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		Long: `List tokens. JSON output is an array of the vendor's items ([] when empty), streamed.
 
 ssp: one page by default (the server's page size); --all follows every page, --limit N
-stops after N tokens. NSX has no list call: a token can only be checked or revoked by value.`,
+stops after N tokens. --type baremetal lists baremetal tokens (their status and manifest
+are in "token status --type baremetal"). NSX has no list call: a token can only be
+checked or revoked by value.
+
+agent: the whole token list in one call (the API does not page), uuids included; -o id
+prints one uuid per line.`,
 		Example: `  tokenctl token list --all -o json
   tokenctl token list --status AVAILABLE --sort-by display_name --asc
   tokenctl token list --jq '.[] | select(.usage_count > 0) | .id'`,
@@ -79,6 +85,8 @@ func listRun(opts *ListOptions) error {
 	switch p.Platform {
 	case config.SSP:
 		return listSSP(opts, p)
+	case config.Agent:
+		return listAgent(opts)
 	default:
 		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP, config.Agent)
 	}
@@ -97,13 +105,20 @@ func listSSP(opts *ListOptions, p *config.Resolved) error {
 	if err != nil {
 		return err
 	}
-	if typ != ssp.Sensor {
-		return exit.Usagef("--type %s is not supported yet", typ)
-	}
-	problems := opts.ListFlags.Validate(opts.Cmd, sensorTokenSortFields)
-	if opts.Status != "" {
-		if pr := cmdutil.EnumFlag("status", opts.Status, ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed); pr != nil {
-			problems = append(problems, *pr)
+	var problems []exit.Problem
+	if typ == ssp.Baremetal {
+		// The vendor documents no sortable fields for the baremetal list, and
+		// the list has no status filter (the statuses call has).
+		problems = opts.ListFlags.Validate(opts.Cmd, nil)
+		if cmdutil.Changed(opts.Cmd, "status") {
+			problems = append(problems, exit.Problem{Field: "--status", Rule: "the baremetal token list has no status filter; use `tokenctl token status --type baremetal --status AVAILABLE|EXPIRED`"})
+		}
+	} else {
+		problems = opts.ListFlags.Validate(opts.Cmd, sensorTokenSortFields)
+		if opts.Status != "" {
+			if pr := cmdutil.EnumFlag("status", opts.Status, ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed); pr != nil {
+				problems = append(problems, *pr)
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -116,9 +131,14 @@ func listSSP(opts *ListOptions, p *config.Resolved) error {
 	}
 	sc := ssp.New(c)
 	q := ssp.ListQuery{SortBy: opts.SortBy, DisplayName: opts.DisplayName, Ascending: opts.Ascending(opts.Cmd)}
-	kind := sensorTokenKind()
+	kind := sspKind(typ)
 	l := f.Printer(o).List(kind)
-	res, err := sc.ListSensorTokens(ctx, q, opts.Status, opts.Pager(f), l.Add)
+	var res client.PageResult
+	if typ == ssp.Baremetal {
+		res, err = sc.ListBaremetalTokens(ctx, q, opts.Pager(f), l.Add)
+	} else {
+		res, err = sc.ListSensorTokens(ctx, q, opts.Status, opts.Pager(f), l.Add)
+	}
 	opts.ListFlags.Done(f)
 	if err != nil {
 		return err

@@ -69,6 +69,53 @@ func sensorStatusKind() output.Kind {
 	}
 }
 
+// baremetalTokenKind prints baremetal registration tokens (RegistrationToken:
+// no status or manifest; those are in the status view).
+func baremetalTokenKind() output.Kind {
+	return output.Kind{
+		Noun:    "baremetal registration token",
+		IDField: "id",
+		Columns: []output.Column{
+			output.Field("ID", "id"),
+			output.Field("DISPLAY NAME", "display_name"),
+			output.Field("ALLOWED", "allowed_instance_count"),
+			{Header: "EXPIRY", Value: func(it output.Item) string {
+				if m := it.String("expiry_time_since_creation_mins"); m != "" {
+					return m + "m"
+				}
+				return ""
+			}},
+			output.TimeField("CREATED", "_create_time"),
+		},
+	}
+}
+
+// baremetalStatusKind prints TokenStatusInfo, the baremetal status view.
+func baremetalStatusKind() output.Kind {
+	return output.Kind{
+		Noun:          "baremetal registration token",
+		IDField:       "id",
+		ManifestField: "registration_manifest",
+		Columns: []output.Column{
+			output.Field("ID", "id"),
+			output.Field("DISPLAY NAME", "display_name"),
+			output.Field("STATUS", "status"),
+			{Header: "REMAINING", Value: func(it output.Item) string {
+				return it.String("remaining_instance_count") + "/" + it.String("allowed_instance_count")
+			}},
+			output.TimeField("EXPIRES", "expiration_timestamp"),
+		},
+	}
+}
+
+// sspKind is the output kind of a token type.
+func sspKind(typ string) output.Kind {
+	if typ == ssp.Baremetal {
+		return baremetalTokenKind()
+	}
+	return sensorTokenKind()
+}
+
 // isNotFound reports a 404 answer.
 func isNotFound(err error) bool {
 	var ae *client.APIError
@@ -95,13 +142,20 @@ type sspToken struct {
 // findSSPToken fetches id as the given type, or, when the type was not
 // given, as a sensor token and then as a baremetal token.
 func findSSPToken(ctx context.Context, sc *ssp.Client, id, typ string, explicit bool) (*sspToken, error) {
+	return findSSPTokenWith(ctx, sc, id, typ, explicit, getSSPToken)
+}
+
+// findSSPTokenWith is findSSPToken with another fetch per type (the status
+// calls).
+func findSSPTokenWith(ctx context.Context, sc *ssp.Client, id, typ string, explicit bool,
+	get func(ctx context.Context, sc *ssp.Client, typ, id string) ([]byte, error)) (*sspToken, error) {
 	types := []string{typ}
 	if !explicit {
 		types = []string{ssp.Sensor, ssp.Baremetal}
 	}
 	var lastErr error
 	for _, t := range types {
-		raw, err := getSSPToken(ctx, sc, t, id)
+		raw, err := get(ctx, sc, t, id)
 		if err == nil {
 			return &sspToken{typ: t, raw: raw}, nil
 		}
@@ -117,12 +171,19 @@ func findSSPToken(ctx context.Context, sc *ssp.Client, id, typ string, explicit 
 }
 
 func getSSPToken(ctx context.Context, sc *ssp.Client, typ, id string) ([]byte, error) {
-	switch typ {
-	case ssp.Sensor:
-		return sc.GetSensorToken(ctx, id)
-	default:
-		return nil, exit.Usagef("--type %s is not supported yet", typ)
+	if typ == ssp.Baremetal {
+		return sc.GetBaremetalToken(ctx, id)
 	}
+	return sc.GetSensorToken(ctx, id)
+}
+
+// statusSSPToken fetches a token's status view: a sensor token's GET (its
+// status fields are in it), a baremetal token's status call.
+func statusSSPToken(ctx context.Context, sc *ssp.Client, typ, id string) ([]byte, error) {
+	if typ == ssp.Baremetal {
+		return sc.GetBaremetalTokenStatus(ctx, id)
+	}
+	return sc.GetSensorToken(ctx, id)
 }
 
 // liveManifest returns the manifest of an AVAILABLE token, or exit 5.

@@ -17,9 +17,10 @@ type StatusOptions struct {
 	Factory *cmdutil.Factory
 	Cmd     *cobra.Command
 
-	ID     string
-	Type   string
-	Status string
+	ID          string
+	Type        string
+	Status      string
+	DisplayName string
 	cmdutil.ListFlags
 }
 
@@ -33,11 +34,19 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 (AVAILABLE, EXPIRED, USED), usage, what remains available and when it expires (local time
 in tables, epoch milliseconds in JSON). Without an ID, the status of every token of --type.
 
+ssp baremetal tokens: with an ID, the vendor's status call (status, remaining instances,
+expiration and registration_manifest); without one, the statuses call, streamed
+(--status AVAILABLE or EXPIRED). Sensor tokens: status, usage_count, number_available and
+expiration from the token itself; without an ID, the token list (--status AVAILABLE,
+EXPIRED or USED). An ID without --type is looked up as a sensor token, then as a
+baremetal token.
+
 -o manifest prints the registration manifest of a live token and exits 5, printing
 nothing, when the token is EXPIRED or USED.`,
 		Example: `  tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64
   tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o manifest | ssh host sudo installer
-  tokenctl token status --status AVAILABLE -o json`,
+  tokenctl token status --status AVAILABLE -o json
+  tokenctl token status --type baremetal --status EXPIRED -o id`,
 		Args: cmdutil.MaxArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
@@ -58,11 +67,12 @@ nothing, when the token is EXPIRED or USED.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "", "sensor or baremetal (default: look the id up; without ID: sensor)")
-	cmd.Flags().StringVar(&opts.Status, "status", "", "without ID: only tokens with this status (sensor: AVAILABLE, EXPIRED, USED)")
+	cmd.Flags().StringVar(&opts.Status, "status", "", "without ID: only tokens with this status (sensor: AVAILABLE, EXPIRED, USED; baremetal: AVAILABLE, EXPIRED)")
+	cmd.Flags().StringVar(&opts.DisplayName, "display-name", "", "without ID: only tokens with this display_name")
 	opts.ListFlags.Register(cmd)
 	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteTokenIDs)
 	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
-	cmdutil.CompleteFlag(cmd, "status", cmdutil.FixedValues(ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed))
+	cmdutil.CompleteFlag(cmd, "status", completeStatus)
 	cmdutil.CompleteFlag(cmd, "sort-by", cmdutil.FixedValues(sensorTokenSortFields...))
 	return cmd
 }
@@ -87,21 +97,30 @@ func statusRun(opts *StatusOptions) error {
 	if opts.ID == "" {
 		return statusAll(opts, o, typ)
 	}
-	if cmdutil.Changed(opts.Cmd, "status") {
-		return exit.Usagef("--status filters the list of all tokens; it does not apply with an ID")
+	for _, flag := range []string{"status", "display-name", "all", "limit", "page-size", "sort-by", "asc"} {
+		if cmdutil.Changed(opts.Cmd, flag) {
+			return exit.Usagef("--%s applies to the status of all tokens; it does not apply with an ID", flag)
+		}
 	}
 	ctx := cmdutil.Context(opts.Cmd)
 	c, _, err := f.APIClient(ctx)
 	if err != nil {
 		return err
 	}
-	found, err := findSSPToken(ctx, ssp.New(c), opts.ID, typ, explicit)
+	found, err := findSSPTokenWith(ctx, ssp.New(c), opts.ID, typ, explicit, statusSSPToken)
 	if err != nil {
 		return err
 	}
 	kind := sensorStatusKind()
+	if found.typ == ssp.Baremetal {
+		kind = baremetalStatusKind()
+	}
 	if o.Format == output.Manifest {
 		return printManifestOf(f, o, found.raw, kind.Noun)
+	}
+	if found.typ == ssp.Baremetal {
+		// TokenStatusInfo is the vendor's status view already.
+		return f.Printer(o).Object(found.raw, kind)
 	}
 	view, err := sensorStatusView(found.raw)
 	if err != nil {
@@ -146,8 +165,8 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	if o.Format == output.Manifest {
 		return exit.Usagef("-o manifest needs a token ID")
 	}
-	if typ != ssp.Sensor {
-		return exit.Usagef("--type %s is not supported yet", typ)
+	if typ == ssp.Baremetal {
+		return statusAllBaremetal(opts, o)
 	}
 	problems := opts.ListFlags.Validate(opts.Cmd, sensorTokenSortFields)
 	if opts.Status != "" {
@@ -165,7 +184,7 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	}
 	kind := sensorStatusKind()
 	l := f.Printer(o).List(kind)
-	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd)}
+	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
 	res, err := ssp.New(c).ListSensorTokens(ctx, q, opts.Status, opts.Pager(f), func(raw json.RawMessage) error {
 		view, err := sensorStatusView(raw)
 		if err != nil {
@@ -182,4 +201,49 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	}
 	opts.ListFlags.MoreHint(f, res, kind.Noun)
 	return nil
+}
+
+// statusAllBaremetal streams GET /baremetal/registration-tokens/statuses.
+// The vendor documents no sortable fields for it; tokens_status takes
+// AVAILABLE or EXPIRED only.
+func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
+	f := opts.Factory
+	problems := opts.ListFlags.Validate(opts.Cmd, nil)
+	if opts.Status != "" {
+		if pr := cmdutil.EnumFlag("status", opts.Status, ssp.BaremetalStatusValues...); pr != nil {
+			pr.Rule += " (the vendor's statuses call filters on these two only)"
+			problems = append(problems, *pr)
+		}
+	}
+	if len(problems) > 0 {
+		return exit.Problems(problems)
+	}
+	ctx := cmdutil.Context(opts.Cmd)
+	c, _, err := f.APIClient(ctx)
+	if err != nil {
+		return err
+	}
+	kind := baremetalStatusKind()
+	l := f.Printer(o).List(kind)
+	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	res, err := ssp.New(c).ListBaremetalTokenStatuses(ctx, q, opts.Status, opts.Pager(f), l.Add)
+	opts.ListFlags.Done(f)
+	if err != nil {
+		return err
+	}
+	if err := l.Close(); err != nil {
+		return err
+	}
+	opts.ListFlags.MoreHint(f, res, kind.Noun)
+	return nil
+}
+
+// completeStatus offers the --status values of the --type given (sensor
+// tokens by default).
+func completeStatus(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	values := []string{ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed}
+	if fl := cmd.Flags().Lookup("type"); fl != nil && fl.Value.String() == ssp.Baremetal {
+		values = ssp.BaremetalStatusValues
+	}
+	return values, cobra.ShellCompDirectiveNoFileComp
 }

@@ -23,6 +23,7 @@ agent-config. The current profile's platform decides which API each verb speaks.
 		NewCmdList(f, nil),
 		NewCmdGet(f, nil),
 		NewCmdDelete(f, nil),
+		NewCmdUpdate(f, nil),
 		NewCmdStatus(f, nil),
 	)
 	return cmd

@@ -149,6 +149,10 @@ func New(opts Options, auth Auth) (*Client, error) {
 // SetAuth sets the authentication method.
 func (c *Client) SetAuth(a Auth) { c.auth = a }
 
+// Auth is the authentication method (platform code reads what its own
+// method learned, e.g. the SD-WAN profile call made after a new token).
+func (c *Client) Auth() Auth { return c.auth }
+
 // Redactor is the client's debug scrubber; platform code registers secrets.
 func (c *Client) Redactor() *Redactor { return c.redactor }
 

@@ -214,6 +214,36 @@ func TestDebugRedactsSecrets(t *testing.T) {
 	}
 }
 
+// The debug log scrubs a copy of the request's headers whose value slices
+// are the request's own; the server must still receive the real secrets.
+func TestDebugDoesNotAlterSentHeaders(t *testing.T) {
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	var dbg bytes.Buffer
+	c, err := New(Options{BaseURL: srv.URL, Debug: &dbg}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Redactor().AddSecret("header-secret-2")
+	_, err = c.Do(context.Background(), Call{Operation: "op", Method: http.MethodGet, Path: "/x",
+		Header: http.Header{"X-Auth-Token": {"header-secret-1"}, "Authorization": {"Bearer bearer-secret-1"}, "X-Other": {"has header-secret-2 inside"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Get("X-Auth-Token") != "header-secret-1" || got.Get("Authorization") != "Bearer bearer-secret-1" || got.Get("X-Other") != "has header-secret-2 inside" {
+		t.Fatalf("the server received scrubbed headers: %v", got)
+	}
+	for _, secret := range []string{"header-secret-1", "bearer-secret-1", "header-secret-2"} {
+		if strings.Contains(dbg.String(), secret) {
+			t.Errorf("debug output contains %q", secret)
+		}
+	}
+}
+
 func TestRedirectToOtherHostRefused(t *testing.T) {
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("credentials followed the redirect: %v", r.Header)

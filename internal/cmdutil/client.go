@@ -30,6 +30,12 @@ func (f *Factory) APIClient(ctx context.Context) (*client.Client, *config.Resolv
 	switch p.Platform {
 	case config.SSP:
 		auth, err = f.basicAuth(ctx, p, opts)
+	case config.SDWAN:
+		auth, err = f.sdwanAuth(ctx, p, &opts)
+	case config.NSX:
+		auth, err = f.nsxAuth(ctx, p, &opts)
+	case config.Agent:
+		auth, err = f.agentAuth(ctx, p, &opts)
 	default:
 		return nil, nil, exit.Usagef("platform %q is not supported yet", p.Platform)
 	}
@@ -49,7 +55,10 @@ func (f *Factory) APIClient(ctx context.Context) (*client.Client, *config.Resolv
 // basicAuth resolves a username and password for HTTP Basic.
 func (f *Factory) basicAuth(ctx context.Context, p *config.Resolved, opts client.Options) (*client.BasicAuth, error) {
 	if p.Username == "" {
-		return nil, exit.Usagef("%s has no username: set it with `tokenctl profile set %s --username USER` or TOKENCTL_USERNAME", profileLabel(p), p.Name)
+		if p.Name == "" {
+			return nil, exit.Usagef("the --server connection has no username: set TOKENCTL_USERNAME, or save a profile with `tokenctl profile set NAME --username USER`")
+		}
+		return nil, exit.Usagef("%s has no username: set it with `tokenctl profile set %s --username USER` or TOKENCTL_USERNAME", profileLabel(p), profileRef(p))
 	}
 	password, err := f.Password(ctx, p)
 	if err != nil {
@@ -69,7 +78,7 @@ func (f *Factory) Password(ctx context.Context, p *config.Resolved) (string, err
 		return password, nil
 	}
 	if !f.IOStreams.CanPrompt() {
-		return "", exit.Usagef("%s has no password: set TOKENCTL_PASSWORD, or password_env / password_command in the profile (`tokenctl profile set %s --password-env VAR`), or run in a terminal to be asked", profileLabel(p), p.Name)
+		return "", exit.Usagef("%s has no password: set TOKENCTL_PASSWORD, or password_env / password_command in the profile (`tokenctl profile set %s --password-env VAR`), or run in a terminal to be asked", profileLabel(p), profileRef(p))
 	}
 	password, err = f.Prompter.Password(fmt.Sprintf("Password for %s at %s", p.Username, p.Server))
 	if err != nil {
@@ -77,6 +86,15 @@ func (f *Factory) Password(ctx context.Context, p *config.Resolved) (string, err
 	}
 	p.SetPassword(password)
 	return password, nil
+}
+
+// profileRef is the profile's name for a `profile set` hint ("NAME" for an
+// ad-hoc --server connection).
+func profileRef(p *config.Resolved) string {
+	if p.Name == "" {
+		return "NAME"
+	}
+	return p.Name
 }
 
 func profileLabel(p *config.Resolved) string {

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -107,18 +106,33 @@ func (f *File) Names() []string {
 	return names
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // ValidateName checks a profile name. Names are lower case because the
 // config is read with viper, whose keys are case-insensitive.
 func ValidateName(name string) error {
 	if name == SandboxProfile {
 		return exit.Usagef("profile name %q is reserved for the built-in sandbox", name)
 	}
-	if !nameRE.MatchString(name) {
+	if !validName(name) {
 		return exit.Usagef("profile name %q: use 1 to 63 lower-case letters, digits, '-' or '_', starting with a letter or digit", name)
 	}
 	return nil
+}
+
+// validName is ^[a-z0-9][a-z0-9_-]{0,62}$, without a regexp compiled at
+// start-up.
+func validName(name string) bool {
+	if name == "" || len(name) > 63 {
+		return false
+	}
+	for i, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case (r == '-' || r == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Path is the config file: $TOKENCTL_CONFIG, else

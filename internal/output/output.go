@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/iostreams"
+	"github.com/tokenctl/tokenctl/internal/jsonx"
 )
 
 // Formats accepted by -o.
@@ -213,22 +214,34 @@ func (p *Printer) List(kind Kind) ListWriter {
 }
 
 type jsonList struct {
-	w io.Writer
-	n int
+	w   io.Writer
+	n   int
+	buf []byte
 }
 
+// jsonFlushSize batches writes of streamed items: one write per 32 KiB, not
+// one system call per item.
+const jsonFlushSize = 32 << 10
+
 func (l *jsonList) Add(raw json.RawMessage) error {
-	var buf bytes.Buffer
 	if l.n == 0 {
-		buf.WriteString("[\n  ")
+		l.buf = append(l.buf, "[\n  "...)
 	} else {
-		buf.WriteString(",\n  ")
+		l.buf = append(l.buf, ",\n  "...)
 	}
-	if err := json.Indent(&buf, raw, "  ", "  "); err != nil {
-		return fmt.Errorf("server sent invalid JSON: %w", err)
-	}
+	// Items come from the structural walkers of package jsonx (or from
+	// json.Marshal), so the fast re-indenter applies.
+	l.buf = jsonx.AppendIndent(l.buf, raw, "  ", "  ")
 	l.n++
-	_, err := l.w.Write(buf.Bytes())
+	if len(l.buf) >= jsonFlushSize {
+		return l.flush()
+	}
+	return nil
+}
+
+func (l *jsonList) flush() error {
+	_, err := l.w.Write(l.buf)
+	l.buf = l.buf[:0]
 	return err
 }
 
@@ -239,8 +252,8 @@ func (l *jsonList) Close() error {
 		_, err := io.WriteString(l.w, "[]\n")
 		return err
 	}
-	_, err := io.WriteString(l.w, "\n]\n")
-	return err
+	l.buf = append(l.buf, "\n]\n"...)
+	return l.flush()
 }
 
 // jqList collects a list for --jq or --template, which see the whole array.
@@ -296,7 +309,9 @@ func (l *errList) Close() error              { return l.err }
 
 func writeIndented(w io.Writer, raw json.RawMessage) error {
 	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+	// json.Indent keeps the body's trailing newline (servers encode with
+	// one); drop it so an object ends with exactly one.
+	if err := json.Indent(&buf, bytes.TrimSpace(raw), "", "  "); err != nil {
 		return fmt.Errorf("server sent invalid JSON: %w", err)
 	}
 	buf.WriteByte('\n')

@@ -4,6 +4,7 @@
 package sandbox
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -34,6 +35,8 @@ type Options struct {
 	TLS bool
 	// Log receives one line per request (method, route, status); nil: none.
 	Log io.Writer
+	// Faults injects failures and latency.
+	Faults Faults
 }
 
 // Server is a running sandbox.
@@ -43,6 +46,7 @@ type Server struct {
 	vendors  []sim.Vendor
 	mux      *http.ServeMux
 	handler  http.Handler
+	faults   *faultInjector
 	lock     *fsutil.Lock
 	requests atomic.Int64
 
@@ -83,7 +87,12 @@ func New(opts Options) (*Server, error) {
 	for _, v := range s.vendors {
 		v.Register(s.mux)
 	}
-	s.handler = s.count(s.mux)
+	var h http.Handler = s.mux
+	if opts.Faults.Rate > 0 || opts.Faults.Latency > 0 {
+		s.faults = newFaultInjector(opts.Faults, s.mux)
+		h = s.faults
+	}
+	s.handler = s.count(h)
 	if opts.StatePath != "" {
 		var err error
 		if opts.WaitForLock > 0 {
@@ -126,6 +135,14 @@ func (s *Server) Env() *sim.Env { return s.env }
 // Handler is the sandbox's HTTP handler (for httptest servers).
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// FaultCounts is how many faults of each kind were injected.
+func (s *Server) FaultCounts() map[string]int {
+	if s.faults == nil {
+		return map[string]int{}
+	}
+	return s.faults.Counts()
+}
+
 // Requests is the number of requests served so far.
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
@@ -157,6 +174,16 @@ type statusRecorder struct {
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
+}
+
+// Hijack lets injected connection resets through the request log.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := r.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("connection cannot be hijacked")
+	}
+	r.status = 0
+	return hj.Hijack()
 }
 
 func (r *statusRecorder) Flush() {

@@ -23,7 +23,9 @@
 //     string for the installer, is the sandbox's own: standard base64 (no
 //     newlines) of compact JSON
 //     {"ssp":"<base URL>","token_id":"<id>","device_type":"SENSOR|BAREMETAL","expiration":<ms>}.
-//     It never carries the passphrase.
+//     It never carries the passphrase. It is computed once at create time
+//     and stored with the token, so it stays the same when the sandbox
+//     restarts on another port.
 //   - Seeded sensors are generated from Options.Seed and their index, never
 //     stored; their changes live in a small overlay (see seed.go).
 //

@@ -51,6 +51,8 @@ type tokenRecord struct {
 	CreateTime           int64    `json:"create_time"`
 	CreateUser           string   `json:"create_user"`
 	Expiration           int64    `json:"expiration"`
+	// Manifest is the registration manifest, fixed at create time.
+	Manifest string `json:"registration_manifest,omitempty"`
 }
 
 type sensorToken struct {

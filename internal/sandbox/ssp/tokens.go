@@ -48,6 +48,11 @@ func (t *tokenRecord) remaining() int64 { return max(0, t.AllowedInstanceCount-t
 // newlines, of compact JSON
 // {"ssp":"<base URL>","token_id":"<id>","device_type":"SENSOR|BAREMETAL","expiration":<ms>}.
 // It carries no passphrase: the installer asks for that separately.
+//
+// It is computed once, when the token is created, and stored with it: a
+// token's manifest is a fact about the token, so it must not change when the
+// sandbox restarts on another port (the built-in profile does so on every
+// command), or a manifest printed earlier would no longer match.
 func manifest(baseURL, id, deviceType string, expiration int64) string {
 	b, _ := json.Marshal(struct {
 		SSP        string `json:"ssp"`
@@ -194,7 +199,17 @@ func passphraseProblems(p string) []string {
 	return problems
 }
 
-func newTokenRecord(req *tokenRequest, caller sim.User, nowMs, lifetimeMs int64) tokenRecord {
+// manifestFor returns the token's stored manifest. Tokens from a state file
+// written before manifests were stored get one now, from the current URL,
+// kept from then on (the Env lock is held by every caller).
+func (t *tokenRecord) manifestFor(baseURL, deviceType string) string {
+	if t.Manifest == "" {
+		t.Manifest = manifest(baseURL, t.ID, deviceType, t.Expiration)
+	}
+	return t.Manifest
+}
+
+func newTokenRecord(req *tokenRequest, caller sim.User, nowMs, lifetimeMs int64, baseURL, deviceType string) tokenRecord {
 	t := tokenRecord{
 		ID:                   sim.NewUUID(),
 		DisplayName:          *req.DisplayName,
@@ -211,6 +226,7 @@ func newTokenRecord(req *tokenRequest, caller sim.User, nowMs, lifetimeMs int64)
 	if req.AllowedInstanceCount != nil {
 		t.AllowedInstanceCount = *req.AllowedInstanceCount
 	}
+	t.Manifest = manifest(baseURL, t.ID, deviceType, t.Expiration)
 	return t
 }
 
@@ -250,7 +266,7 @@ func (t *sensorToken) out(baseURL string, nowMs int64) sensorTokenOut {
 		AllowedInstanceCount: t.AllowedInstanceCount,
 		DeviceType:           "SENSOR",
 		Status:               t.status(nowMs),
-		RegistrationManifest: manifest(baseURL, t.ID, "SENSOR", t.Expiration),
+		RegistrationManifest: t.manifestFor(baseURL, "SENSOR"),
 		Expiration:           t.Expiration,
 		UsageCount:           t.UsageCount,
 		NumberAvailable:      t.remaining(),
@@ -278,7 +294,7 @@ func (e *Emulator) createSensorToken(w http.ResponseWriter, r *http.Request, cal
 	e.env.Lock()
 	defer e.env.Unlock()
 	now := e.env.NowMs()
-	t := &sensorToken{newTokenRecord(&req, caller, now, tokenLifetimeMs)}
+	t := &sensorToken{newTokenRecord(&req, caller, now, tokenLifetimeMs, e.baseURL(r), "SENSOR")}
 	e.state.SensorTokens = append(e.state.SensorTokens, t)
 	e.env.Changed()
 	sim.WriteJSON(w, http.StatusOK, t.out(e.baseURL(r), now))
@@ -421,7 +437,7 @@ func (t *baremetalToken) statusOut(baseURL string, nowMs int64) tokenStatusOut {
 		RemainingInstanceCount: t.remaining(),
 		Status:                 t.status(nowMs),
 		ExpirationTimestamp:    t.Expiration,
-		RegistrationManifest:   manifest(baseURL, t.ID, "BAREMETAL", t.Expiration),
+		RegistrationManifest:   t.manifestFor(baseURL, "BAREMETAL"),
 	}
 }
 
@@ -469,7 +485,7 @@ func (e *Emulator) createBaremetalToken(w http.ResponseWriter, r *http.Request, 
 	}
 	e.env.Lock()
 	defer e.env.Unlock()
-	t := &baremetalToken{newTokenRecord(&req, caller, e.env.NowMs(), mins*60000), mins}
+	t := &baremetalToken{newTokenRecord(&req, caller, e.env.NowMs(), mins*60000, e.baseURL(r), "BAREMETAL"), mins}
 	e.state.BaremetalTokens = append(e.state.BaremetalTokens, t)
 	e.env.Changed()
 	sim.WriteJSON(w, http.StatusCreated, t.out())

@@ -1,0 +1,96 @@
+// Package authtoken is `tokenctl authtoken`: Prisma SD-WAN operator auth
+// tokens, on the legacy and the unified API (the profile's api_generation).
+package authtoken
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
+)
+
+// NewCmdAuthtoken builds `tokenctl authtoken`.
+func NewCmdAuthtoken(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "authtoken <command>",
+		Short: "Manage Prisma SD-WAN operator auth tokens (sdwan)",
+		Long: `Manage the auth tokens of a Prisma SD-WAN operator: static X-Auth-Token secrets with
+roles and an expiry, for scripts and integrations.
+
+The profile's api_generation picks the API: legacy (/v2.x/api/tenants/{tenant}/operators/
+{operator}/authtokens, authenticated with a static X-Auth-Token) or unified (/sdwan/v2.x/api/
+operators/{operator}/authtokens, OAuth2 client credentials with a TSG id, Bearer). api_version
+is v2.1 by default, v2.0 selectable.
+
+The tenant and operator ids come from --tenant/--operator, else the profile's tenant_id and
+operator_id, else the cache ($XDG_STATE_HOME/tokenctl/cache.json, per server and credential),
+else the API's profile call, whose answer is cached.
+
+A new token's secret (x_auth_token) is shown once, by authtoken create; list, get and delete
+never show it.`,
+		Example: `  export TOKEN=$(tokenctl authtoken create --role tenant_viewonly --expires 30d -o secret)
+  tokenctl --profile sandbox --platform sdwan authtoken list
+  tokenctl authtoken delete 17000000000000123 --yes`,
+		Args: cobra.ArbitraryArgs,
+		RunE: cmdutil.GroupRunE,
+	}
+	cmd.AddCommand(
+		NewCmdCreate(f, nil),
+		NewCmdList(f, nil),
+		NewCmdGet(f, nil),
+		NewCmdDelete(f, nil),
+	)
+	return cmd
+}
+
+// addIDFlags registers --tenant and --operator.
+func addIDFlags(cmd *cobra.Command, ids *cmdutil.SDWANIDs) {
+	cmd.Flags().StringVar(&ids.TenantID, "tenant", "", "tenant id (legacy API; default: the profile's tenant_id, else discovered)")
+	cmd.Flags().StringVar(&ids.OperatorID, "operator", "", "operator id (default: the profile's operator_id, else discovered)")
+}
+
+// sdwanProfile resolves the profile and insists on an sdwan one.
+func sdwanProfile(f *cmdutil.Factory, cmd *cobra.Command) (*config.Resolved, error) {
+	p, err := f.Profile()
+	if err != nil {
+		return nil, err
+	}
+	if p.Platform != config.SDWAN {
+		return nil, cmdutil.Unsupported(cmd, p.Platform, config.SDWAN)
+	}
+	return p, nil
+}
+
+// noSecretOutput rejects -o secret and -o manifest where no secret is shown.
+func noSecretOutput(o output.Options, verb string) error {
+	switch o.Format {
+	case output.Secret:
+		return exit.Usagef("-o secret: an auth token's x_auth_token is shown once, by `authtoken create`; `authtoken %s` never shows it", verb)
+	case output.Manifest:
+		return exit.Usagef("-o manifest does not apply to SD-WAN auth tokens")
+	}
+	return nil
+}
+
+// authTokenKind prints auth tokens; withSecret adds the x_auth_token column
+// and -o secret (create only).
+func authTokenKind(withSecret bool) output.Kind {
+	k := output.Kind{
+		Noun:    "auth token",
+		IDField: "id",
+		Columns: []output.Column{
+			output.Field("ID", "id"),
+			output.Field("ROLES", "roles"),
+			output.Field("CUSTOM ROLES", "custom_roles"),
+			output.TimeField("EXPIRES", "expires_utc_ms"),
+			output.Field("SYSTEM OWNED", "is_system_owned"),
+		},
+	}
+	if withSecret {
+		k.SecretField = "x_auth_token"
+		k.Columns = append(k.Columns, output.Field("X_AUTH_TOKEN", "x_auth_token"))
+	}
+	return k
+}

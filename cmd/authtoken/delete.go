@@ -1,0 +1,87 @@
+package authtoken
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/exit"
+)
+
+// DeleteOptions are `authtoken delete`'s inputs.
+type DeleteOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	IDs         []string
+	Concurrency int
+	SDWANIDs    cmdutil.SDWANIDs
+}
+
+// NewCmdDelete builds `authtoken delete`.
+func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
+	opts := &DeleteOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "delete ID... --yes",
+		Short: "Delete auth tokens (sdwan)",
+		Long: `Delete auth tokens by id; a deleted token stops authenticating at once. Asks for
+confirmation on a terminal; elsewhere --yes is required. An id that is already gone counts
+as deleted. "-" reads ids from stdin, one per line. A system-owned token cannot be deleted
+(the server answers AUTH_TOKEN_SYSTEM_OPERATIONS_NOT_ALLOWED).
+
+The server answers with the deleted object; its x_auth_token is never shown.`,
+		Example: `  tokenctl authtoken delete 17000000000000123 --yes
+  tokenctl authtoken list -o json --jq '.[] | select(.is_system_owned | not) | .id' | tokenctl authtoken delete - --yes`,
+		Args: cmdutil.MinArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			ids, err := f.ReadIDs(args)
+			if err != nil {
+				return err
+			}
+			opts.IDs = ids
+			if runF != nil {
+				return runF(opts)
+			}
+			return deleteRun(opts)
+		},
+	}
+	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
+	addIDFlags(cmd, &opts.SDWANIDs)
+	cmd.ValidArgsFunction = completeIDs(f)
+	return cmd
+}
+
+func deleteRun(opts *DeleteOptions) error {
+	f := opts.Factory
+	if _, err := sdwanProfile(f, opts.Cmd); err != nil {
+		return err
+	}
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	if err := noSecretOutput(o, "delete"); err != nil {
+		return err
+	}
+	if opts.Concurrency < 1 {
+		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
+	}
+	if err := f.Confirm(fmt.Sprintf("Delete %d auth token(s) %s?", len(opts.IDs), strings.Join(opts.IDs, ", "))); err != nil {
+		return err
+	}
+	ctx := cmdutil.Context(opts.Cmd)
+	sc, _, err := f.SDWANClient(ctx, opts.SDWANIDs)
+	if err != nil {
+		return err
+	}
+	return f.DeleteEach(ctx, o, opts.IDs, opts.Concurrency, "auth token", func(id string) string { return id },
+		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
+			_, gone, err := sc.DeleteAuthToken(ctx, id)
+			return cmdutil.Deleted{ID: id, Gone: gone}, err
+		})
+}

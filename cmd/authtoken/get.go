@@ -1,0 +1,79 @@
+package authtoken
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/sdwan"
+)
+
+// GetOptions are `authtoken get`'s inputs.
+type GetOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	ID  string
+	IDs cmdutil.SDWANIDs
+}
+
+// NewCmdGet builds `authtoken get`.
+func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command {
+	opts := &GetOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show one auth token, secret blanked (sdwan)",
+		Long: `Show one auth token by id ("-" reads the id from stdin). An unknown id is exit 4.
+
+x_auth_token is never shown: a server that sends it gets it blanked (""). The secret
+appears only in the output of the create that made it.`,
+		Example: `  tokenctl authtoken get 17000000000000123 -o json`,
+		Args:    cmdutil.ExactArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			ids, err := f.ReadIDs(args)
+			if err != nil {
+				return err
+			}
+			if len(ids) != 1 {
+				return exit.Usagef("authtoken get takes one ID; stdin had %d", len(ids))
+			}
+			opts.ID = ids[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return getRun(opts)
+		},
+	}
+	addIDFlags(cmd, &opts.IDs)
+	cmd.ValidArgsFunction = cmdutil.FirstArg(completeIDs(f))
+	return cmd
+}
+
+func getRun(opts *GetOptions) error {
+	f := opts.Factory
+	if _, err := sdwanProfile(f, opts.Cmd); err != nil {
+		return err
+	}
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	if err := noSecretOutput(o, "get"); err != nil {
+		return err
+	}
+	ctx := cmdutil.Context(opts.Cmd)
+	sc, _, err := f.SDWANClient(ctx, opts.IDs)
+	if err != nil {
+		return err
+	}
+	raw, err := sc.GetAuthToken(ctx, opts.ID)
+	if err != nil {
+		return err
+	}
+	blanked, err := sdwan.BlankSecret(raw)
+	if err != nil {
+		return err
+	}
+	return f.Printer(o).Object(blanked, authTokenKind(false))
+}

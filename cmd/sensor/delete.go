@@ -1,0 +1,92 @@
+package sensor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
+)
+
+// DeleteOptions are `sensor delete`'s inputs.
+type DeleteOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	IDs         []string
+	Concurrency int
+}
+
+// vmNotice says what the vendor's DeleteSensor does not do.
+const vmNotice = "The appliance VM itself is not removed: the SSP only de-registers the sensor; delete the VM from your infrastructure (e.g. vCenter) separately."
+
+// NewCmdDelete builds `sensor delete ID...` (DELETE /sensors/appliances/{id}).
+func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
+	opts := &DeleteOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "delete ID... --yes",
+		Short: "De-register sensors (ssp; the appliance VM must be removed separately)",
+		Long: `De-register sensors from the SSP (DeleteSensor). The vendor's call does not remove the
+appliance VM: delete it from your infrastructure separately.
+
+Asks for confirmation on a terminal; elsewhere --yes is required. A sensor that is already
+gone counts as deleted (the vendor's delete is idempotent). "-" reads ids from stdin.`,
+		Example: `  tokenctl sensor delete 8c147e21-7410-4f77-a3a6-e7aa6034992f --yes
+  tokenctl sensor details --registration-status failed --all -o id | tokenctl sensor delete - --yes`,
+		Args: cmdutil.MinArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			ids, err := f.ReadIDs(args)
+			if err != nil {
+				return err
+			}
+			opts.IDs = ids
+			if runF != nil {
+				return runF(opts)
+			}
+			return deleteRun(opts)
+		},
+	}
+	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
+	cmd.ValidArgsFunction = f.CompleteSensorIDs
+	return cmd
+}
+
+func deleteRun(opts *DeleteOptions) error {
+	f := opts.Factory
+	if err := sspOnly(f, opts.Cmd); err != nil {
+		return err
+	}
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	if o.Format == output.Manifest || o.Format == output.Secret {
+		return exit.Usagef("-o %s does not apply to sensor delete", o.Format)
+	}
+	if opts.Concurrency < 1 {
+		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
+	}
+	question := fmt.Sprintf("De-register %d sensor(s) %s? Their appliance VMs stay and must be removed separately.", len(opts.IDs), strings.Join(opts.IDs, ", "))
+	if err := f.Confirm(question); err != nil {
+		return err
+	}
+	ctx, sc, err := connect(f, opts.Cmd)
+	if err != nil {
+		return err
+	}
+	err = f.DeleteEach(ctx, o, opts.IDs, opts.Concurrency, "sensor", func(id string) string { return id },
+		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
+			gone, err := sc.DeleteSensor(ctx, id)
+			return cmdutil.Deleted{ID: id, Gone: gone}, err
+		})
+	if exit.CodeOf(err) == exit.OK || exit.CodeOf(err) == exit.Partial {
+		f.Notice("%s", vmNotice)
+	}
+	return err
+}

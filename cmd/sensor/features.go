@@ -1,0 +1,52 @@
+package sensor
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/ssp"
+)
+
+// FeaturesOptions are `sensor features ID`'s inputs.
+type FeaturesOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	ID string
+}
+
+// NewCmdFeatures builds `sensor features ID`
+// (GET /sensors/appliances/{id}/feature-config) and its `set` subcommand.
+func NewCmdFeatures(f *cmdutil.Factory, runF func(*FeaturesOptions) error) *cobra.Command {
+	opts := &FeaturesOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "features ID",
+		Short: "Show a sensor's IDS, PCAP, flow and MPS settings; `features set` changes them (ssp)",
+		Long: `Show which events a sensor reports (GetSensorFeatureConfig): IDS events (with or without
+packet capture), network flows, and malware-prevention (MPS) file events with the file
+types it extracts. "tokenctl sensor features set" changes them on many sensors at once.`,
+		Example: `  tokenctl sensor features 8c147e21-7410-4f77-a3a6-e7aa6034992f
+  tokenctl sensor features set --ids enable_with_pcap --flows enable ID1 ID2`,
+		Args: cmdutil.ExactArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			id, err := oneID(f, cmd, args)
+			if err != nil {
+				return err
+			}
+			opts.ID = id
+			if runF != nil {
+				return runF(opts)
+			}
+			return getOne(f, cmd, opts.ID, featuresKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
+				return sc.GetSensorFeatures(ctx, id)
+			})
+		},
+	}
+	cmd.AddCommand(NewCmdFeaturesSet(f, nil))
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSensorIDs)
+	return cmd
+}

@@ -1,0 +1,320 @@
+package sensor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/ssp"
+)
+
+// FeaturesSetOptions are `sensor features set`'s inputs.
+type FeaturesSetOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	IDs   []string
+	IDS   string // --ids action
+	Flows string // --flows action
+	MPS   string // --mps action
+}
+
+// NewCmdFeaturesSet builds `sensor features set` (the three POST
+// /sensors/feature-config/* calls).
+func NewCmdFeaturesSet(f *cmdutil.Factory, runF func(*FeaturesSetOptions) error) *cobra.Command {
+	opts := &FeaturesSetOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "set [--ids ACTION] [--flows ACTION] [--mps ACTION] ID...",
+		Short: "Switch IDS, flow and MPS reporting on many sensors (ssp)",
+		Long: `Switch IDS events (with or without packet capture), flow collection and malware-prevention
+(MPS) file events on any number of sensors. The vendor takes at most 25 sensors per call,
+so the ids are sent in batches of 25, one call per feature per batch
+(UpdateSensorIdsFeatureConfig, UpdateSensorFlowFeatureConfig, UpdateSensorMpsFeatureConfig).
+Every id must be a sensor UUID; they are checked before anything is sent. A repeated id is
+sent once. "-" reads ids from stdin.
+
+Each call's answer lists the sensors it updated (successful_sensor_ids) and those it could
+not (failed_sensor_ids); tokenctl reports per sensor what the answers say:
+  successful  listed in successful_sensor_ids
+  failed      listed in failed_sensor_ids
+  unreported  in neither list (counted as a failure)
+  error       the call itself failed (its error is printed once, and is in -o json)
+  not_sent    not sent, because an earlier call was refused (credentials) or interrupted
+Exit 0 when every change succeeded, 8 when some did and some did not, else the failure's
+code. -o json prints [{"sensor_id", "ok", "features": [{"feature", "action", "result",
+"error"}]}]; -o id prints the sensors whose every change succeeded.`,
+		Example: `  tokenctl sensor features set --ids enable_with_pcap --flows enable 8c147e21-7410-4f77-a3a6-e7aa6034992f
+  tokenctl sensor details --mps-enabled=false --all -o id | tokenctl sensor features set --mps enable -`,
+		Args: cmdutil.MinArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			ids, err := f.ReadIDs(args)
+			if err != nil {
+				return err
+			}
+			opts.IDs = ids
+			if runF != nil {
+				return runF(opts)
+			}
+			return featuresSetRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.IDS, "ids", "", "IDS events: "+strings.Join(ssp.FeatureIDS.Actions, ", "))
+	fl.StringVar(&opts.Flows, "flows", "", "flow collection: "+strings.Join(ssp.FeatureFlows.Actions, ", "))
+	fl.StringVar(&opts.MPS, "mps", "", "malware-prevention file events: "+strings.Join(ssp.FeatureMPS.Actions, ", "))
+	cmd.ValidArgsFunction = f.CompleteSensorIDs
+	cmdutil.CompleteFlag(cmd, "ids", cmdutil.FixedValues(ssp.FeatureIDS.Actions...))
+	cmdutil.CompleteFlag(cmd, "flows", cmdutil.FixedValues(ssp.FeatureFlows.Actions...))
+	cmdutil.CompleteFlag(cmd, "mps", cmdutil.FixedValues(ssp.FeatureMPS.Actions...))
+	return cmd
+}
+
+// Per-sensor results of one feature change.
+const (
+	resultSuccessful = "successful"
+	resultFailed     = "failed"
+	resultUnreported = "unreported"
+	resultError      = "error"
+	resultNotSent    = "not_sent"
+)
+
+type featureOutcome struct {
+	Feature string       `json:"feature"`
+	Action  string       `json:"action"`
+	Result  string       `json:"result"`
+	Error   *exit.Detail `json:"error,omitempty"`
+}
+
+type sensorOutcome struct {
+	SensorID string           `json:"sensor_id"`
+	OK       bool             `json:"ok"`
+	Features []featureOutcome `json:"features"`
+}
+
+// featureChange is one requested feature and its action.
+type featureChange struct {
+	feature ssp.Feature
+	action  string
+}
+
+// changes validates the three flags and returns the requested changes in
+// the order they are sent: IDS, flows, MPS.
+func (opts *FeaturesSetOptions) changes() ([]featureChange, []exit.Problem) {
+	var chs []featureChange
+	var ps []exit.Problem
+	for _, c := range []struct {
+		flag, value string
+		feature     ssp.Feature
+	}{{"ids", opts.IDS, ssp.FeatureIDS}, {"flows", opts.Flows, ssp.FeatureFlows}, {"mps", opts.MPS, ssp.FeatureMPS}} {
+		if !cmdutil.Changed(opts.Cmd, c.flag) {
+			continue
+		}
+		if p := cmdutil.EnumFlag(c.flag, c.value, c.feature.Actions...); p != nil {
+			ps = append(ps, *p)
+			continue
+		}
+		chs = append(chs, featureChange{c.feature, c.value})
+	}
+	if len(chs) == 0 && len(ps) == 0 {
+		ps = append(ps, exit.Problem{Field: "--ids, --flows, --mps", Rule: "give at least one"})
+	}
+	return chs, ps
+}
+
+// sensorIDs drops repeated ids (UUIDs compare case-insensitively) and
+// reports every id that is not a UUID of the spec's pattern.
+func sensorIDs(ids []string) ([]string, []exit.Problem) {
+	var out []string
+	var bad []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !ssp.SensorIDPattern.MatchString(id) {
+			bad = append(bad, fmt.Sprintf("%q", id))
+			continue
+		}
+		key := strings.ToLower(id)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, id)
+	}
+	if len(bad) > 0 {
+		return nil, []exit.Problem{{Field: "ID", Rule: fmt.Sprintf("not a sensor UUID (the vendor's sensor_ids pattern): %s", strings.Join(bad, ", "))}}
+	}
+	return out, nil
+}
+
+func featuresSetRun(opts *FeaturesSetOptions) error {
+	f := opts.Factory
+	if err := sspOnly(f, opts.Cmd); err != nil {
+		return err
+	}
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	if o.Format == output.Manifest || o.Format == output.Secret {
+		return exit.Usagef("-o %s does not apply to sensor features set", o.Format)
+	}
+	chs, problems := opts.changes()
+	ids, idProblems := sensorIDs(opts.IDs)
+	if err := exit.Problems(append(problems, idProblems...)); err != nil {
+		return err
+	}
+	ctx, sc, err := connect(f, opts.Cmd)
+	if err != nil {
+		return err
+	}
+	outcomes, stats := applyFeatures(ctx, f, sc, ids, chs)
+	if err := printOutcomes(f, o, chs, outcomes); err != nil {
+		return err
+	}
+	f.Notice("%d of %d sensors updated (%d calls of at most %d sensors each).", stats.okSensors, len(ids), stats.calls, ssp.MaxFeatureBatch)
+	switch {
+	case stats.failed == 0:
+		return nil
+	case stats.ok > 0:
+		return exit.ErrPartial
+	default:
+		return &exit.SilentError{Code: stats.code}
+	}
+}
+
+type applyStats struct {
+	ok, failed int // (sensor, feature) pairs
+	okSensors  int
+	calls      int
+	code       int // exit code when nothing succeeded
+}
+
+// applyFeatures sends the changes batch by batch, in order, and merges the
+// answers per sensor. A call refused for its credentials or interrupted
+// stops the rest, which would fail the same way.
+func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids []string, chs []featureChange) ([]sensorOutcome, applyStats) {
+	outcomes := make([]sensorOutcome, len(ids))
+	index := make(map[string]int, len(ids))
+	for i, id := range ids {
+		outcomes[i] = sensorOutcome{SensorID: id, OK: true}
+		index[strings.ToLower(id)] = i
+	}
+	st := applyStats{code: exit.Error}
+	var stop *exit.Detail
+	record := func(id string, ch featureChange, result string, detail *exit.Detail) {
+		i := index[strings.ToLower(id)]
+		outcomes[i].Features = append(outcomes[i].Features, featureOutcome{Feature: ch.feature.Name, Action: ch.action, Result: result, Error: detail})
+		if result == resultSuccessful {
+			st.ok++
+			return
+		}
+		st.failed++
+		outcomes[i].OK = false
+	}
+	firstErr := true
+	for _, batch := range ssp.Batches(ids, ssp.MaxFeatureBatch) {
+		for _, ch := range chs {
+			if stop != nil {
+				for _, id := range batch {
+					record(id, ch, resultNotSent, stop)
+				}
+				continue
+			}
+			st.calls++
+			res, err := sc.SetFeature(ctx, ch.feature, ch.action, batch)
+			if err != nil {
+				fmt.Fprintf(f.IOStreams.ErrOut, "tokenctl: %v\n", err)
+				d := exit.DetailOf(err)
+				if firstErr {
+					st.code, firstErr = d.ExitCode, false
+				}
+				for _, id := range batch {
+					record(id, ch, resultError, &d)
+				}
+				if c := exit.CodeOf(err); c == exit.Auth || c == exit.Interrupted {
+					stop = &exit.Detail{ExitCode: c, Message: "not sent: an earlier call failed: " + d.Message}
+				}
+				continue
+			}
+			succ, failed := lowerSet(res.Successful), lowerSet(res.Failed)
+			for _, id := range batch {
+				key := strings.ToLower(id)
+				switch {
+				case succ[key]:
+					record(id, ch, resultSuccessful, nil)
+				case failed[key]:
+					fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s failed (the SSP listed it in failed_sensor_ids)\n", id, ch.feature.Name, ch.action)
+					record(id, ch, resultFailed, nil)
+				default:
+					fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s: the SSP reported neither success nor failure\n", id, ch.feature.Name, ch.action)
+					record(id, ch, resultUnreported, nil)
+				}
+			}
+		}
+	}
+	for _, o := range outcomes {
+		if o.OK {
+			st.okSensors++
+		}
+	}
+	return outcomes, st
+}
+
+func lowerSet(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[strings.ToLower(id)] = true
+	}
+	return m
+}
+
+// printOutcomes prints the per-sensor results: JSON/YAML all of them, -o id
+// the sensors whose every change succeeded, a table one row per sensor.
+func printOutcomes(f *cmdutil.Factory, o output.Options, chs []featureChange, outcomes []sensorOutcome) error {
+	kind := output.Kind{Noun: "sensor", IDField: "sensor_id", Columns: []output.Column{output.Field("SENSOR", "sensor_id")}}
+	for _, ch := range chs {
+		name := ch.feature.Name
+		kind.Columns = append(kind.Columns, output.Column{
+			Header: strings.ToUpper(name) + " " + ch.action,
+			Value:  func(it output.Item) string { return featureResult(it, name) },
+		})
+	}
+	kind.Columns = append(kind.Columns, output.Column{Header: "RESULT", Value: func(it output.Item) string {
+		if ok, _ := it.Bool("ok"); ok {
+			return "ok"
+		}
+		return "FAILED"
+	}})
+	l := f.Printer(o).List(kind)
+	for _, oc := range outcomes {
+		if o.Format == output.ID && !oc.OK {
+			continue
+		}
+		raw, err := output.MarshalJSON(oc)
+		if err != nil {
+			return err
+		}
+		if err := l.Add(raw); err != nil {
+			return err
+		}
+	}
+	return l.Close()
+}
+
+// featureResult finds one feature's result in an outcome's features array.
+func featureResult(it output.Item, name string) string {
+	list, _ := it["features"].([]any)
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if ok && m["feature"] == name {
+			s, _ := m["result"].(string)
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,57 @@
+package sensor
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+)
+
+// VersionsOptions are `sensor versions`'s inputs.
+type VersionsOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+}
+
+// NewCmdVersions builds `sensor versions` (GET /sensors/version-summary).
+func NewCmdVersions(f *cmdutil.Factory, runF func(*VersionsOptions) error) *cobra.Command {
+	opts := &VersionsOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "versions",
+		Short: "Count sensors per software version (ssp)",
+		Long: `Count the sensors per software version (GetSensorVersionSummary). The vendor's call
+takes no paging or filter parameters: the summary is one response. JSON output is an array
+of the vendor's {software_version, count} items; -o id prints the versions.`,
+		Example: `  tokenctl sensor versions
+  tokenctl sensor details --software-versions '<5.2' -o id   # then find the old ones`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			if runF != nil {
+				return runF(opts)
+			}
+			return versionsRun(opts)
+		},
+	}
+	return cmd
+}
+
+func versionsRun(opts *VersionsOptions) error {
+	f := opts.Factory
+	if err := sspOnly(f, opts.Cmd); err != nil {
+		return err
+	}
+	kind := versionsKind()
+	o, err := outputFor(f, kind)
+	if err != nil {
+		return err
+	}
+	ctx, sc, err := connect(f, opts.Cmd)
+	if err != nil {
+		return err
+	}
+	l := f.Printer(o).List(kind)
+	if err := sc.SensorVersions(ctx, l.Add); err != nil {
+		return err
+	}
+	return l.Close()
+}
