@@ -1,14 +1,13 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
-
-	"github.com/tokenctl/tokenctl/internal/jsonx"
 )
 
 // ErrStop, returned by an item callback, ends a listing without fetching
@@ -26,37 +25,59 @@ type Envelope struct {
 
 // EachItem walks a JSON object and calls fn with each element of the array
 // under key, as raw JSON, without decoding the items. Other fields are
-// skipped except total_result_count. The body is walked once, with
-// jsonx's structural scanner (see package jsonx for why not encoding/json).
+// skipped except total_result_count. Memory holds one item at a time.
 func EachItem(body []byte, key string, fn func(json.RawMessage) error) (Envelope, error) {
 	env := Envelope{Total: -1}
-	var fnErr error
-	err := jsonx.Object(body, func(k, v []byte) error {
-		switch string(k) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := expectDelim(dec, '{'); err != nil {
+		return env, err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return env, badJSON(err)
+		}
+		name, _ := tok.(string)
+		switch name {
 		case key:
-			if string(v) == "null" {
-				return nil
+			t, err := dec.Token()
+			if err != nil {
+				return env, badJSON(err)
 			}
-			return jsonx.Array(v, func(item []byte) error {
-				env.Count++
-				if err := fn(item); err != nil {
-					fnErr = err
-					return err
+			if t == nil { // "results": null
+				continue
+			}
+			if d, ok := t.(json.Delim); !ok || d != '[' {
+				return env, badJSON(fmt.Errorf("%q is not an array", key))
+			}
+			for dec.More() {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					return env, badJSON(err)
 				}
-				return nil
-			})
+				env.Count++
+				if err := fn(raw); err != nil {
+					return env, err
+				}
+			}
+			if _, err := dec.Token(); err != nil {
+				return env, badJSON(err)
+			}
 		case "total_result_count":
-			if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-				env.Total = n
+			var n json.Number
+			if err := dec.Decode(&n); err != nil {
+				return env, badJSON(err)
+			}
+			if v, err := n.Int64(); err == nil {
+				env.Total = v
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return env, badJSON(err)
 			}
 		}
-		return nil
-	})
-	if fnErr != nil {
-		return env, fnErr
-	}
-	if err != nil {
-		return env, badJSON(err)
 	}
 	return env, nil
 }
@@ -64,23 +85,33 @@ func EachItem(body []byte, key string, fn func(json.RawMessage) error) (Envelope
 // EachArrayItem calls fn for each element of a top-level JSON array (the
 // agent-config list).
 func EachArrayItem(body []byte, fn func(json.RawMessage) error) (int, error) {
-	n := 0
-	var fnErr error
-	err := jsonx.Array(body, func(item []byte) error {
-		n++
-		if err := fn(item); err != nil {
-			fnErr = err
-			return err
-		}
-		return nil
-	})
-	if fnErr != nil {
-		return n, fnErr
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := expectDelim(dec, '['); err != nil {
+		return 0, err
 	}
-	if err != nil {
-		return n, badJSON(err)
+	n := 0
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return n, badJSON(err)
+		}
+		n++
+		if err := fn(raw); err != nil {
+			return n, err
+		}
 	}
 	return n, nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return badJSON(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return badJSON(fmt.Errorf("expected %q, got %v", want, tok))
+	}
+	return nil
 }
 
 func badJSON(err error) error {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/iostreams"
-	"github.com/tokenctl/tokenctl/internal/jsonx"
 )
 
 // Formats accepted by -o.
@@ -214,34 +213,22 @@ func (p *Printer) List(kind Kind) ListWriter {
 }
 
 type jsonList struct {
-	w   io.Writer
-	n   int
-	buf []byte
+	w io.Writer
+	n int
 }
-
-// jsonFlushSize batches writes of streamed items: one write per 32 KiB, not
-// one system call per item.
-const jsonFlushSize = 32 << 10
 
 func (l *jsonList) Add(raw json.RawMessage) error {
+	var buf bytes.Buffer
 	if l.n == 0 {
-		l.buf = append(l.buf, "[\n  "...)
+		buf.WriteString("[\n  ")
 	} else {
-		l.buf = append(l.buf, ",\n  "...)
+		buf.WriteString(",\n  ")
 	}
-	// Items come from the structural walkers of package jsonx (or from
-	// json.Marshal), so the fast re-indenter applies.
-	l.buf = jsonx.AppendIndent(l.buf, raw, "  ", "  ")
+	if err := json.Indent(&buf, raw, "  ", "  "); err != nil {
+		return fmt.Errorf("server sent invalid JSON: %w", err)
+	}
 	l.n++
-	if len(l.buf) >= jsonFlushSize {
-		return l.flush()
-	}
-	return nil
-}
-
-func (l *jsonList) flush() error {
-	_, err := l.w.Write(l.buf)
-	l.buf = l.buf[:0]
+	_, err := l.w.Write(buf.Bytes())
 	return err
 }
 
@@ -252,8 +239,8 @@ func (l *jsonList) Close() error {
 		_, err := io.WriteString(l.w, "[]\n")
 		return err
 	}
-	l.buf = append(l.buf, "\n]\n"...)
-	return l.flush()
+	_, err := io.WriteString(l.w, "\n]\n")
+	return err
 }
 
 // jqList collects a list for --jq or --template, which see the whole array.
