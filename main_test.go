@@ -70,6 +70,10 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 			env.Setenv("CI", "")
 			env.Setenv("NO_COLOR", "1")
 			env.Values[sandboxKey] = &scriptSandbox{}
+			// $EXAMPLES is the repository's examples/ (scripts run in $WORK).
+			if examples, err := filepath.Abs("examples"); err == nil {
+				env.Setenv("EXAMPLES", examples)
+			}
 			if specs := os.Getenv("TOKENCTL_SPECS_DIR"); specs != "" {
 				env.Setenv("TOKENCTL_SPECS_DIR", specs)
 			}

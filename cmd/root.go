@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/cmd/api"
 	"github.com/tokenctl/tokenctl/cmd/authtoken"
 	"github.com/tokenctl/tokenctl/cmd/profile"
 	sandboxcmd "github.com/tokenctl/tokenctl/cmd/sandbox"
@@ -57,8 +58,8 @@ func Main() int {
 	return report(f, err)
 }
 
-// report prints err on stderr (also as JSON with -o json|yaml) and returns
-// its exit code.
+// report prints err on stderr (also as JSON with -o json|yaml, --jq or
+// --template: the caller is a script) and returns its exit code.
 func report(f *cmdutil.Factory, err error) int {
 	code := exit.CodeOf(err)
 	var silent *exit.SilentError
@@ -67,7 +68,7 @@ func report(f *cmdutil.Factory, err error) int {
 	}
 	stderr := f.IOStreams.ErrOut
 	fmt.Fprintf(stderr, "tokenctl: %v\n", err)
-	if format := f.String(cmdutil.FlagOutput); format == "json" || format == "yaml" || f.String(cmdutil.FlagJQ) != "" {
+	if format := f.String(cmdutil.FlagOutput); format == "json" || format == "yaml" || f.String(cmdutil.FlagJQ) != "" || f.String(cmdutil.FlagTemplate) != "" {
 		b, _ := json.Marshal(map[string]exit.Detail{"error": exit.DetailOf(err)})
 		fmt.Fprintf(stderr, "%s\n", b)
 	}
@@ -104,8 +105,23 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 		sensor.NewCmdSensor(f),
 		authtoken.NewCmdAuthtoken(f),
 		profile.NewCmdProfile(f),
+		api.NewCmdAPI(f, nil),
 		sandboxcmd.NewCmdSandbox(f),
 		version.NewCmdVersion(f),
 	)
+	defaultNoFileCompletion(root)
 	return root
+}
+
+// defaultNoFileCompletion makes commands without their own argument
+// completion offer nothing rather than file names: no tokenctl command
+// takes a file as a positional argument (files come with -f and other
+// flags, which still complete file names).
+func defaultNoFileCompletion(cmd *cobra.Command) {
+	if cmd.ValidArgsFunction == nil && !cmd.HasSubCommands() {
+		cmd.ValidArgsFunction = cobra.NoFileCompletions
+	}
+	for _, c := range cmd.Commands() {
+		defaultNoFileCompletion(c)
+	}
 }

@@ -83,6 +83,7 @@ and drops the secret.`,
 	fl.StringVar(&opts.SessionKeyC, "session-key-c-file", "", "read session_key_c from the first line of this file (- for stdin)")
 	fl.IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many documents of a manifest are created at once")
 	addIDFlags(cmd, &opts.IDs)
+	cmdutil.CompleteFlag(cmd, "role", cmdutil.FixedValues(sdwan.RoleNames()...))
 	return cmd
 }
 

@@ -52,6 +52,7 @@ The server answers with the deleted object; its x_auth_token is never shown.`,
 	}
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
 	addIDFlags(cmd, &opts.SDWANIDs)
+	cmd.ValidArgsFunction = completeIDs(f)
 	return cmd
 }
 

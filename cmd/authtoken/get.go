@@ -46,6 +46,7 @@ appears only in the output of the create that made it.`,
 		},
 	}
 	addIDFlags(cmd, &opts.IDs)
+	cmd.ValidArgsFunction = cmdutil.FirstArg(completeIDs(f))
 	return cmd
 }
 

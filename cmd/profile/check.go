@@ -58,7 +58,8 @@ func NewCmdCheck(f *cmdutil.Factory) *cobra.Command {
 		Long: `Connect with the profile (the current one by default) and report the server's TLS
 certificate and its SHA-256 thumbprint, whether the credentials work, the identity the server
 sees, and the API versions detected. The exit code says what failed, as everywhere.`,
-		Args: cmdutil.MaxArgs(1, "NAME"),
+		Args:              cmdutil.MaxArgs(1, "NAME"),
+		ValidArgsFunction: cmdutil.FirstArg(f.CompleteProfiles),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				f.UseProfile(args[0])

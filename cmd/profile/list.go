@@ -87,6 +87,8 @@ func NewCmdUse(f *cmdutil.Factory) *cobra.Command {
 		Use:   "use NAME",
 		Short: "Make a profile the current one",
 		Args:  cmdutil.ExactArgs("NAME"),
+
+		ValidArgsFunction: cmdutil.FirstArg(f.CompleteProfiles),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			path, err := f.ConfigPath()
@@ -115,6 +117,8 @@ func NewCmdDelete(f *cmdutil.Factory) *cobra.Command {
 		Use:   "delete NAME",
 		Short: "Delete a profile (asks first; --yes in scripts)",
 		Args:  cmdutil.ExactArgs("NAME"),
+
+		ValidArgsFunction: cmdutil.FirstArg(f.CompleteSavedProfiles),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if name == config.SandboxProfile {

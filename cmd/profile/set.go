@@ -104,6 +104,11 @@ after confirmation; scripts pass --thumbprint instead.`,
 	fl.BoolVar(&opts.Trust, "trust", false, "connect, show the server's certificate thumbprint and pin it after confirmation")
 	fl.StringVar(&opts.TokenType, "token-type", "", "ssp: default --type of token commands (sensor or baremetal)")
 	fl.BoolVar(&opts.Use, "use", false, "make this the current profile")
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSavedProfiles)
+	cmdutil.CompleteFlag(cmd, "auth", cmdutil.FixedValues(config.AuthBasic, config.AuthSession, config.AuthCert, config.AuthToken, config.AuthOAuth))
+	cmdutil.CompleteFlag(cmd, "api-generation", cmdutil.FixedValues("legacy", "unified"))
+	cmdutil.CompleteFlag(cmd, "api-version", cmdutil.FixedValues("v2.1", "v2.0", "current", "legacy"))
+	cmdutil.CompleteFlag(cmd, "token-type", cmdutil.FixedValues("sensor", "baremetal"))
 	return cmd
 }
 

@@ -21,6 +21,8 @@ func NewCmdShow(f *cmdutil.Factory) *cobra.Command {
 		Use:   "show [NAME]",
 		Short: "Show a profile (the current one by default), secrets masked",
 		Args:  cmdutil.MaxArgs(1, "NAME"),
+
+		ValidArgsFunction: cmdutil.FirstArg(f.CompleteProfiles),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := f.OutputOptions()
 			if err != nil {

@@ -53,6 +53,7 @@ gone counts as deleted (the vendor's delete is idempotent). "-" reads ids from s
 		},
 	}
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
+	cmd.ValidArgsFunction = f.CompleteSensorIDs
 	return cmd
 }
 

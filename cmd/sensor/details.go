@@ -70,6 +70,9 @@ sensor ids. Sortable (--sort-by): ` + strings.Join(ssp.SensorDetailSortFields, "
 	fl.BoolVar(&opts.PCAPEnabled, "pcap-enabled", false, "pcap_enabled: only sensors capturing packets for IDS events (=false: not)")
 	fl.StringSliceVar(&opts.SensorIDs, "sensor-ids", nil, "sensor_ids: only these sensors (repeat the flag or separate with commas)")
 	fl.StringSliceVar(&opts.SoftwareVersions, "software-versions", nil, "software_versions: 5.*, 5.2.*, an exact version, <5.2 or >5.1 (repeatable; ORed)")
+	cmdutil.CompleteFlag(cmd, "sort-by", cmdutil.FixedValues(ssp.SensorDetailSortFields...))
+	cmdutil.CompleteFlag(cmd, "registration-status", cmdutil.FixedValues(ssp.RegistrationStatusValues...))
+	cmdutil.CompleteFlag(cmd, "health", cmdutil.FixedValues(ssp.HealthValues...))
 	return cmd
 }
 

@@ -47,5 +47,6 @@ types it extracts. "tokenctl sensor features set" changes them on many sensors a
 		},
 	}
 	cmd.AddCommand(NewCmdFeaturesSet(f, nil))
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSensorIDs)
 	return cmd
 }

@@ -68,6 +68,10 @@ code. -o json prints [{"sensor_id", "ok", "features": [{"feature", "action", "re
 	fl.StringVar(&opts.IDS, "ids", "", "IDS events: "+strings.Join(ssp.FeatureIDS.Actions, ", "))
 	fl.StringVar(&opts.Flows, "flows", "", "flow collection: "+strings.Join(ssp.FeatureFlows.Actions, ", "))
 	fl.StringVar(&opts.MPS, "mps", "", "malware-prevention file events: "+strings.Join(ssp.FeatureMPS.Actions, ", "))
+	cmd.ValidArgsFunction = f.CompleteSensorIDs
+	cmdutil.CompleteFlag(cmd, "ids", cmdutil.FixedValues(ssp.FeatureIDS.Actions...))
+	cmdutil.CompleteFlag(cmd, "flows", cmdutil.FixedValues(ssp.FeatureFlows.Actions...))
+	cmdutil.CompleteFlag(cmd, "mps", cmdutil.FixedValues(ssp.FeatureMPS.Actions...))
 	return cmd
 }
 

@@ -43,5 +43,6 @@ certificate and _revision. "-" as ID reads it from stdin.`,
 			})
 		},
 	}
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSensorIDs)
 	return cmd
 }

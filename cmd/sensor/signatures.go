@@ -44,5 +44,6 @@ its id and when it was built and installed (GetSensorApplianceIdsSignatureBundle
 			})
 		},
 	}
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSensorIDs)
 	return cmd
 }

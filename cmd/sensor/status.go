@@ -43,5 +43,6 @@ pipeline, uploading daemon and RAPID file analysis, with its uptime (GetSensorSt
 			})
 		},
 	}
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSensorIDs)
 	return cmd
 }

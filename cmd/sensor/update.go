@@ -59,6 +59,7 @@ the sensor is still at revision N (for example, the _revision of an earlier
 	fl.StringVar(&opts.DisplayName, "display-name", "", "new display_name (1 to 255 characters)")
 	fl.StringVar(&opts.Description, "description", "", "new description (up to 1024 characters; '' clears it)")
 	fl.Int64Var(&opts.Revision, "revision", 0, "update only if the sensor is still at this _revision")
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSensorIDs)
 	return cmd
 }
 

@@ -100,6 +100,7 @@ The token's uuid is the secret agents pass; -o secret prints it alone.`,
 	fl.StringVar(&opts.Name, "name", "", "agent: name of the token (informational)")
 	fl.BoolVar(&opts.Read, "read", false, "agent: the token may read agent state")
 	fl.BoolVar(&opts.Change, "change", false, "agent: the token may change agent state (enable/disable; needs --read to be useful)")
+	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
 	return cmd
 }
 

@@ -64,6 +64,8 @@ with the alternative: tokenctl token update UUID --read=false --change=false.`,
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default: look the id up)")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
+	cmd.ValidArgsFunction = f.CompleteTokenIDs
+	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
 	return cmd
 }
 

@@ -56,6 +56,8 @@ agent: ID is the token's uuid (also a secret; "-" reads it from stdin), found in
 		},
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default: look the id up)")
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteTokenIDs)
+	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
 	return cmd
 }
 

@@ -64,6 +64,9 @@ prints one uuid per line.`,
 	opts.ListFlags.Register(cmd)
 	fl.StringVar(&opts.DisplayName, "display-name", "", "ssp: only tokens with this display_name")
 	fl.StringVar(&opts.Status, "status", "", "ssp sensor tokens: only tokens with this token_status (AVAILABLE, EXPIRED, USED)")
+	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
+	cmdutil.CompleteFlag(cmd, "status", cmdutil.FixedValues(ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed))
+	cmdutil.CompleteFlag(cmd, "sort-by", cmdutil.FixedValues(sensorTokenSortFields...))
 	return cmd
 }
 

@@ -13,6 +13,9 @@ import (
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
+// tokenTypes are the values of --type (ssp).
+var tokenTypes = []string{ssp.Sensor, ssp.Baremetal}
+
 // sspType resolves --type: the flag, else the profile's token_type, else
 // sensor. explicit is false when neither flag nor profile named one, so ID
 // verbs look the id up as a sensor token, then as a baremetal token.

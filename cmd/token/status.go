@@ -70,6 +70,10 @@ nothing, when the token is EXPIRED or USED.`,
 	cmd.Flags().StringVar(&opts.Status, "status", "", "without ID: only tokens with this status (sensor: AVAILABLE, EXPIRED, USED; baremetal: AVAILABLE, EXPIRED)")
 	cmd.Flags().StringVar(&opts.DisplayName, "display-name", "", "without ID: only tokens with this display_name")
 	opts.ListFlags.Register(cmd)
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteTokenIDs)
+	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
+	cmdutil.CompleteFlag(cmd, "status", completeStatus)
+	cmdutil.CompleteFlag(cmd, "sort-by", cmdutil.FixedValues(sensorTokenSortFields...))
 	return cmd
 }
 
@@ -232,4 +236,14 @@ func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
 	}
 	opts.ListFlags.MoreHint(f, res, kind.Noun)
 	return nil
+}
+
+// completeStatus offers the --status values of the --type given (sensor
+// tokens by default).
+func completeStatus(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	values := []string{ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed}
+	if fl := cmd.Flags().Lookup("type"); fl != nil && fl.Value.String() == ssp.Baremetal {
+		values = ssp.BaremetalStatusValues
+	}
+	return values, cobra.ShellCompDirectiveNoFileComp
 }

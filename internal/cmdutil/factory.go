@@ -51,6 +51,9 @@ type Factory struct {
 	forcedProfile string
 	sandbox       *sandbox.Server
 	cleanups      []func()
+	// completing is set during dynamic shell completion, which must not
+	// wait long for anything.
+	completing bool
 }
 
 // NewFactory returns a factory for the process's streams.
@@ -70,6 +73,7 @@ const (
 	FlagServer   = "server"
 	FlagOutput   = "output"
 	FlagJQ       = "jq"
+	FlagTemplate = "template"
 	FlagNoInput  = "no-input"
 	FlagYes      = "yes"
 	FlagInsecure = "insecure"
@@ -94,6 +98,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagServer, "", env("server URL, overriding the profile's", FlagServer))
 	fs.StringP(FlagOutput, "o", "", env("output format: table, json, yaml, id, manifest or secret", FlagOutput))
 	fs.String(FlagJQ, "", env("filter JSON output with a jq expression", FlagJQ))
+	fs.String(FlagTemplate, "", env("format JSON output with a Go template (helpers: timefmt, timeago, tablerow, tablerender, pluck, join, truncate)", FlagTemplate))
 	fs.Bool(FlagNoInput, false, env("never prompt; fail naming the flag that would answer", FlagNoInput))
 	fs.Bool(FlagYes, false, env("confirm destructive actions without asking", FlagYes))
 	fs.Bool(FlagInsecure, false, env("skip TLS certificate verification (unsafe; warns every time)", FlagInsecure))
@@ -101,6 +106,9 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagTimeout, "", env("timeout of each HTTP request, e.g. 30s", FlagTimeout))
 	fs.Bool(FlagDebug, false, env("log HTTP requests and responses to stderr, secrets redacted", FlagDebug))
 	fs.BoolP(FlagQuiet, "q", false, env("print no notices on stderr, only errors", FlagQuiet))
+	CompleteFlag(root, FlagProfile, f.CompleteProfiles)
+	CompleteFlag(root, FlagPlatform, FixedValues(config.Platforms...))
+	CompleteFlag(root, FlagOutput, FixedValues(output.AllFormats...))
 	f.flags = fs
 	v := f.Settings
 	v.SetEnvPrefix("TOKENCTL")
@@ -133,9 +141,9 @@ func (f *Factory) Bool(key string) bool { return f.Settings.GetBool(key) }
 // String reads a string global setting (flag > env).
 func (f *Factory) String(key string) string { return f.Settings.GetString(key) }
 
-// OutputOptions are the validated -o/--jq settings.
+// OutputOptions are the validated -o/--jq/--template settings.
 func (f *Factory) OutputOptions() (output.Options, error) {
-	o := output.Options{Format: f.String(FlagOutput), JQ: f.String(FlagJQ)}
+	o := output.Options{Format: f.String(FlagOutput), JQ: f.String(FlagJQ), Template: f.String(FlagTemplate)}
 	err := o.Validate()
 	return o, err
 }
@@ -247,10 +255,14 @@ func (f *Factory) startSandbox(p *config.Resolved) error {
 	if err != nil {
 		return err
 	}
+	wait := 30 * time.Second
+	if f.completing {
+		wait = CompletionTimeout
+	}
 	srv, err := sandbox.New(sandbox.Options{
 		Options:     sim.Options{Seed: 1, SeedSensors: BuiltinSandboxSensors},
 		StatePath:   state,
-		WaitForLock: 30 * time.Second,
+		WaitForLock: wait,
 	})
 	if err != nil {
 		return exit.WithCode(exit.Usage, err)

@@ -138,6 +138,20 @@ func (d Document) Decode(v any) []exit.Problem {
 	return nil
 }
 
+// JSON returns the document as JSON, whatever its shape (`tokenctl api -f`
+// sends any body). Mapping keys come out sorted.
+func (d Document) JSON() (json.RawMessage, error) {
+	var generic any
+	if err := d.node.Decode(&generic); err != nil {
+		return nil, exit.Usagef("%s: %s", d.Source, cleanYAMLError(err))
+	}
+	data, err := json.Marshal(jsonable(generic))
+	if err != nil {
+		return nil, exit.Usagef("%s: %v", d.Source, err)
+	}
+	return data, nil
+}
+
 // jsonable turns YAML's map[any]any-free output into JSON-encodable values
 // (yaml.v3 gives map[string]any, but timestamps arrive as time.Time).
 func jsonable(v any) any {

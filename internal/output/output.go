@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/iostreams"
@@ -34,6 +35,12 @@ var AllFormats = []string{Table, JSON, YAML, ID, Manifest, Secret}
 type Options struct {
 	Format string
 	JQ     string
+	// Template is a Go text/template applied to the JSON output (--template).
+	Template string
+	// Now is the clock of the template's timeago (time.Now when nil).
+	Now func() time.Time
+
+	tmpl *Template
 }
 
 // Validate checks the flags before anything is sent.
@@ -59,7 +66,36 @@ func (o *Options) Validate() error {
 			return exit.Usagef("--jq %q: %v", o.JQ, err)
 		}
 	}
+	if o.Template != "" {
+		if o.JQ != "" {
+			return exit.Usagef("--template and --jq cannot be combined: use one of them")
+		}
+		if o.Format != Table && o.Format != JSON {
+			return exit.Usagef("--template works on JSON output; it cannot be combined with -o %s", o.Format)
+		}
+		o.Format = JSON
+		t, err := ParseTemplate(o.Template, o.Now)
+		if err != nil {
+			return err
+		}
+		o.tmpl = t
+	}
 	return nil
+}
+
+// Filtered reports whether --jq or --template rewrites the JSON output.
+func (o *Options) Filtered() bool { return o.JQ != "" || o.Template != "" }
+
+// Render prints one JSON document (an object, or a whole list) as the
+// options say: through --jq or --template, else indented.
+func (p *Printer) Render(raw []byte) error {
+	switch {
+	case p.opts.tmpl != nil:
+		return p.opts.tmpl.Execute(p.io.Out, raw)
+	case p.opts.JQ != "":
+		return runJQ(p.io.Out, p.opts.JQ, raw, p.io.IsStdoutTTY())
+	}
+	return writeIndented(p.io.Out, raw)
 }
 
 // Machine reports whether the output is for scripts (json or yaml), so
@@ -104,10 +140,7 @@ func (p *Printer) Format() string { return p.opts.Format }
 func (p *Printer) Object(raw json.RawMessage, kind Kind) error {
 	switch p.opts.Format {
 	case JSON:
-		if p.opts.JQ != "" {
-			return runJQ(p.io.Out, p.opts.JQ, raw, p.io.IsStdoutTTY())
-		}
-		return writeIndented(p.io.Out, raw)
+		return p.Render(raw)
 	case YAML:
 		return writeYAMLDoc(p.io.Out, raw)
 	case ID, Secret, Manifest:
@@ -161,11 +194,11 @@ type ListWriter interface {
 }
 
 // List starts a list. JSON prints an array of the vendor's items ([] when
-// empty), streamed; --jq sees the whole array.
+// empty), streamed; --jq and --template see the whole array.
 func (p *Printer) List(kind Kind) ListWriter {
 	switch p.opts.Format {
 	case JSON:
-		if p.opts.JQ != "" {
+		if p.opts.Filtered() {
 			return &jqList{p: p}
 		}
 		return &jsonList{w: newStreamWriter(p.io.Out)}
@@ -213,6 +246,7 @@ func (l *jsonList) Close() error {
 	return errors.Join(err, l.w.Flush())
 }
 
+// jqList collects a list for --jq or --template, which see the whole array.
 type jqList struct {
 	p     *Printer
 	items []json.RawMessage
@@ -235,7 +269,7 @@ func (l *jqList) Close() error {
 		buf.Write(it)
 	}
 	buf.WriteByte(']')
-	return runJQ(l.p.io.Out, l.p.opts.JQ, buf.Bytes(), l.p.io.IsStdoutTTY())
+	return l.p.Render(buf.Bytes())
 }
 
 type fieldList struct {

@@ -1,0 +1,102 @@
+package cmdutil
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/client"
+	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/iostreams"
+)
+
+// sandboxFactory is a factory whose current profile is the built-in
+// sandbox (24 generated sensors), with its own state and config files.
+func sandboxFactory(t *testing.T, platform string) *Factory {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("TOKENCTL_CONFIG", filepath.Join(dir, "config.yaml"))
+	t.Setenv("TOKENCTL_SANDBOX_STATE", filepath.Join(dir, "sandbox.json"))
+	t.Setenv("TOKENCTL_PROFILE", "sandbox")
+	t.Setenv("TOKENCTL_PLATFORM", platform)
+	ios, _, _, _ := iostreams.Test()
+	f := NewFactory(ios, BuildInfo{Version: "test"})
+	t.Cleanup(f.Cleanup)
+	return f
+}
+
+func values(comps []cobra.Completion) []string {
+	var out []string
+	for _, c := range comps {
+		v, _, _ := strings.Cut(c, "\t")
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestCompleteSensorIDs(t *testing.T) {
+	f := sandboxFactory(t, "ssp")
+	cmd := &cobra.Command{Use: "get"}
+	comps, dir := f.CompleteSensorIDs(cmd, nil, "")
+	if dir != cobra.ShellCompDirectiveNoFileComp {
+		t.Errorf("directive %v", dir)
+	}
+	if len(comps) != BuiltinSandboxSensors {
+		t.Fatalf("%d sensor ids, want %d: %q", len(comps), BuiltinSandboxSensors, comps)
+	}
+	id, desc, ok := strings.Cut(comps[0], "\t")
+	if !ok || len(id) != 36 || desc == "" {
+		t.Fatalf("completion %q: want id<TAB>display name", comps[0])
+	}
+	// What was typed filters; ids already on the line are not offered again.
+	if got := values(first(f.CompleteSensorIDs(cmd, nil, id[:8]))); len(got) != 1 || got[0] != id {
+		t.Errorf("prefix %s: %q", id[:8], got)
+	}
+	if got := values(first(f.CompleteSensorIDs(cmd, []string{id}, ""))); len(got) != BuiltinSandboxSensors-1 || contains(got, id) {
+		t.Errorf("after %s on the line: %d offered", id, len(got))
+	}
+	// FirstArg stops after one.
+	if got, _ := FirstArg(f.CompleteSensorIDs)(cmd, []string{id}, ""); len(got) != 0 {
+		t.Errorf("FirstArg offered %d after one argument", len(got))
+	}
+	if !f.IOStreams.NoInput {
+		t.Error("completion left prompting enabled")
+	}
+}
+
+func TestCompletionRefusesSecretPlatforms(t *testing.T) {
+	for _, platform := range []string{"nsx", "agent"} {
+		f := sandboxFactory(t, platform)
+		cmd := &cobra.Command{Use: "get"}
+		ran := false
+		fn := f.CompleteFromServer([]string{"ssp", "nsx", "agent", "sdwan"}, func(ctx context.Context, c *client.Client, p *config.Resolved, cmd *cobra.Command) ([]cobra.Completion, error) {
+			ran = true
+			return []cobra.Completion{"secret-value"}, nil
+		})
+		if got, _ := fn(cmd, nil, ""); len(got) != 0 || ran {
+			t.Errorf("%s: offered %q (lister ran: %v)", platform, got, ran)
+		}
+		if f.sandbox != nil {
+			t.Errorf("%s: the sandbox was started for a refused completion", platform)
+		}
+	}
+}
+
+func TestCompleteProfiles(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TOKENCTL_CONFIG", filepath.Join(dir, "config.yaml"))
+	ios, _, _, _ := iostreams.Test()
+	f := NewFactory(ios, BuildInfo{})
+	cmd := &cobra.Command{Use: "use"}
+	if got := values(first(f.CompleteProfiles(cmd, nil, ""))); len(got) != 1 || got[0] != "sandbox" {
+		t.Errorf("no config: %q", got)
+	}
+	if got := values(first(f.CompleteSavedProfiles(cmd, nil, ""))); len(got) != 0 {
+		t.Errorf("saved profiles without config: %q", got)
+	}
+}
+
+func first(c []cobra.Completion, _ cobra.ShellCompDirective) []cobra.Completion { return c }
