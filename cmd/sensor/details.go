@@ -1,12 +1,14 @@
 package sensor
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/ssp"
@@ -96,17 +98,9 @@ func detailsRun(opts *DetailsOptions) error {
 		return err
 	}
 	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
-	l := f.Printer(o).List(kind)
-	res, err := sc.ListSensorDetails(ctx, q, filter, opts.Pager(f), l.Add)
-	opts.ListFlags.Done(f)
-	if err != nil {
-		return err
-	}
-	if err := l.Close(); err != nil {
-		return err
-	}
-	opts.ListFlags.MoreHint(f, res, kind.Noun)
-	return nil
+	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+		return sc.ListSensorDetails(ctx, q, filter, p, add)
+	})
 }
 
 // filter turns the flags into the vendor's filters, checking the documented

@@ -2,7 +2,6 @@ package token
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -58,31 +57,8 @@ func getAgent(opts *GetOptions) error {
 // deleteAgent tries the undocumented DELETE; a server without it gets the
 // advice to take the token's permissions away instead.
 func deleteAgent(opts *DeleteOptions) error {
-	f := opts.Factory
-	o, err := f.OutputOptions()
-	if err != nil {
-		return err
-	}
-	switch o.Format {
-	case output.Manifest, output.Secret:
-		return exit.Usagef("-o %s does not apply to token delete", o.Format)
-	case output.ID:
-		return exit.Usagef("-o id: agent uuids are secrets, and token delete does not print them back; -o json gives per-token results with masked labels")
-	}
-	if err := f.Confirm(fmt.Sprintf("Delete %d agent token(s) %s?", len(opts.IDs), maskedList(opts.IDs))); err != nil {
-		return err
-	}
-	ctx := cmdutil.Context(opts.Cmd)
-	ac, _, err := f.AgentClient(ctx)
-	if err != nil {
-		return err
-	}
-	for _, id := range opts.IDs {
-		ac.HTTP().Redactor().AddSecret(id)
-	}
-	return f.DeleteEach(ctx, o, opts.IDs, opts.Concurrency, "agent token", output.Mask,
-		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
-			gone, err := ac.DeleteToken(ctx, id)
-			return cmdutil.Deleted{ID: output.Mask(id), Gone: gone}, err
-		})
+	return deleteSecretTokens(opts, "agent token", "agent uuids", func(ctx context.Context) (secretDeleter, error) {
+		ac, _, err := opts.Factory.AgentClient(ctx)
+		return ac, err
+	})
 }

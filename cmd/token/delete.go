@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -142,4 +143,44 @@ func deleteSSPToken(ctx context.Context, sc *ssp.Client, typ, id string) (bool, 
 		return sc.DeleteBaremetalToken(ctx, id)
 	}
 	return sc.DeleteSensorToken(ctx, id)
+}
+
+// secretDeleter is a client whose token ids are secrets (NSX, agent).
+type secretDeleter interface {
+	HTTP() *client.Client
+	DeleteToken(ctx context.Context, id string) (gone bool, err error)
+}
+
+// deleteSecretTokens deletes tokens whose ids are secrets (NSX tokens, agent
+// uuids). Prompts, notices and per-id results name each one by its masked
+// label only; -o id is refused, as it could only print masked labels; every
+// id is registered with the redactor before anything is sent.
+func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect func(context.Context) (secretDeleter, error)) error {
+	f := opts.Factory
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	switch o.Format {
+	case output.Manifest, output.Secret:
+		return exit.Usagef("-o %s does not apply to token delete", o.Format)
+	case output.ID:
+		return exit.Usagef("-o id: %s are secrets, and token delete does not print them back; -o json gives per-token results with masked labels", secretNoun)
+	}
+	if err := f.Confirm(fmt.Sprintf("Delete %d %s(s) %s?", len(opts.IDs), noun, maskedList(opts.IDs))); err != nil {
+		return err
+	}
+	ctx := cmdutil.Context(opts.Cmd)
+	d, err := connect(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range opts.IDs {
+		d.HTTP().Redactor().AddSecret(id)
+	}
+	return f.DeleteEach(ctx, o, opts.IDs, opts.Concurrency, noun, output.Mask,
+		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
+			gone, err := d.DeleteToken(ctx, id)
+			return cmdutil.Deleted{ID: output.Mask(id), Gone: gone}, err
+		})
 }

@@ -1,6 +1,8 @@
 package token
 
 import (
+	"encoding/json"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/client"
@@ -92,6 +94,18 @@ func listRun(opts *ListOptions) error {
 	}
 }
 
+// sensorTokenListProblems checks the paging flags and --status of a sensor
+// token listing (token list, token status without ID).
+func sensorTokenListProblems(cmd *cobra.Command, lf *cmdutil.ListFlags, status string) []exit.Problem {
+	problems := lf.Validate(cmd, sensorTokenSortFields)
+	if status != "" {
+		if pr := cmdutil.EnumFlag("status", status, ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed); pr != nil {
+			problems = append(problems, *pr)
+		}
+	}
+	return problems
+}
+
 // sensorTokenSortFields are the fields the vendor documents as sortable.
 var sensorTokenSortFields = []string{"display_name", "remaining_instance_count", "usage_count", "status"}
 
@@ -114,12 +128,7 @@ func listSSP(opts *ListOptions, p *config.Resolved) error {
 			problems = append(problems, exit.Problem{Field: "--status", Rule: "the baremetal token list has no status filter; use `tokenctl token status --type baremetal --status AVAILABLE|EXPIRED`"})
 		}
 	} else {
-		problems = opts.ListFlags.Validate(opts.Cmd, sensorTokenSortFields)
-		if opts.Status != "" {
-			if pr := cmdutil.EnumFlag("status", opts.Status, ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed); pr != nil {
-				problems = append(problems, *pr)
-			}
-		}
+		problems = sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status)
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)
@@ -131,21 +140,10 @@ func listSSP(opts *ListOptions, p *config.Resolved) error {
 	}
 	sc := ssp.New(c)
 	q := ssp.ListQuery{SortBy: opts.SortBy, DisplayName: opts.DisplayName, Ascending: opts.Ascending(opts.Cmd)}
-	kind := sspKind(typ)
-	l := f.Printer(o).List(kind)
-	var res client.PageResult
-	if typ == ssp.Baremetal {
-		res, err = sc.ListBaremetalTokens(ctx, q, opts.Pager(f), l.Add)
-	} else {
-		res, err = sc.ListSensorTokens(ctx, q, opts.Status, opts.Pager(f), l.Add)
-	}
-	opts.ListFlags.Done(f)
-	if err != nil {
-		return err
-	}
-	if err := l.Close(); err != nil {
-		return err
-	}
-	opts.ListFlags.MoreHint(f, res, kind.Noun)
-	return nil
+	return opts.ListFlags.Stream(f, o, sspKind(typ), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+		if typ == ssp.Baremetal {
+			return sc.ListBaremetalTokens(ctx, q, p, add)
+		}
+		return sc.ListSensorTokens(ctx, q, opts.Status, p, add)
+	})
 }

@@ -62,36 +62,12 @@ func blankField(raw json.RawMessage, field string) (json.RawMessage, error) {
 	return output.MarshalJSON(m)
 }
 
-// deleteNSX revokes tokens by value. Notices, prompts and per-id results name
-// each token by its masked label only.
+// deleteNSX revokes tokens by value.
 func deleteNSX(opts *DeleteOptions) error {
-	f := opts.Factory
-	o, err := f.OutputOptions()
-	if err != nil {
-		return err
-	}
-	switch o.Format {
-	case output.Manifest, output.Secret:
-		return exit.Usagef("-o %s does not apply to token delete", o.Format)
-	case output.ID:
-		return exit.Usagef("-o id: NSX tokens are secrets, and token delete does not print them back; -o json gives per-token results with masked labels")
-	}
-	if err := f.Confirm(fmt.Sprintf("Delete %d registration token(s) %s?", len(opts.IDs), maskedList(opts.IDs))); err != nil {
-		return err
-	}
-	ctx := cmdutil.Context(opts.Cmd)
-	n, _, err := f.NSXClient(ctx)
-	if err != nil {
-		return err
-	}
-	for _, id := range opts.IDs {
-		n.HTTP().Redactor().AddSecret(id)
-	}
-	return f.DeleteEach(ctx, o, opts.IDs, opts.Concurrency, "registration token", output.Mask,
-		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
-			gone, err := n.DeleteToken(ctx, id)
-			return cmdutil.Deleted{ID: output.Mask(id), Gone: gone}, err
-		})
+	return deleteSecretTokens(opts, "registration token", "NSX tokens", func(ctx context.Context) (secretDeleter, error) {
+		n, _, err := opts.Factory.NSXClient(ctx)
+		return n, err
+	})
 }
 
 // maskedList is ids' masked labels for a prompt.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -168,39 +169,24 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	if typ == ssp.Baremetal {
 		return statusAllBaremetal(opts, o)
 	}
-	problems := opts.ListFlags.Validate(opts.Cmd, sensorTokenSortFields)
-	if opts.Status != "" {
-		if pr := cmdutil.EnumFlag("status", opts.Status, ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed); pr != nil {
-			problems = append(problems, *pr)
-		}
-	}
-	if len(problems) > 0 {
-		return exit.Problems(problems)
+	if err := exit.Problems(sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status)); err != nil {
+		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)
 	c, _, err := f.APIClient(ctx)
 	if err != nil {
 		return err
 	}
-	kind := sensorStatusKind()
-	l := f.Printer(o).List(kind)
 	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
-	res, err := ssp.New(c).ListSensorTokens(ctx, q, opts.Status, opts.Pager(f), func(raw json.RawMessage) error {
-		view, err := sensorStatusView(raw)
-		if err != nil {
-			return err
-		}
-		return l.Add(view)
+	return opts.ListFlags.Stream(f, o, sensorStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+		return ssp.New(c).ListSensorTokens(ctx, q, opts.Status, p, func(raw json.RawMessage) error {
+			view, err := sensorStatusView(raw)
+			if err != nil {
+				return err
+			}
+			return add(view)
+		})
 	})
-	opts.ListFlags.Done(f)
-	if err != nil {
-		return err
-	}
-	if err := l.Close(); err != nil {
-		return err
-	}
-	opts.ListFlags.MoreHint(f, res, kind.Noun)
-	return nil
 }
 
 // statusAllBaremetal streams GET /baremetal/registration-tokens/statuses.
@@ -223,19 +209,10 @@ func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
 	if err != nil {
 		return err
 	}
-	kind := baremetalStatusKind()
-	l := f.Printer(o).List(kind)
 	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
-	res, err := ssp.New(c).ListBaremetalTokenStatuses(ctx, q, opts.Status, opts.Pager(f), l.Add)
-	opts.ListFlags.Done(f)
-	if err != nil {
-		return err
-	}
-	if err := l.Close(); err != nil {
-		return err
-	}
-	opts.ListFlags.MoreHint(f, res, kind.Noun)
-	return nil
+	return opts.ListFlags.Stream(f, o, baremetalStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+		return ssp.New(c).ListBaremetalTokenStatuses(ctx, q, opts.Status, p, add)
+	})
 }
 
 // completeStatus offers the --status values of the --type given (sensor

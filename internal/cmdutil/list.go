@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 )
 
 // ListFlags are the paging and sorting flags of SSP lists.
@@ -83,6 +85,24 @@ func (l *ListFlags) Done(f *Factory) {
 	if l.progress {
 		fmt.Fprint(f.IOStreams.ErrOut, "\r\033[K")
 	}
+}
+
+// Stream runs a paged listing into the printer: items are printed as they
+// arrive, the progress line ends, the list is closed (also when empty) and
+// a hint on stderr says when more items exist. list receives the pager and
+// the function that takes each item.
+func (l *ListFlags) Stream(f *Factory, o output.Options, kind output.Kind, list func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error)) error {
+	w := f.Printer(o).List(kind)
+	res, err := list(l.Pager(f), w.Add)
+	l.Done(f)
+	if err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	l.MoreHint(f, res, kind.Noun)
+	return nil
 }
 
 // MoreHint tells the user, on stderr, that the list was cut short.
