@@ -15,6 +15,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/sandbox"
+	sdwansim "github.com/tokenctl/tokenctl/internal/sandbox/sdwan"
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
 )
 
@@ -164,6 +165,12 @@ func printBanner(f *cmdutil.Factory, srv *sandbox.Server, url, state string, cus
 	fmt.Fprintf(w, "sandbox: serving SSP, NSX, SD-WAN and agent-config APIs at %s\n", url)
 	fmt.Fprintf(w, "sandbox: state %s\n", state)
 	fmt.Fprintf(w, "sandbox: users admin / %s (read-write), auditor / %s (read-only)\n", pw, pw)
-	fmt.Fprintf(w, "sandbox: try\n  TOKENCTL_PASSWORD=%s tokenctl profile set sbx --platform ssp --server %s --username admin%s\n", sim.DefaultPassword, url, trust)
+	fmt.Fprintf(w, "sandbox: SD-WAN static token %s; OAuth client %s / %s, TSG %s\n", sdwansim.StaticAuthToken, sdwansim.OAuthClientID, pw, sdwansim.TSGID)
+	fmt.Fprintf(w, "sandbox: profiles for it (first: export SBX_PASSWORD=%s SBX_SDWAN_TOKEN=%s)\n", sim.DefaultPassword, sdwansim.StaticAuthToken)
+	fmt.Fprintf(w, "  tokenctl profile set sbx --platform ssp --server %s --username admin --password-env SBX_PASSWORD%s\n", url, trust)
+	fmt.Fprintf(w, "  tokenctl profile set sbx-nsx --platform nsx --server %s --username admin --password-env SBX_PASSWORD --auth session%s\n", url, trust)
+	fmt.Fprintf(w, "  tokenctl profile set sbx-agent --platform agent --server %s --username admin --password-env SBX_PASSWORD%s\n", url, trust)
+	fmt.Fprintf(w, "  tokenctl profile set sbx-sdwan --platform sdwan --api-generation legacy --server %s --token-env SBX_SDWAN_TOKEN%s\n", url, trust)
+	fmt.Fprintf(w, "  tokenctl profile set sbx-sase --platform sdwan --api-generation unified --server %s --auth-url %s/oauth2/access_token --client-id %s --client-secret-env SBX_PASSWORD --tsg-id %s%s\n", url, url, sdwansim.OAuthClientID, sdwansim.TSGID, trust)
 	fmt.Fprintln(w, "sandbox: Ctrl-C stops it")
 }
