@@ -71,25 +71,12 @@ func TestFaultInjectedMixedRun(t *testing.T) {
 	getIDs, deleteIDs := pre[:getN], pre[getN:]
 
 	log := &requestLog{}
-	srv, err := sandbox.New(sandbox.Options{
+	srv, url, stop := startProcSandbox(t, sandbox.Options{
 		Options:   sim.Options{Seed: 1},
 		StatePath: statePath,
 		Faults:    sandbox.Faults{Rate: 0.2, RetryAfter: 0, Seed: 8},
 		OnRequest: log.add,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := false
-	defer func() {
-		if !closed {
-			srv.Close()
-		}
-	}()
 	pe.Set("TOKENCTL_SERVER", url)
 	pe.Set("TOKENCTL_PLATFORM", "ssp")
 	pe.Set("TOKENCTL_USERNAME", sim.AdminUser)
@@ -139,10 +126,9 @@ func TestFaultInjectedMixedRun(t *testing.T) {
 	}
 	close(work)
 	wg.Wait()
-	if err := srv.Close(); err != nil { // the last state write
+	if err := stop(); err != nil { // the last state write
 		t.Fatal(err)
 	}
-	closed = true
 	elapsed := time.Since(start)
 
 	// What the server saw, by target.
@@ -470,25 +456,12 @@ func TestFaultInjectedCreatesEveryPlatform(t *testing.T) {
 	pe := newProcEnv(t)
 	statePath := filepath.Join(pe.Dir, "sandbox-state.json")
 	log := &requestLog{}
-	srv, err := sandbox.New(sandbox.Options{
+	srv, url, stop := startProcSandbox(t, sandbox.Options{
 		Options:   sim.Options{Seed: 1},
 		StatePath: statePath,
 		Faults:    sandbox.Faults{Rate: 0.3, RetryAfter: 0, Seed: 11},
 		OnRequest: log.add,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := false
-	defer func() {
-		if !closed {
-			srv.Close()
-		}
-	}()
 	pe.Set("SRV_PW", sim.DefaultPassword)
 	pe.Set("SDWAN_TOKEN", "tokenctl-sandbox-token")
 	for _, args := range [][]string{
@@ -565,8 +538,7 @@ func TestFaultInjectedCreatesEveryPlatform(t *testing.T) {
 			checkCreate(t, label, name, r.Code, r.Stderr, id, map[string][]string{name: posts}, state)
 		}
 	}
-	closed = true
-	if err := srv.Close(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(statePath)

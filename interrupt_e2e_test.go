@@ -97,25 +97,12 @@ func TestInterruptBulkCreate(t *testing.T) {
 	pe := newProcEnv(t)
 	statePath := filepath.Join(pe.Dir, "sandbox-state.json")
 	log := &requestLog{}
-	srv, err := sandbox.New(sandbox.Options{
+	_, url, stop := startProcSandbox(t, sandbox.Options{
 		Options:   sim.Options{Seed: 1},
 		StatePath: statePath,
 		Faults:    sandbox.Faults{Latency: 150 * time.Millisecond},
 		OnRequest: log.add,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := false
-	defer func() {
-		if !closed {
-			srv.Close()
-		}
-	}()
 	pe.Set("SBX_PW", sim.DefaultPassword)
 	if r := pe.Run(t, "", "profile", "set", "slow", "--platform", "ssp", "--server", url, "--username", "admin", "--password-env", "SBX_PW"); r.Code != 0 {
 		t.Fatalf("profile set: %+v", r)
@@ -130,8 +117,7 @@ func TestInterruptBulkCreate(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &items); err != nil || len(items) != len(names) {
 		t.Fatalf("stdout is not one result per document (%v): %s", err, stdout)
 	}
-	closed = true
-	if err := srv.Close(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	sent := map[string]int{}
@@ -277,25 +263,12 @@ func TestInterruptMultiDelete(t *testing.T) {
 	statePath := filepath.Join(pe.Dir, "sandbox-state.json")
 	ids := precreateTokens(t, statePath, 30)
 	log := &requestLog{}
-	srv, err := sandbox.New(sandbox.Options{
+	_, url, stop := startProcSandbox(t, sandbox.Options{
 		Options:   sim.Options{Seed: 1},
 		StatePath: statePath,
 		Faults:    sandbox.Faults{Latency: 150 * time.Millisecond},
 		OnRequest: log.add,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := false
-	defer func() {
-		if !closed {
-			srv.Close()
-		}
-	}()
 	pe.Set("TOKENCTL_SERVER", url)
 	pe.Set("TOKENCTL_PLATFORM", "ssp")
 	pe.Set("TOKENCTL_USERNAME", sim.AdminUser)
@@ -306,8 +279,7 @@ func TestInterruptMultiDelete(t *testing.T) {
 	if code != exit.Interrupted {
 		t.Fatalf("exit %d, want 130\nstderr: %s", code, stderr)
 	}
-	closed = true
-	if err := srv.Close(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	present := map[string]bool{}

@@ -134,3 +134,28 @@ func sspTokens(t *testing.T, statePath string) []struct {
 	}
 	return st.Vendors.SSP.SensorTokens
 }
+
+// startProcSandbox starts a sandbox on 127.0.0.1 for tests that run
+// tokenctl processes against it. stop closes it, writing the state a last
+// time, so a test can read the state file afterwards; it runs at cleanup too
+// and only the first call closes.
+func startProcSandbox(t *testing.T, opts sandbox.Options) (srv *sandbox.Server, url string, stop func() error) {
+	t.Helper()
+	srv, err := sandbox.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err = srv.Start("127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		t.Fatal(err)
+	}
+	var once sync.Once
+	var closeErr error
+	stop = func() error {
+		once.Do(func() { closeErr = srv.Close() })
+		return closeErr
+	}
+	t.Cleanup(func() { stop() })
+	return srv, url, stop
+}

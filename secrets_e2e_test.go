@@ -55,20 +55,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	}
 
 	statePath := filepath.Join(dir, "sandbox-state.json")
-	srv, err := sandbox.New(sandbox.Options{Options: sim.Options{Seed: 1, Password: pw}, StatePath: statePath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := false
-	defer func() {
-		if !closed {
-			srv.Close()
-		}
-	}()
+	_, url, stop := startProcSandbox(t, sandbox.Options{Options: sim.Options{Seed: 1, Password: pw}, StatePath: statePath})
 	pwFile := filepath.Join(dir, "pw.txt")
 	if err := os.WriteFile(pwFile, []byte(pw+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -204,8 +191,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		"--client-id", "tokenctl-sandbox", "--client-secret-env", "SASE_BAD", "--tsg-id", "1999000043", "--auth-url", url + "/oauth2/access_token"}})
 	do(&secretStep{args: []string{"--profile", "sase-bad", "--debug", "authtoken", "list", "-o", "json"}, env: []string{"SASE_BAD=" + wrongClientSecret}, code: 3})
 
-	closed = true
-	if err := srv.Close(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 
