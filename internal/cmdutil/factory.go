@@ -37,8 +37,10 @@ type BuildInfo struct {
 // do no work.
 type Factory struct {
 	IOStreams *iostreams.IOStreams
-	Prompter  prompt.Prompter
-	Build     BuildInfo
+	// Prompter asks the person at the terminal (check IOStreams.CanPrompt
+	// first). The default builds huh's prompter on the first question.
+	Prompter prompt.Prompter
+	Build    BuildInfo
 
 	// Settings resolves global flags and TOKENCTL_* environment variables
 	// (flag > env > default).
@@ -60,7 +62,7 @@ type Factory struct {
 func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
 	return &Factory{
 		IOStreams: ios,
-		Prompter:  prompt.New(os.Stdin, ios.ErrOut),
+		Prompter:  prompt.NewLazy(func() prompt.Prompter { return prompt.New(ios.In, ios.ErrOut) }),
 		Build:     build,
 		Settings:  viper.New(),
 	}

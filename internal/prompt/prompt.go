@@ -1,12 +1,19 @@
 // Package prompt asks the person at the terminal, through charmbracelet/huh,
 // behind a small interface that tests replace.
+//
+// huh is v2 (charm.land/huh/v2) on purpose: huh v1 links bubbletea v1, whose
+// package init asks the terminal on stdout for its background colour
+// (ESC]11;? and ESC[6n) and waits up to 5 s for an answer, in every process,
+// whatever the command. Its v2 stack touches the terminal only while a form
+// runs, and then only on the form's input and output (stdin and stderr).
 package prompt
 
 import (
 	"errors"
 	"io"
+	"sync"
 
-	"github.com/charmbracelet/huh"
+	"charm.land/huh/v2"
 
 	"github.com/tokenctl/tokenctl/internal/exit"
 )
@@ -22,6 +29,36 @@ type Prompter interface {
 // while a person is at the keyboard).
 func New(in io.Reader, w io.Writer) Prompter {
 	return &huhPrompter{in: in, out: w}
+}
+
+// Lazy is a Prompter that builds the real one on the first question, so a
+// command that asks nothing sets nothing up: no form, no theme, no terminal
+// state.
+type Lazy struct {
+	build func() Prompter
+	once  sync.Once
+	p     Prompter
+}
+
+// NewLazy returns a Prompter that calls build when the first question comes.
+func NewLazy(build func() Prompter) *Lazy { return &Lazy{build: build} }
+
+// Built reports whether the real prompter was built (a question was asked).
+func (l *Lazy) Built() bool { return l.p != nil }
+
+func (l *Lazy) get() Prompter {
+	l.once.Do(func() { l.p = l.build() })
+	return l.p
+}
+
+func (l *Lazy) Input(title, defaultValue string) (string, error) {
+	return l.get().Input(title, defaultValue)
+}
+
+func (l *Lazy) Password(title string) (string, error) { return l.get().Password(title) }
+
+func (l *Lazy) Confirm(title string, defaultValue bool) (bool, error) {
+	return l.get().Confirm(title, defaultValue)
 }
 
 type huhPrompter struct {
