@@ -193,17 +193,24 @@ func (f *Factory) Profile() (*config.Resolved, error) {
 	if f.profile != nil {
 		return f.profile, nil
 	}
-	var cf *config.File
+	var profiles config.Profiles
 	name, _, _ := f.Lookup(FlagProfile)
-	if name == config.SandboxProfile {
-		cf = &config.File{} // the sandbox needs no config file
-	} else {
-		var err error
-		if cf, err = f.Config(); err != nil {
+	switch {
+	case name == config.SandboxProfile:
+		profiles = &config.File{} // the sandbox needs no config file
+	case f.configFile != nil:
+		profiles = f.configFile
+	default:
+		// Only the profile used is decoded (config.Open), not the file.
+		path, err := config.Path()
+		if err != nil {
+			return nil, err
+		}
+		if profiles, err = config.Open(path); err != nil {
 			return nil, err
 		}
 	}
-	p, err := config.Resolve(cf, f)
+	p, err := config.Resolve(profiles, f)
 	if err != nil {
 		return nil, err
 	}

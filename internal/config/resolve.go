@@ -48,10 +48,10 @@ func NoProfileError() error {
 }
 
 // Resolve picks the profile and applies the overrides.
-func Resolve(f *File, ov Overrides) (*Resolved, error) {
+func Resolve(f Profiles, ov Overrides) (*Resolved, error) {
 	name, _, _ := ov.Lookup("profile")
 	if name == "" {
-		name = f.CurrentProfile
+		name = f.Current()
 	}
 	platform, platSrc, platSet := ov.Lookup("platform")
 	if platSet {
@@ -75,9 +75,12 @@ func Resolve(f *File, ov Overrides) (*Resolved, error) {
 	}
 	r := &Resolved{}
 	if name != "" {
-		p, ok := f.Profiles[name]
+		p, ok, err := f.Profile(name)
+		if err != nil {
+			return nil, err
+		}
 		if !ok {
-			if len(f.Profiles) == 0 {
+			if len(f.Names()) == 0 {
 				return nil, exit.Usagef("profile %q not found: no profiles are configured; add one with `tokenctl profile set %s ...` or use --profile sandbox", name, name)
 			}
 			return nil, exit.Usagef("profile %q not found; profiles: %s (or the built-in sandbox)", name, strings.Join(f.Names(), ", "))
