@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,5 +83,56 @@ func TestCommandsThatAskNothingSetUpNoPrompt(t *testing.T) {
 	}
 	if built != 1 || len(stub.Asked) != 1 {
 		t.Fatalf("the prompter was built %d times and asked %v", built, stub.Asked)
+	}
+}
+
+// TestTopLevelNames: the names and aliases in topLevel are the commands'
+// own, so that newCmdRootFor finds the command a line names.
+func TestTopLevelNames(t *testing.T) {
+	f := terminalFactory()
+	for _, c := range topLevel {
+		cmd := c.build(f)
+		if cmd.Name() != c.name || !slices.Equal(cmd.Aliases, c.aliases) {
+			t.Errorf("topLevel has %q %v; the command is %q %v", c.name, c.aliases, cmd.Name(), cmd.Aliases)
+		}
+	}
+	if n := len(NewCmdRoot(f).Commands()); n != len(topLevel) {
+		t.Errorf("NewCmdRoot has %d commands, topLevel %d", n, len(topLevel))
+	}
+}
+
+// TestRootBuildsOnlyTheCommandUsed: a command line that names a top-level
+// command builds that subtree alone; help, completion and anything unclear
+// build the whole tree.
+func TestRootBuildsOnlyTheCommandUsed(t *testing.T) {
+	built := func(args ...string) []string {
+		var names []string
+		for _, c := range newCmdRootFor(terminalFactory(), args).Commands() {
+			names = append(names, c.Name())
+		}
+		return names
+	}
+	for _, args := range [][]string{
+		{"token", "get", "ID", "-o", "json"},
+		{"--profile", "prod", "token", "get", "ID"},
+		{"--profile=prod", "-o", "json", "--debug", "token", "list"},
+		{"-ojson", "-q", "--no-input", "token"},
+		{"--timeout", "token", "token"}, // --timeout's value is "token"
+	} {
+		if got := built(args...); !slices.Equal(got, []string{"token"}) {
+			t.Errorf("%q built %v, want token alone", args, got)
+		}
+	}
+	all := len(topLevel)
+	for _, args := range [][]string{
+		{}, {"help"}, {"help", "token"}, {"--help"}, {"completion", "bash"}, {"__complete", "token", ""},
+		{"tokn", "list"}, {"--unknown", "token"}, {"-qo", "json", "token"}, {"--", "token"}, {"--profile"},
+	} {
+		if got := built(args...); len(got) < all {
+			t.Errorf("%q built only %v", args, got)
+		}
+	}
+	if got := built("version"); !slices.Equal(got, []string{"version"}) {
+		t.Errorf("version built %v", got)
 	}
 }
