@@ -120,6 +120,9 @@ func newCmdRootFor(f *cmdutil.Factory, args []string) *cobra.Command {
 			if c.name == name || slices.Contains(c.aliases, name) {
 				root.AddCommand(c.build(f))
 				defaultNoFileCompletion(root)
+				// Nor cobra's `completion` command, which it would
+				// build before running any command.
+				root.CompletionOptions.DisableDefaultCmd = true
 				return root
 			}
 		}

@@ -134,7 +134,7 @@ func sensorIDs(ids []string) ([]string, []exit.Problem) {
 	var bad []string
 	seen := map[string]bool{}
 	for _, id := range ids {
-		if !ssp.SensorIDPattern.MatchString(id) {
+		if !ssp.SensorIDPattern().MatchString(id) {
 			bad = append(bad, fmt.Sprintf("%q", id))
 			continue
 		}

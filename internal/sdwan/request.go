@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -245,7 +246,8 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-var daysRE = regexp.MustCompile(`^(\d+)d(.*)$`)
+// daysRE is compiled on first use, not at start-up.
+var daysRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+)d(.*)$`) })
 
 // ParseLifetime parses --expires: a Go duration (90m, 24h, 1h30m) or days
 // with a "d" suffix (30d, 1d12h). It must be positive.
@@ -253,7 +255,7 @@ func ParseLifetime(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	var d time.Duration
 	rest := s
-	if m := daysRE.FindStringSubmatch(s); m != nil {
+	if m := daysRE().FindStringSubmatch(s); m != nil {
 		days, err := strconv.ParseInt(m[1], 10, 64)
 		if err != nil || days > 1_000_000 {
 			return 0, fmt.Errorf("%q: too many days", s)

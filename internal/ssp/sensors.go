@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/tokenctl/tokenctl/internal/client"
@@ -16,8 +17,10 @@ import (
 
 // SensorIDPattern is the spec's pattern for the sensor_ids of the
 // feature-config calls (and Sensor.token_id): a UUID with version nibble 1-5
-// and variant 8, 9, a or b.
-var SensorIDPattern = regexp.MustCompile(`^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`)
+// and variant 8, 9, a or b. It is compiled on first use, not at start-up.
+var SensorIDPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`)
+})
 
 // MaxFeatureBatch is the spec's maxItems of sensor_ids in one feature-config
 // call; larger sets are sent in batches.

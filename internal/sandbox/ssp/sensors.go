@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
@@ -732,8 +733,11 @@ func (e *Emulator) removeSensor(id string) bool {
 
 // ---- feature configuration ----
 
-// sensorIDPattern is the spec's pattern for sensor_ids items.
-var sensorIDPattern = regexp.MustCompile(`^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`)
+// sensorIDPattern is the spec's pattern for sensor_ids items, compiled on
+// first use (the sandbox is linked into every tokenctl process).
+var sensorIDPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$`)
+})
 
 // featureRequest is SensorIdsFeatureConfig, SensorFlowFeatureConfig and
 // SensorMpsFeatureConfig (one shape, additionalProperties: false).
@@ -818,7 +822,7 @@ func (e *Emulator) updateFeatures(w http.ResponseWriter, r *http.Request, ch fea
 		problems = append(problems, fmt.Sprintf("sensor_ids must hold 1 to 25 ids (it has %d)", n))
 	}
 	for _, id := range req.SensorIDs {
-		if !sensorIDPattern.MatchString(id) {
+		if !sensorIDPattern().MatchString(id) {
 			problems = append(problems, fmt.Sprintf("sensor_ids item %q is not a UUID", id))
 		}
 	}
