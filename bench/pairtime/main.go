@@ -1,16 +1,21 @@
 // Command pairtime times two commands in interleaved pairs and prints the
-// medians and their ratio as a Markdown table row. bench/run.sh uses it to
-// compare tokenctl with curl on one sandbox in one run: interleaving spreads
-// a busy machine's noise over both sides, and medians ignore outliers.
+// medians, the median of the per-pair ratios and their spread as a Markdown
+// table row. bench/run.sh uses it to compare tokenctl with curl on one
+// sandbox in one run: interleaving spreads a busy machine's noise over both
+// sides, and medians ignore outliers.
 //
-//	pairtime -n 15 -label "token get" -- tokenctl token get ID -o json -- curl -s -u admin:pw URL
+//	pairtime -n 15 -label "token get" -key get -json results.jsonl -- tokenctl token get ID -o json -- curl -s -u admin:pw URL
 //
-// Both commands' stdout goes to /dev/null (so neither pays for a pipe the
-// other does not); a failing run stops everything with its stderr.
+// With -json, the row is also appended to a file as one JSON object (every
+// pair's times and ratio), which bench/report turns into
+// docs/performance.md. Both commands' stdout goes to /dev/null (so neither
+// pays for a pipe the other does not); a failing run stops everything with
+// its stderr.
 package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -31,6 +36,8 @@ func main() {
 	warmup := flag.Int("warmup", 1, "untimed runs of each command first")
 	label := flag.String("label", "", "row label")
 	header := flag.Bool("header", false, "print the table header first")
+	key := flag.String("key", "", "the row's key in the -json record")
+	jsonFile := flag.String("json", "", "append the row as a JSON object to this file")
 	flag.Parse()
 	a, b, err := split(flag.Args())
 	if err != nil {
@@ -59,12 +66,82 @@ func main() {
 		ratios = append(ratios, float64(sa.wall)/float64(sb.wall))
 	}
 	ma, mb := median(walls(as)), median(walls(bs))
+	q1, q3 := quantile(ratios, 0.25), quantile(ratios, 0.75)
 	if *header {
-		fmt.Println("| measurement | tokenctl (median) | other (median) | ratio of medians | median of pair ratios | tokenctl peak RSS | other peak RSS | pairs |")
+		fmt.Println("| measurement | tokenctl (median) | other (median) | ratio of medians | median of pair ratios (IQR) | tokenctl peak RSS | other peak RSS | pairs |")
 		fmt.Println("|---|---|---|---|---|---|---|---|")
 	}
-	fmt.Printf("| %s | %s | %s | %.2f | %.2f | %.1f MiB | %.1f MiB | %d |\n", *label, round(ma), round(mb),
-		float64(ma)/float64(mb), medianF(ratios), float64(maxRSS(as))/1024, float64(maxRSS(bs))/1024, *n)
+	fmt.Printf("| %s | %s | %s | %.2f | %.2f (%.2f–%.2f) | %.1f MiB | %.1f MiB | %d |\n", *label, round(ma), round(mb),
+		float64(ma)/float64(mb), medianF(ratios), q1, q3, float64(maxRSS(as))/1024, float64(maxRSS(bs))/1024, *n)
+	if *jsonFile != "" {
+		rec := Record{
+			Key: *key, Label: *label, Pairs: *n,
+			A: side(a, as), B: side(b, bs),
+			Ratios: ratios, RatioOfMedians: float64(ma) / float64(mb), MedianRatio: medianF(ratios),
+			Q1: q1, Q3: q3, Min: slices.Min(ratios), Max: slices.Max(ratios),
+		}
+		if err := appendJSON(*jsonFile, rec); err != nil {
+			fmt.Fprintln(os.Stderr, "pairtime:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// Record is one row as bench/report reads it.
+type Record struct {
+	Key            string    `json:"key"`
+	Label          string    `json:"label"`
+	Pairs          int       `json:"pairs"`
+	A              Side      `json:"a"`
+	B              Side      `json:"b"`
+	Ratios         []float64 `json:"ratios"`
+	RatioOfMedians float64   `json:"ratio_of_medians"`
+	MedianRatio    float64   `json:"median_ratio"`
+	Q1             float64   `json:"q1"`
+	Q3             float64   `json:"q3"`
+	Min            float64   `json:"min"`
+	Max            float64   `json:"max"`
+}
+
+// Side is one command's runs.
+type Side struct {
+	Command  []string        `json:"command"`
+	Walls    []time.Duration `json:"walls_ns"`
+	Median   time.Duration   `json:"median_ns"`
+	MaxRSSKi int64           `json:"max_rss_kib"`
+}
+
+func side(argv []string, s []sample) Side {
+	return Side{Command: argv, Walls: walls(s), Median: median(walls(s)), MaxRSSKi: maxRSS(s)}
+}
+
+func appendJSON(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// quantile is the q-quantile of f with linear interpolation between
+// closest ranks (q 0.5 is the median).
+func quantile(f []float64, q float64) float64 {
+	s := slices.Clone(f)
+	slices.Sort(s)
+	pos := q * float64(len(s)-1)
+	i := int(pos)
+	if i+1 >= len(s) {
+		return s[len(s)-1]
+	}
+	return s[i] + (pos-float64(i))*(s[i+1]-s[i])
 }
 
 // split cuts "A... -- B..." (flag.Parse has taken the first "--") into the
