@@ -156,6 +156,8 @@ type Progress struct {
 	Reached     int
 	Pending     int
 	Failed      int
+	// FailedHosts are the failed hosts seen this round.
+	FailedHosts []Host
 	// Err is a transient error of this round (retried next round).
 	Err error
 }
@@ -328,7 +330,7 @@ func (res *Result) classify(s Snapshot, opts Options) {
 
 func (res *Result) progress(round int) Progress {
 	return Progress{Round: round, Condition: res.Condition, Count: res.Count, TokenStatus: res.TokenStatus, Usage: res.Usage,
-		Reached: len(res.Reached), Pending: len(res.Pending), Failed: len(res.Failed)}
+		Reached: len(res.Reached), Pending: len(res.Pending), Failed: len(res.Failed), FailedHosts: res.Failed}
 }
 
 // Transient reports an error that a later round may not see: rate limits,
