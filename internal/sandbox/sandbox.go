@@ -20,6 +20,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
+	"github.com/tokenctl/tokenctl/internal/sandbox/ssp"
 )
 
 // Options configure a Server.
@@ -77,6 +78,14 @@ const stateVersion = 1
 
 // New creates a sandbox, takes the state file's lock and loads its state.
 func New(opts Options) (*Server, error) {
+	if opts.LCMStep < 0 {
+		return nil, fmt.Errorf("lifecycle step %v must not be negative", opts.LCMStep)
+	}
+	faults, err := ssp.CheckLCMFaults(opts.LCMFaults)
+	if err != nil {
+		return nil, fmt.Errorf("lifecycle faults: %w", err)
+	}
+	opts.LCMFaults = faults
 	env := sim.NewEnv(opts.Options)
 	s := &Server{
 		opts:    opts,
