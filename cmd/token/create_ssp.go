@@ -65,7 +65,8 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		}
 	}
 	if (o.Format == output.Manifest || o.Format == output.InstallScript) && len(docs) > 1 {
-		return exit.Usagef("-o %s prints one token's; %s has %d documents", o.Format, opts.File, len(docs))
+		what := map[string]string{output.Manifest: "registration manifest", output.InstallScript: "token's install script"}[o.Format]
+		return exit.Usagef("-o %s prints one %s; %s has %d documents", o.Format, what, opts.File, len(docs))
 	}
 	if waiting && len(docs) > 1 {
 		return exit.Usagef("--wait waits for one token; %s has %d documents", opts.File, len(docs))
