@@ -43,24 +43,43 @@ func (t *tokenRecord) status(nowMs int64) string {
 
 func (t *tokenRecord) remaining() int64 { return max(0, t.AllowedInstanceCount-t.UsageCount) }
 
-// manifest is the sandbox's own registration manifest (the vendor documents
+// Manifest is the sandbox's own registration manifest (the vendor documents
 // only an opaque string for the installer): standard base64, without
 // newlines, of compact JSON
 // {"ssp":"<base URL>","token_id":"<id>","device_type":"SENSOR|BAREMETAL","expiration":<ms>}.
 // It carries no passphrase: the installer asks for that separately.
-//
-// It is computed once, when the token is created, and stored with it: a
-// token's manifest is a fact about the token, so it must not change when the
-// sandbox restarts on another port (the built-in profile does so on every
-// command), or a manifest printed earlier would no longer match.
+type Manifest struct {
+	SSP        string `json:"ssp"`
+	TokenID    string `json:"token_id"`
+	DeviceType string `json:"device_type"`
+	Expiration int64  `json:"expiration"`
+}
+
+// manifest encodes a token's manifest. It is computed once, when the token
+// is created, and stored with it: a token's manifest is a fact about the
+// token, so it must not change when the sandbox restarts on another port
+// (the built-in profile does so on every command), or a manifest printed
+// earlier would no longer match.
 func manifest(baseURL, id, deviceType string, expiration int64) string {
-	b, _ := json.Marshal(struct {
-		SSP        string `json:"ssp"`
-		TokenID    string `json:"token_id"`
-		DeviceType string `json:"device_type"`
-		Expiration int64  `json:"expiration"`
-	}{baseURL, id, deviceType, expiration})
+	b, _ := json.Marshal(Manifest{baseURL, id, deviceType, expiration})
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// ParseManifest decodes a sandbox registration manifest (surrounding white
+// space allowed), as the host installer stand-in reads it.
+func ParseManifest(data []byte) (Manifest, error) {
+	var m Manifest
+	raw, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(data)))
+	if err != nil {
+		return m, fmt.Errorf("not a sandbox registration manifest (base64 of JSON): %v", err)
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return m, fmt.Errorf("not a sandbox registration manifest (base64 of JSON): %v", err)
+	}
+	if m.SSP == "" || m.TokenID == "" || m.DeviceType == "" {
+		return m, fmt.Errorf("not a sandbox registration manifest: ssp, token_id and device_type are required")
+	}
+	return m, nil
 }
 
 // baseURL is the sandbox URL the manifest names: the listener's, or for a
