@@ -209,8 +209,7 @@ func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, 
 			return err
 		}
 	}
-	progress := wait.Progress{Condition: res.Condition, Count: res.Count, TokenStatus: res.TokenStatus, Usage: res.Usage,
-		Reached: len(res.Reached), Pending: len(res.Pending), Failed: len(res.Failed)}
+	progress := res.Progress()
 	switch res.Outcome {
 	case wait.Reached:
 		f.Notice("Done: %s (%s %s).", progress, noun, id)

@@ -151,8 +151,11 @@ type Progress struct {
 	Round       int
 	Condition   string
 	Count       int
+	CountGiven  bool
 	TokenStatus string
 	Usage       int64
+	// Allowed is the token's instance count (-1 when unknown).
+	Allowed int64
 	Reached     int
 	Pending     int
 	Failed      int
@@ -166,9 +169,14 @@ type Progress struct {
 func (p Progress) String() string {
 	var b strings.Builder
 	if p.Condition == Used {
-		if p.Usage >= 0 {
+		switch {
+		case p.Usage >= 0 && p.CountGiven:
 			fmt.Fprintf(&b, "%d/%d used", p.Usage, p.Count)
-		} else {
+		case p.Usage >= 0 && p.Allowed >= 0:
+			fmt.Fprintf(&b, "%d/%d used", p.Usage, p.Allowed)
+		case p.Usage >= 0:
+			fmt.Fprintf(&b, "%d used", p.Usage)
+		default:
 			b.WriteString("waiting for use")
 		}
 		if p.TokenStatus != "" {
@@ -199,8 +207,10 @@ type Result struct {
 	Outcome     Outcome
 	Condition   string
 	Count       int
+	CountGiven  bool
 	TokenStatus string
 	Usage       int64
+	Allowed     int64
 	Reached     []Host
 	Pending     []Host
 	Failed      []Host
@@ -229,7 +239,7 @@ func Run(ctx context.Context, src Source, opts Options) (Result, error) {
 	}
 	deadline := opts.Clock.Now().Add(opts.Timeout)
 	interval := opts.Interval
-	res := Result{Condition: opts.Condition, Count: opts.Count, Usage: -1}
+	res := Result{Condition: opts.Condition, Count: opts.Count, CountGiven: opts.CountGiven, Usage: -1, Allowed: -1}
 	var last string
 	for round := 1; ; round++ {
 		res.Rounds = round
@@ -275,7 +285,10 @@ func Run(ctx context.Context, src Source, opts Options) (Result, error) {
 
 // classify sorts the snapshot's hosts and decides the outcome.
 func (res *Result) classify(s Snapshot, opts Options) {
-	res.TokenStatus, res.Usage = s.TokenStatus, s.Usage
+	res.TokenStatus, res.Usage, res.Allowed = s.TokenStatus, s.Usage, -1
+	if s.Usage >= 0 && s.Remaining >= 0 {
+		res.Allowed = s.Usage + s.Remaining
+	}
 	res.Reached, res.Pending, res.Failed = nil, nil, nil
 	res.Outcome = waiting
 	exhausted := s.TokenStatus == statusUsed || s.TokenStatus == statusExhausted
@@ -329,9 +342,12 @@ func (res *Result) classify(s Snapshot, opts Options) {
 }
 
 func (res *Result) progress(round int) Progress {
-	return Progress{Round: round, Condition: res.Condition, Count: res.Count, TokenStatus: res.TokenStatus, Usage: res.Usage,
-		Reached: len(res.Reached), Pending: len(res.Pending), Failed: len(res.Failed), FailedHosts: res.Failed}
+	return Progress{Round: round, Condition: res.Condition, Count: res.Count, CountGiven: res.CountGiven, TokenStatus: res.TokenStatus,
+		Usage: res.Usage, Allowed: res.Allowed, Reached: len(res.Reached), Pending: len(res.Pending), Failed: len(res.Failed), FailedHosts: res.Failed}
 }
+
+// Progress is the result as a progress report (the last round's).
+func (res *Result) Progress() Progress { return res.progress(res.Rounds) }
 
 // Transient reports an error that a later round may not see: rate limits,
 // unavailable servers (exit 6) and network failures (exit 7).
