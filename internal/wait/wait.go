@@ -156,9 +156,9 @@ type Progress struct {
 	Usage       int64
 	// Allowed is the token's instance count (-1 when unknown).
 	Allowed int64
-	Reached     int
-	Pending     int
-	Failed      int
+	Reached int
+	Pending int
+	Failed  int
 	// FailedHosts are the failed hosts seen this round.
 	FailedHosts []Host
 	// Err is a transient error of this round (retried next round).
