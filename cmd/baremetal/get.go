@@ -46,6 +46,7 @@ from stdin; a display_name is looked up.`,
 			return getRun(opts)
 		},
 	}
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteBaremetalServerIDs)
 	return cmd
 }
 

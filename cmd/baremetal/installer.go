@@ -44,7 +44,7 @@ moves it into place only when the download is complete, so an interrupted downlo
 nothing behind and no existing file is ever replaced. Without -O (or with -O -) the bundle
 goes to stdout, which must not be a terminal.`,
 		Example: `  tokenctl baremetal installer -O vdefend-installer.tar.gz
-  tokenctl baremetal installer --bundle-version 5.2.0 -O - | ssh host 'cat > /tmp/vdefend-installer'
+  tokenctl baremetal installer --bundle-version 5.2.1.0.0.25821907 -O - | ssh host 'cat > vdefend-installer.tar.gz'
   tokenctl baremetal installer --windows -O vdefend-agent.msi`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -48,5 +48,6 @@ display_name is looked up.`,
 			})
 		},
 	}
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteBaremetalServerIDs)
 	return cmd
 }

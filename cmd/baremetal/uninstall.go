@@ -67,6 +67,7 @@ some failed, 5 when the task was aborted or every server failed, 124 when it tim
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "force the uninstall (force=true), one DELETE per server")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many single uninstalls run at once")
 	opts.Wait.register(cmd, "the uninstall task")
+	cmd.ValidArgsFunction = f.CompleteBaremetalServerIDs
 	return cmd
 }
 

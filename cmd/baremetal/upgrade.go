@@ -49,6 +49,7 @@ server succeeded, 8 when some failed, 5 when the task was aborted or every serve
 		},
 	}
 	opts.Wait.register(cmd, "the upgrade task")
+	cmd.ValidArgsFunction = f.CompleteBaremetalServerIDs
 	return cmd
 }
 
