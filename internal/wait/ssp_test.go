@@ -26,7 +26,7 @@ const passphrase = "Wait-Test-Passphrase-1!"
 // it: every sleep of the loop advances the sandbox clock instead, so the
 // lifecycle of installs follows the rounds, never the wall clock.
 type fleet struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *sandbox.Server
 	url      string
 	sc       *ssp.Client
@@ -34,7 +34,7 @@ type fleet struct {
 	now      time.Time
 }
 
-func newFleet(t *testing.T, faults sim.LCMFaults) *fleet {
+func newFleet(t testing.TB, faults sim.LCMFaults) *fleet {
 	t.Helper()
 	fl := &fleet{t: t, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	srv, err := sandbox.New(sandbox.Options{Options: sim.Options{Seed: 1, LCMStep: time.Second, LCMFaults: faults, Now: func() time.Time { return fl.now }}})
@@ -247,4 +247,48 @@ func TestSensorReachesHealthy(t *testing.T) {
 	if err != nil || res.Outcome != wait.Reached || res.TokenStatus != "USED" {
 		t.Fatalf("used: %v %v (%+v)", res.Outcome, err, res)
 	}
+}
+
+// BenchmarkBaremetalRound measures one round of `token wait --for healthy`
+// against the in-process sandbox with 1 and with 200 healthy hosts: the
+// requests per round stay 3; the time grows only with the bytes the two
+// list pages carry. (Client and sandbox share the process, so ns/op counts
+// both.)
+func BenchmarkBaremetalRound(b *testing.B) {
+	for _, n := range []int{1, 200} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			fl := newFleet(b, sim.LCMFaults{})
+			id := benchToken(b, fl, n)
+			src := &wait.Baremetal{Client: fl.sc, TokenID: id}
+			start := fl.requests.Load()
+			b.ResetTimer()
+			for range b.N {
+				snap, err := src.Round(context.Background(), wait.Healthy)
+				if err != nil || len(snap.Hosts) != n {
+					b.Fatalf("%d hosts, %v", len(snap.Hosts), err)
+				}
+			}
+			b.ReportMetric(float64(fl.requests.Load()-start)/float64(b.N), "requests/round")
+		})
+	}
+}
+
+func benchToken(b *testing.B, fl *fleet, n int) string {
+	count := int64(n)
+	raw, err := fl.sc.CreateBaremetalToken(context.Background(), &ssp.BaremetalTokenRequest{DisplayName: "bench", AllowedInstanceCount: &count, Passphrase: passphrase})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tok ssp.TokenInfo
+	json.Unmarshal(raw, &tok)
+	for i := range n {
+		body, _ := json.Marshal(map[string]string{"token_id": tok.ID, "passphrase": passphrase, "hostname": fmt.Sprintf("bench-%03d", i)})
+		resp, err := http.Post(fl.url+"/_sandbox/ssp/register", "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	fl.Sleep(context.Background(), time.Minute)
+	return tok.ID
 }
