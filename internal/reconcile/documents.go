@@ -120,7 +120,9 @@ func Parse(inputs []Input, opts ParseOptions) (*Set, error) {
 		if doc == nil {
 			continue
 		}
-		if doc.Kind != KindSensorFeatures {
+		// A document with other problems still claims its key, so that a
+		// duplicate is reported in the same run.
+		if doc.Kind != KindSensorFeatures && (doc.Key != "" || doc.Kind == KindMPSConfig) {
 			k := doc.Kind + "\x00" + doc.Key
 			if first, dup := keys[k]; dup {
 				ps = append(ps, duplicateProblem(doc, first))
@@ -128,7 +130,9 @@ func Parse(inputs []Input, opts ParseOptions) (*Set, error) {
 			}
 			keys[k] = doc.Source
 		}
-		set.Docs = append(set.Docs, doc)
+		if len(problems) == 0 {
+			set.Docs = append(set.Docs, doc)
+		}
 	}
 	if err := exit.Problems(ps); err != nil {
 		return nil, err
@@ -147,6 +151,8 @@ func duplicateProblem(doc *Document, first string) exit.Problem {
 }
 
 // parseOne reads a document's kind and decodes it with that kind's rules.
+// The document comes back with its problems when its kind and key are
+// known, so duplicates can be found among invalid documents too.
 func parseOne(in Input, opts ParseOptions) (*Document, []string, []exit.Problem) {
 	src := in.Source
 	raw, err := in.JSON()
@@ -185,10 +191,7 @@ func parseOne(in Input, opts ParseOptions) (*Document, []string, []exit.Problem)
 		more = parseMPS(in, doc)
 	}
 	ps = append(ps, more...)
-	if len(ps) > 0 {
-		return nil, warn, ps
-	}
-	return doc, warn, nil
+	return doc, warn, ps
 }
 
 // unknownKind explains a kind tokenctl does not converge: NSX and SD-WAN
