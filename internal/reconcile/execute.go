@@ -128,13 +128,11 @@ func Execute(ctx context.Context, c Clients, plan *Plan, opts ExecOptions) []Res
 	}
 	runs := bulk.Run(ctx, names, opts.Concurrency, func(ctx context.Context, i int) (json.RawMessage, error) {
 		t := tasks[i]
+		var err error
 		if cause := refused.Load(); cause != nil {
-			err := &NotSentError{Reason: "an earlier request was refused", Cause: *cause}
+			err = &NotSentError{Reason: "an earlier request was refused", Cause: *cause}
 			t.skip(err)
-			return nil, err
-		}
-		err := t.run(ctx)
-		if err != nil && exit.CodeOf(err) == exit.Auth {
+		} else if err = t.run(ctx); err != nil && exit.CodeOf(err) == exit.Auth {
 			refused.CompareAndSwap(nil, &err)
 		}
 		if opts.OnTask != nil {
