@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/cmd/api"
+	"github.com/tokenctl/tokenctl/cmd/apply"
 	"github.com/tokenctl/tokenctl/cmd/authtoken"
 	"github.com/tokenctl/tokenctl/cmd/baremetal"
 	"github.com/tokenctl/tokenctl/cmd/profile"
@@ -107,6 +108,8 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 		baremetal.NewCmdBaremetal(f),
 		authtoken.NewCmdAuthtoken(f),
 		profile.NewCmdProfile(f),
+		apply.NewCmdApply(f, nil),
+		apply.NewCmdDiff(f, nil),
 		api.NewCmdAPI(f, nil),
 		sandboxcmd.NewCmdSandbox(f),
 		version.NewCmdVersion(f),

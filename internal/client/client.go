@@ -65,6 +65,7 @@ type Client struct {
 	auth      Auth
 	redactor  *Redactor
 	retryable map[int]bool
+	clock     serverClock
 }
 
 // New builds a client. Auth may be nil (set later with SetAuth).
@@ -313,6 +314,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	if resp.Status < 200 || resp.Status > 299 {
 		return nil, c.apiError(call, resp)
 	}
+	c.clock.note(resp.Header)
 	return resp, nil
 }
 

@@ -81,6 +81,7 @@ const (
 	FlagTimeout  = "timeout"
 	FlagDebug    = "debug"
 	FlagQuiet    = "quiet"
+	FlagDryRun   = "dry-run"
 )
 
 // EnvName is the environment variable of a global setting.

@@ -315,14 +315,19 @@ func (s *bmServer) statusOut(v bmView) serverStatusOut {
 
 // ---- lookups ----
 
-// findServer finds a server by id (lock held); UUIDs compare case-insensitively.
-func (e *Emulator) findServer(id string) *bmServer {
-	for _, s := range e.state.BaremetalServers {
-		if strings.EqualFold(s.ID, id) {
-			return s
+// byID finds the item whose id is id (lock held); UUIDs compare
+// case-insensitively (RFC 4122).
+func byID[T any](items []*T, id string, idOf func(*T) string) *T {
+	for _, it := range items {
+		if strings.EqualFold(idOf(it), id) {
+			return it
 		}
 	}
 	return nil
+}
+
+func (e *Emulator) findServer(id string) *bmServer {
+	return byID(e.state.BaremetalServers, id, func(s *bmServer) string { return s.ID })
 }
 
 // withServer runs f with the path's server and its view (lock held), or

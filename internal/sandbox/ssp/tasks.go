@@ -232,10 +232,12 @@ func (e *Emulator) uninstallServer(w http.ResponseWriter, r *http.Request, user 
 		writeError(w, http.StatusNotFound, moduleBaremetal, "baremetal server not found")
 		return
 	}
-	v := s.view(e.env.NowMs(), e.lcmStepMs())
-	isUninstall := s.Op.Operation == opUninstall || s.Op.Operation == opUninstallForce
-	if isUninstall && s.Op.TaskID != "" && (v.state == stateTerminated || !force || s.Op.Operation == opUninstallForce) {
-		if t := e.findTask(s.Op.TaskID); t != nil && (v.state == stateTerminating || v.state == stateTerminated) {
+	// An uninstall under way or done answers with its task, unless force
+	// escalates a running unforced one.
+	state := s.view(e.env.NowMs(), e.lcmStepMs()).state
+	escalate := force && state == stateTerminating && s.Op.Operation == opUninstall
+	if (state == stateTerminating || state == stateTerminated) && !escalate {
+		if t := e.findTask(s.Op.TaskID); t != nil {
 			sim.WriteJSON(w, http.StatusAccepted, t.async())
 			return
 		}
@@ -320,12 +322,7 @@ func (e *Emulator) serversAction(w http.ResponseWriter, r *http.Request, user si
 }
 
 func (e *Emulator) findTask(id string) *bmTask {
-	for _, t := range e.state.BaremetalTasks {
-		if strings.EqualFold(t.ID, id) {
-			return t
-		}
-	}
-	return nil
+	return byID(e.state.BaremetalTasks, id, func(t *bmTask) string { return t.ID })
 }
 
 // getTask is GetBaremetalTaskStatus.
