@@ -107,7 +107,8 @@ func installerRun(opts *InstallerOptions) error {
 		if total > 0 {
 			if pct := written * 100 / total; pct != lastPct {
 				lastPct = pct
-				line.Set("downloading the %s: %s of %s (%d%%)", what, size(written), size(total), pct)
+				filled := int(pct) * barWidth / 100
+				line.Set("[%s%s] %3d%% %s of %s (%s)", strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), pct, size(written), size(total), what)
 			}
 		} else if mib := written >> 20; mib != lastMiB {
 			lastMiB = mib
@@ -163,6 +164,9 @@ func installerRun(opts *InstallerOptions) error {
 	f.Notice("Saved the %s (%s) to %s.", what, size(n), opts.Output)
 	return nil
 }
+
+// barWidth is the width of the download's progress bar.
+const barWidth = 24
 
 // renameNoReplace moves src to dst where hard links are not supported,
 // after checking once more that dst does not exist.
