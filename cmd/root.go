@@ -17,7 +17,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tokenctl/tokenctl/cmd/api"
+	"github.com/tokenctl/tokenctl/cmd/apply"
 	"github.com/tokenctl/tokenctl/cmd/authtoken"
+	"github.com/tokenctl/tokenctl/cmd/baremetal"
 	"github.com/tokenctl/tokenctl/cmd/profile"
 	sandboxcmd "github.com/tokenctl/tokenctl/cmd/sandbox"
 	"github.com/tokenctl/tokenctl/cmd/sensor"
@@ -89,8 +91,11 @@ var topLevel = []struct {
 }{
 	{"token", nil, token.NewCmdToken},
 	{"sensor", nil, sensor.NewCmdSensor},
+	{"baremetal", nil, baremetal.NewCmdBaremetal},
 	{"authtoken", nil, authtoken.NewCmdAuthtoken},
 	{"profile", nil, profile.NewCmdProfile},
+	{"apply", nil, func(f *cmdutil.Factory) *cobra.Command { return apply.NewCmdApply(f, nil) }},
+	{"diff", nil, func(f *cmdutil.Factory) *cobra.Command { return apply.NewCmdDiff(f, nil) }},
 	{"api", nil, func(f *cmdutil.Factory) *cobra.Command { return api.NewCmdAPI(f, nil) }},
 	{"sandbox", nil, sandboxcmd.NewCmdSandbox},
 	{"version", nil, version.NewCmdVersion},
