@@ -240,7 +240,10 @@ func ParseInitTrace(b []byte) Init {
 		ms, _ := strconv.ParseFloat(m[2], 64)
 		bytes, _ := strconv.ParseInt(m[3], 10, 64)
 		allocs, _ := strconv.ParseInt(m[4], 10, 64)
-		if len(runs) == 0 || m[1] == "runtime" {
+		// A package seen again starts the next run.
+		if len(runs) == 0 {
+			runs = append(runs, map[string]InitLine{})
+		} else if _, again := runs[len(runs)-1][m[1]]; again {
 			runs = append(runs, map[string]InitLine{})
 		}
 		runs[len(runs)-1][m[1]] = InitLine{Package: m[1], Ms: ms, Bytes: bytes, Allocs: allocs}
