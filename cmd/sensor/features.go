@@ -27,7 +27,8 @@ func NewCmdFeatures(f *cmdutil.Factory, runF func(*FeaturesOptions) error) *cobr
 		Short: "Show a sensor's IDS, PCAP, flow and MPS settings; `features set` changes them (ssp)",
 		Long: `Show which events a sensor reports (GetSensorFeatureConfig): IDS events (with or without
 packet capture), network flows, and malware-prevention (MPS) file events with the file
-types it extracts. "tokenctl sensor features set" changes them on many sensors at once.`,
+types it extracts. ID is a sensor id or display_name (see "sensor get").
+"tokenctl sensor features set" changes them on many sensors at once (ids only).`,
 		Example: `  tokenctl sensor features 8c147e21-7410-4f77-a3a6-e7aa6034992f
   tokenctl sensor features set --ids enable_with_pcap --flows enable ID1 ID2`,
 		Args: cmdutil.ExactArgs("ID"),

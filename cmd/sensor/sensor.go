@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -110,11 +111,44 @@ func getOne(f *cmdutil.Factory, cmd *cobra.Command, id string, kind output.Kind,
 	if err != nil {
 		return err
 	}
+	if id != "" {
+		n, err := f.ResolveID(ctx, id, sensorLookup(sc))
+		if err != nil {
+			return err
+		}
+		id = n.ID
+	}
 	raw, err := fetch(ctx, sc, id)
 	if err != nil {
 		return err
 	}
 	return f.Printer(o).Object(raw, kind)
+}
+
+// sensorLookup resolves sensor arguments that are not UUIDs as display
+// names, with one scan of the sensor list (DESIGN.md, names as IDs).
+func sensorLookup(sc *ssp.Client) cmdutil.NameLookup {
+	return cmdutil.NameLookup{
+		Noun: "sensor",
+		Scan: func(ctx context.Context, names []string, add func(cmdutil.Named)) error {
+			q := ssp.ListQuery{}
+			if len(names) == 1 {
+				q.DisplayName = names[0] // the server filters; the match is exact regardless
+			}
+			_, err := sc.ListSensors(ctx, q, client.Pager{}, func(raw json.RawMessage) error {
+				var s struct {
+					ID          string `json:"id"`
+					DisplayName string `json:"display_name"`
+				}
+				if err := json.Unmarshal(raw, &s); err != nil {
+					return fmt.Errorf("unexpected response: a sensor is not the documented JSON: %w", err)
+				}
+				add(cmdutil.Named{ID: s.ID, Name: s.DisplayName})
+				return nil
+			})
+			return err
+		},
+	}
 }
 
 // onOff shows a boolean field as on/off ("" when absent).

@@ -40,12 +40,15 @@ expiration and registration_manifest); without one, the statuses call, streamed
 (--status AVAILABLE or EXPIRED). Sensor tokens: status, usage_count, number_available and
 expiration from the token itself; without an ID, the token list (--status AVAILABLE,
 EXPIRED or USED). An ID without --type is looked up as a sensor token, then as a
-baremetal token.
+baremetal token. A display_name instead of an ID is looked up with one list scan: a pool
+name resolves to its only AVAILABLE token; several candidates are refused (exit 2, listing
+them), none is exit 4.
 
 -o manifest prints the registration manifest of a live token and exits 5, printing
 nothing, when the token is EXPIRED or USED.`,
 		Example: `  tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64
   tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o manifest | ssh host sudo installer
+  tokenctl token status edge-pool -o manifest
   tokenctl token status --status AVAILABLE -o json
   tokenctl token status --type baremetal --status EXPIRED -o id`,
 		Args: cmdutil.MaxArgs(1, "ID"),
@@ -108,7 +111,12 @@ func statusRun(opts *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	found, err := findSSPTokenWith(ctx, ssp.New(c), opts.ID, typ, explicit, statusSSPToken)
+	sc := ssp.New(c)
+	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
+	if err != nil {
+		return err
+	}
+	found, err := findSSPTokenWith(ctx, sc, id, typ, explicit, statusSSPToken)
 	if err != nil {
 		return err
 	}

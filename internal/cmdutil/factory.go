@@ -54,6 +54,8 @@ type Factory struct {
 	// completing is set during dynamic shell completion, which must not
 	// wait long for anything.
 	completing bool
+	// dry is the --dry-run state once StartDryRun ran.
+	dry *dryRun
 }
 
 // NewFactory returns a factory for the process's streams.
@@ -106,6 +108,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagTimeout, "", env("timeout of each HTTP request, e.g. 30s", FlagTimeout))
 	fs.Bool(FlagDebug, false, env("log HTTP requests and responses to stderr, secrets redacted", FlagDebug))
 	fs.BoolP(FlagQuiet, "q", false, env("print no notices on stderr, only errors", FlagQuiet))
+	fs.Bool(FlagDryRun, false, env("send no change: print each one (method, URL, redacted body, curl line) on stderr, the plan as JSON with -o json; reads still happen, no local file is written, exit 0", FlagDryRun))
 	CompleteFlag(root, FlagProfile, f.CompleteProfiles)
 	CompleteFlag(root, FlagPlatform, FixedValues(config.Platforms...))
 	CompleteFlag(root, FlagOutput, FixedValues(output.AllFormats...))
@@ -312,7 +315,12 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 	if p.Insecure && p.Thumbprint == "" && strings.HasPrefix(p.Server, "https:") {
 		f.Warn("TLS certificate verification is disabled (--insecure): anyone on the path can read your credentials")
 	}
+	var plan *client.Plan
+	if f.dry != nil {
+		plan = f.dry.plan
+	}
 	return client.Options{
+		DryRun:    plan,
 		BaseURL:   p.Server,
 		Timeout:   timeout,
 		UserAgent: "tokenctl/" + f.Build.Version,
