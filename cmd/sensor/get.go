@@ -31,7 +31,7 @@ exit 2, listing them; none: exit 4); so may the ID of sensor status, features, u
 delete.`,
 		Example: `  tokenctl sensor get 8c147e21-7410-4f77-a3a6-e7aa6034992f -o json
   tokenctl sensor get ams-dc1-ndr-00001`,
-		Args:    cmdutil.ExactArgs("ID"),
+		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
 			id, err := oneID(f, cmd, args)

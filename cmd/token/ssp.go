@@ -189,30 +189,41 @@ func liveManifest(info *ssp.TokenInfo, noun string) (string, error) {
 }
 
 // sspTokenLookup resolves token arguments that are not UUIDs as
-// display_names (DESIGN.md, names as IDs): with one scan of the sensor token
-// list and one of the baremetal statuses list (only the type's list when
-// --type or the profile names it); the pool rule picks a name's only
-// AVAILABLE token. token get, status and delete use it, and so can any verb
-// that takes an SSP token (token wait).
+// display_names (DESIGN.md, names as IDs) with one list scan: of the sensor
+// tokens, and of the baremetal statuses list only for names no sensor token
+// has (as an id is looked up as a sensor token, then as a baremetal token);
+// only the type's list when --type or the profile names it. The pool rule
+// picks a name's only AVAILABLE token. token get, status and delete use it,
+// and so can any verb that takes an SSP token (token wait).
 func sspTokenLookup(sc *ssp.Client, typ string, explicit bool) cmdutil.NameLookup {
 	return cmdutil.NameLookup{
 		Noun: "registration token",
 		Scan: func(ctx context.Context, names []string, add func(cmdutil.Named)) error {
-			q := ssp.ListQuery{}
-			if len(names) == 1 {
-				q.DisplayName = names[0] // the server filters; the match is exact regardless
-			}
 			types := []string{ssp.Sensor, ssp.Baremetal}
 			if explicit {
 				types = []string{typ}
 			}
+			left := map[string]bool{}
+			for _, n := range names {
+				left[n] = true
+			}
 			for _, t := range types {
+				q := ssp.ListQuery{}
+				if len(left) == 1 {
+					for n := range left {
+						q.DisplayName = n // the server filters; the match is exact regardless
+					}
+				}
+				found := map[string]bool{}
 				each := func(raw json.RawMessage) error {
 					var info ssp.TokenInfo
 					if err := json.Unmarshal(raw, &info); err != nil {
 						return fmt.Errorf("unexpected response: a token is not the documented JSON: %w", err)
 					}
-					add(cmdutil.Named{ID: info.ID, Name: info.DisplayName, Status: info.Status, Type: t, Raw: append(json.RawMessage(nil), raw...)})
+					if left[info.DisplayName] {
+						found[info.DisplayName] = true
+						add(cmdutil.Named{ID: info.ID, Name: info.DisplayName, Status: info.Status, Type: t, Raw: append(json.RawMessage(nil), raw...)})
+					}
 					return nil
 				}
 				var err error
@@ -224,6 +235,12 @@ func sspTokenLookup(sc *ssp.Client, typ string, explicit bool) cmdutil.NameLooku
 				}
 				if err != nil {
 					return err
+				}
+				for n := range found {
+					delete(left, n)
+				}
+				if len(left) == 0 {
+					return nil
 				}
 			}
 			return nil

@@ -264,7 +264,7 @@ func (e *UnknownOutcomeError) advice() string {
 	if e.LookFor == "" {
 		return "the server has probably carried out the request: " + strings.TrimPrefix(lookBeforeRetry, "the server may have carried out the request before the failure: ")
 	}
-	return "the server has probably carried out the request: look for " + e.LookFor + " before running it again"
+	return "the server has probably carried out the request: before running it again, look for " + e.LookFor
 }
 
 // ExitCode implements exit.Coder.
