@@ -29,7 +29,7 @@ type bulkItem struct {
 	Source  string `json:"source"`
 	Outcome string `json:"outcome"`
 	OK      bool   `json:"ok"`
-	Result struct {
+	Result  struct {
 		ID          string `json:"id"`
 		DisplayName string `json:"display_name"`
 	} `json:"result"`
