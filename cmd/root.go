@@ -103,9 +103,9 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 		Args:              cobra.ArbitraryArgs,
 		RunE:              cmdutil.GroupRunE,
 		DisableAutoGenTag: true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			f.IOStreams.NoInput = f.Bool(cmdutil.FlagNoInput)
-			f.StartDryRun()
+			return f.StartDryRun(cmd)
 		},
 	}
 	root.SetFlagErrorFunc(cmdutil.FlagError)

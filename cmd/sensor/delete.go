@@ -96,7 +96,7 @@ func deleteRun(opts *DeleteOptions) error {
 			gone, err := sc.DeleteSensor(ctx, id)
 			return cmdutil.Deleted{ID: id, Gone: gone}, err
 		})
-	if exit.CodeOf(err) == exit.OK || exit.CodeOf(err) == exit.Partial {
+	if !f.DryRun() && (exit.CodeOf(err) == exit.OK || exit.CodeOf(err) == exit.Partial) {
 		f.Notice("%s", vmNotice)
 	}
 	return err

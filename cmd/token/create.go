@@ -69,7 +69,9 @@ document, whatever their number (-o json: [{"source": "FILE#N", "outcome": "crea
 (agent: name) already has a usable token (ssp: AVAILABLE; agent: with at least the
 permissions asked for) is reported as "exists" and not created; one list scan finds them
 all. After a batch ended with exit 8, the same command with --skip-existing creates only
-what is missing. "unknown" means the server may have made the token although its answer
+what is missing. With --skip-existing, --generate-passphrase --passphrase-file FILE takes the
+passphrase from FILE when it exists (an earlier run generated it), so the tokens a re-run
+still creates get the same passphrase as the others. "unknown" means the server may have made the token although its answer
 was lost or unreadable (exit 7 for a single create): look for it before creating again;
 --skip-existing does.
 

@@ -36,6 +36,7 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	if typ != ssp.Baremetal && cmdutil.Changed(opts.Cmd, "expiry-minutes") {
 		problems = append(problems, exit.Problem{Field: "--expiry-minutes", Rule: "applies to --type baremetal only (a sensor token lives 30 minutes)"})
 	}
+	opts.Passphrase.Reuse = opts.SkipExisting
 	problems = append(problems, opts.Passphrase.Validate(f)...)
 	if opts.File == "-" && opts.Passphrase.Stdin {
 		problems = append(problems, exit.Problem{Field: "--passphrase-stdin", Rule: "stdin already carries the manifest (-f -); use --passphrase-file or a passphrase field"})

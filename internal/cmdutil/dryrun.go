@@ -6,7 +6,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tokenctl/tokenctl/internal/client"
+	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
@@ -30,9 +33,12 @@ type dryRun struct {
 // of sending them, each change is printed on stderr as it is recorded, and
 // stdout is held back from the first change on, so that it carries the plan
 // (-o json|yaml) or nothing, never the results of requests not sent.
-func (f *Factory) StartDryRun() {
+func (f *Factory) StartDryRun(cmd *cobra.Command) error {
 	if !f.DryRun() || f.dry != nil {
-		return
+		return nil
+	}
+	if localWrites[cmd.CommandPath()] {
+		return exit.Usagef("--dry-run: %s changes only the local config file, and a dry run writes no file; run it without --dry-run", cmd.CommandPath())
 	}
 	d := &dryRun{plan: &client.Plan{}, out: f.IOStreams.Out}
 	stderr := f.IOStreams.ErrOut
@@ -47,6 +53,15 @@ func (f *Factory) StartDryRun() {
 	}
 	f.IOStreams.Out = &heldStdout{w: d.out, plan: d.plan}
 	f.dry = d
+	return nil
+}
+
+// localWrites are the commands whose only change is to the local config
+// file: a dry run refuses them rather than write it or pretend.
+var localWrites = map[string]bool{
+	"tokenctl profile set":    true,
+	"tokenctl profile use":    true,
+	"tokenctl profile delete": true,
 }
 
 // heldStdout passes writes through until the plan has a change, and drops

@@ -4,6 +4,7 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -261,6 +262,13 @@ func (f *Factory) startSandbox(p *config.Resolved) error {
 	wait := 30 * time.Second
 	if f.completing {
 		wait = CompletionTimeout
+	}
+	if f.DryRun() {
+		if _, err := os.Stat(state); errors.Is(err, os.ErrNotExist) {
+			// A dry run writes no file: a state that does not exist yet
+			// is the empty state, kept in memory.
+			state = ""
+		}
 	}
 	srv, err := sandbox.New(sandbox.Options{
 		Options:     sim.Options{Seed: 1, SeedSensors: BuiltinSandboxSensors},
