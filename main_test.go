@@ -107,7 +107,8 @@ const sandboxKey = "sandbox"
 // cmdSandbox controls an in-process sandbox:
 //
 //	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls] [--nsx-identity NAME]
-//	    [--faults RATE --fault-kinds K,K --fault-seed N]
+//	              [--lcm-step D] [--lcm-fail-hosts RE] [--lcm-fail-rate F] [--lcm-task-outcome X]
+//	              [--faults RATE --fault-kinds K,K --fault-seed N]
 //	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL;
 //	    with --tls also $SANDBOX_THUMBPRINT and the certificate in $WORK/sandbox-ca.pem
 //	    ($SANDBOX_CA); --nsx-identity registers a client certificate (main_nsx_test.go);
@@ -117,7 +118,7 @@ const sandboxKey = "sandbox"
 //	sandbox writes N       ... of which exactly N change something (isWrite)
 //	sandbox reset          resets the request counts
 //	sandbox advance DUR    moves the sandbox clock forward
-//	sandbox register ID PASSFILE  simulates an appliance registering with a token
+//	sandbox register ID PASSFILE [HOSTNAME]  simulates an appliance or host registering with a token
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
 		ts.Fatalf("usage: sandbox start|requests|reset|advance|register")
@@ -165,6 +166,22 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 				seed, err := strconv.ParseInt(args[i], 10, 64)
 				ts.Check(err)
 				opts.Faults.Seed = seed
+			case "--lcm-step":
+				i++
+				d, err := time.ParseDuration(args[i])
+				ts.Check(err)
+				opts.LCMStep = d
+			case "--lcm-fail-hosts":
+				i++
+				opts.LCMFaults.FailHosts = args[i]
+			case "--lcm-fail-rate":
+				i++
+				r, err := strconv.ParseFloat(args[i], 64)
+				ts.Check(err)
+				opts.LCMFaults.FailRate = r
+			case "--lcm-task-outcome":
+				i++
+				opts.LCMFaults.TaskOutcome = args[i]
 			default:
 				ts.Fatalf("sandbox start: unknown option %s", args[i])
 			}
@@ -228,7 +245,11 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	case "register":
 		pass, err := os.ReadFile(ts.MkAbs(args[2]))
 		ts.Check(err)
-		body, _ := json.Marshal(map[string]string{"token_id": strings.TrimSpace(ts.ReadFile(args[1])), "passphrase": strings.TrimSpace(string(pass))})
+		req := map[string]string{"token_id": strings.TrimSpace(ts.ReadFile(args[1])), "passphrase": strings.TrimSpace(string(pass))}
+		if len(args) > 3 {
+			req["hostname"] = args[3]
+		}
+		body, _ := json.Marshal(req)
 		resp, err := http.Post(ts.Getenv("SANDBOX_URL")+"/_sandbox/ssp/register", "application/json", bytes.NewReader(body))
 		ts.Check(err)
 		resp.Body.Close()

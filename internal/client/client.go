@@ -69,6 +69,7 @@ type Client struct {
 	auth      Auth
 	redactor  *Redactor
 	retryable map[int]bool
+	clock     serverClock
 }
 
 // New builds a client. Auth may be nil (set later with SetAuth).
@@ -309,6 +310,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	if resp.Status < 200 || resp.Status > 299 {
 		return nil, c.apiError(call, resp)
 	}
+	c.clock.note(resp.Header)
 	return resp, nil
 }
 

@@ -13,9 +13,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
-// FlagDryRun is the global --dry-run (env TOKENCTL_DRY_RUN).
-const FlagDryRun = "dry-run"
-
 // DryRun reports --dry-run: every change is recorded and printed instead
 // of sent (reads still happen), and no local file is written.
 func (f *Factory) DryRun() bool { return f.Bool(FlagDryRun) }

@@ -84,6 +84,7 @@ const (
 	FlagTimeout  = "timeout"
 	FlagDebug    = "debug"
 	FlagQuiet    = "quiet"
+	FlagDryRun   = "dry-run"
 )
 
 // EnvName is the environment variable of a global setting.
@@ -270,8 +271,14 @@ func (f *Factory) startSandbox(p *config.Resolved) error {
 			state = ""
 		}
 	}
+	// The lifecycle step and faults come from TOKENCTL_SANDBOX_LCM_*, so
+	// that tests and demos can make installs quick or failing.
+	lc, err := sandbox.LifecycleFromEnv()
+	if err != nil {
+		return exit.WithCode(exit.Usage, err)
+	}
 	srv, err := sandbox.New(sandbox.Options{
-		Options:     sim.Options{Seed: 1, SeedSensors: BuiltinSandboxSensors},
+		Options:     sim.Options{Seed: 1, SeedSensors: BuiltinSandboxSensors, LCMStep: lc.Step, LCMFaults: lc.Faults},
 		StatePath:   state,
 		WaitForLock: wait,
 	})
