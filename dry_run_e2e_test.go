@@ -155,6 +155,23 @@ func TestDryRunSendsNoWrites(t *testing.T) {
 			}
 		}
 	}
+	// apply needs no handling of its own: its dry run reads, prints the
+	// plan diff's way and exits 9, and no write reaches the server.
+	examples, err := filepath.Abs("examples/apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(log.all())
+	r := pe.Run(t, "", "--profile", "ssp", "apply", "-f", examples, "--dry-run")
+	if r.Code != 9 {
+		t.Errorf("apply --dry-run: exit %d, want 9: %s", r.Code, r.Stderr)
+	}
+	for _, rec := range log.all()[before:] {
+		if isWrite(rec) {
+			t.Errorf("apply --dry-run: the sandbox received %s %s", rec.Method, rec.Path)
+		}
+	}
+
 	// No local file was written: no passphrase file, the config as it was.
 	if _, err := os.Stat(filepath.Join(pe.Dir, "gen-pp.txt")); !os.IsNotExist(err) {
 		t.Errorf("the dry run wrote the passphrase file (%v)", err)
@@ -164,7 +181,7 @@ func TestDryRunSendsNoWrites(t *testing.T) {
 	}
 	// And nothing changed on the server: a real run of a list still shows
 	// exactly the objects made above.
-	r := pe.Run(t, "", "--profile", "ssp", "token", "list", "--jq", "[.[].display_name] | sort | join(\",\")")
+	r = pe.Run(t, "", "--profile", "ssp", "token", "list", "--jq", "[.[].display_name] | sort | join(\",\")")
 	if strings.TrimSpace(r.Stdout) != "dry-keep" {
 		t.Errorf("sensor tokens after the dry runs: %q", r.Stdout)
 	}

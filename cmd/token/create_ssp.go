@@ -102,7 +102,15 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 			return err
 		}
 	}
-	if !f.DryRun() { // a dry run writes no local file
+	toCreate := 0
+	for _, e := range existing {
+		if e == nil {
+			toCreate++
+		}
+	}
+	// A dry run writes no local file; when every token exists, no
+	// passphrase is used.
+	if !f.DryRun() && toCreate > 0 {
 		if err := opts.Passphrase.Persist(); err != nil {
 			return err
 		}
