@@ -69,8 +69,9 @@ func getAgent(opts *GetOptions) error {
 // with the redactor, and messages show masked labels only.
 func agentLookup(ac *agent.Client) cmdutil.NameLookup {
 	return cmdutil.NameLookup{
-		Noun:   "agent token",
-		Secret: true,
+		Noun:      "agent token",
+		Secret:    true,
+		NameField: "name",
 		Scan: func(ctx context.Context, _ []string, add func(cmdutil.Named)) error {
 			_, err := ac.ListTokens(ctx, func(raw json.RawMessage) error {
 				var t agent.Token

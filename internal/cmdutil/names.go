@@ -44,6 +44,9 @@ type NameLookup struct {
 	// Secret: the ids are secrets (agent uuids), never printed; messages
 	// show masked labels.
 	Secret bool
+	// NameField is the field names are matched with, for messages;
+	// "display_name" when empty.
+	NameField string
 }
 
 // ResolveIDs turns arguments into objects: an argument with the shape of
@@ -110,7 +113,7 @@ func (f *Factory) ResolveIDs(ctx context.Context, args []string, l NameLookup) (
 		}
 		return nil, exit.Usagef("%s", msg)
 	case len(missing) > 0:
-		return nil, exit.Errorf(exit.NotFound, "no %s is named %s (a name is looked up as display_name%s)", l.Noun, strings.Join(missing, ", "), l.idHint())
+		return nil, exit.Errorf(exit.NotFound, "no %s is named %s (%s)", l.Noun, strings.Join(missing, ", "), l.nameHint())
 	}
 	for i, a := range args {
 		if out[i].ID == "" {
@@ -153,11 +156,15 @@ func (l NameLookup) label(id string) string {
 	return id
 }
 
-func (l NameLookup) idHint() string {
-	if l.IsID == nil {
-		return "; an id is a UUID"
+func (l NameLookup) nameHint() string {
+	field := l.NameField
+	if field == "" {
+		field = "display_name"
 	}
-	return ""
+	if l.IsID == nil {
+		return "an argument that is not a UUID is looked up by " + field
+	}
+	return "looked up by " + field
 }
 
 // describe lists the candidates of an ambiguous name, one per line.
