@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +59,13 @@ func TestDryRunSendsNoWrites(t *testing.T) {
 	sspToken := made("--profile", "ssp", "token", "create", "--display-name", "dry-keep", "-o", "id")
 	bmToken := made("--profile", "ssp", "token", "create", "--type", "baremetal", "--display-name", "dry-host", "-o", "id")
 	sensorID := strings.Fields(made("--profile", "ssp", "sensor", "list", "--limit", "1", "-o", "id"))[0]
+	// A baremetal server (the host installer's registration, a control route).
+	reg, _ := json.Marshal(map[string]string{"token_id": bmToken, "passphrase": faultPassphrase, "hostname": "dry-host-1"})
+	resp, err := http.Post(url+"/_sandbox/ssp/register", "application/json", bytes.NewReader(reg))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("registering a baremetal server: %v %v", err, resp)
+	}
+	resp.Body.Close()
 	nsxToken := made("--profile", "nsx", "token", "create", "-o", "secret")
 	agentUUID := made("--profile", "agent", "token", "create", "--name", "dry-agent", "--read", "-o", "secret")
 	cgxToken := made("--profile", "cgx", "authtoken", "create", "--role", "tenant_viewonly", "--expires", "24h", "-o", "id")
@@ -94,6 +103,10 @@ func TestDryRunSendsNoWrites(t *testing.T) {
 		{[]string{"--profile", "ssp", "sensor", "delete", sensorID, "--yes"}, "", 1},
 		{[]string{"--profile", "ssp", "sensor", "features", "set", "--ids", "disable", "--flows", "enable", "--mps", "enable", sensorID}, "", 3},
 		{[]string{"--profile", "ssp", "sensor", "mps", "set", "--other-file-type"}, "", 1},
+		{[]string{"--profile", "ssp", "baremetal", "uninstall", "dry-host-1"}, "", 1},
+		{[]string{"--profile", "ssp", "baremetal", "uninstall", "dry-host-1", "--force", "--wait", "-o", "json"}, "", 1},
+		{[]string{"--profile", "ssp", "baremetal", "upgrade", "-"}, "dry-host-1\n", 1},
+		{[]string{"--profile", "ssp", "token", "create", "--type", "baremetal", "--display-name", "dry-z", "-o", "install-script", "--wait", "healthy"}, "", 1},
 		{[]string{"--profile", "ssp", "api", "PUT", "/sensors/mps-global-config", "-f", "mps.json"}, "", 1},
 		{[]string{"--profile", "ssp", "api", "DELETE", "/sensors/registration-tokens/" + sspToken}, "", 1},
 		{[]string{"--profile", "ssp", "api", "PATCH", "/sensors/appliances/" + sensorID, "-F", "description=x"}, "", 1},

@@ -119,6 +119,7 @@ const sandboxKey = "sandbox"
 //	sandbox reset          resets the request counts
 //	sandbox advance DUR    moves the sandbox clock forward
 //	sandbox register ID PASSFILE [HOSTNAME]  simulates an appliance or host registering with a token
+//	sandbox faults JSON    replaces the SSP lifecycle faults (POST /_sandbox/ssp/faults)
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
 		ts.Fatalf("usage: sandbox start|requests|reset|advance|register")
@@ -255,6 +256,13 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		resp.Body.Close()
 		if (resp.StatusCode == 200) == neg {
 			ts.Fatalf("sandbox register: HTTP %d", resp.StatusCode)
+		}
+	case "faults":
+		resp, err := http.Post(ts.Getenv("SANDBOX_URL")+"/_sandbox/ssp/faults", "application/json", strings.NewReader(args[1]))
+		ts.Check(err)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			ts.Fatalf("sandbox faults: HTTP %d", resp.StatusCode)
 		}
 	default:
 		ts.Fatalf("sandbox: unknown subcommand %s", args[0])

@@ -63,7 +63,7 @@ empty stdin de-registers nothing and exits 0.`,
 
 func deleteRun(opts *DeleteOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	o, err := f.OutputOptions()
@@ -83,7 +83,7 @@ func deleteRun(opts *DeleteOptions) error {
 	if err := f.Confirm(question); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

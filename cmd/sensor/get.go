@@ -34,7 +34,7 @@ delete.`,
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -42,7 +42,7 @@ delete.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, opts.ID, sensorKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
+			return showSensor(f, cmd, opts.ID, sensorKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
 				return sc.GetSensor(ctx, id)
 			})
 		},

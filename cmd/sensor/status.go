@@ -31,7 +31,7 @@ ID is a sensor id or display_name (see "sensor get").`,
 		Args:    cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -39,7 +39,7 @@ ID is a sensor id or display_name (see "sensor get").`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, opts.ID, statusKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
+			return showSensor(f, cmd, opts.ID, statusKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
 				return sc.GetSensorStatus(ctx, id)
 			})
 		},

@@ -33,6 +33,23 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	if o.Format == output.Secret {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "SSP tokens have no one-time secret to print; use -o manifest or -o json"})
 	}
+	if o.Format == output.InstallScript && typ != ssp.Baremetal {
+		problems = append(problems, exit.Problem{Field: "--output", Rule: "-o install-script is for baremetal tokens (--type baremetal)"})
+	}
+	if o.Format == output.InstallScript && opts.Passphrase.Generate && opts.Passphrase.File == "" {
+		problems = append(problems, exit.Problem{Field: "--generate-passphrase", Rule: "with -o install-script needs --passphrase-file PATH: the passphrase is needed again for the pool's other hosts"})
+	}
+	problems = append(problems, opts.Script.Problems(opts.Cmd, o.Format)...)
+	waiting := opts.Wait != ""
+	spec := waitSpec{For: opts.Wait, Count: opts.Count, CountGiven: cmdutil.Changed(opts.Cmd, "count"), WaitFlags: opts.WaitFlags}
+	if waiting {
+		problems = append(problems, spec.problems(opts.Cmd, "--wait")...)
+	} else {
+		problems = append(problems, opts.WaitFlags.Validate(opts.Cmd, false)...)
+		if cmdutil.Changed(opts.Cmd, "count") {
+			problems = append(problems, exit.Problem{Field: "--count", Rule: "applies only with --wait"})
+		}
+	}
 	if typ != ssp.Baremetal && cmdutil.Changed(opts.Cmd, "expiry-minutes") {
 		problems = append(problems, exit.Problem{Field: "--expiry-minutes", Rule: "applies to --type baremetal only (a sensor token lives 30 minutes)"})
 	}
@@ -53,6 +70,9 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	}
 	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil {
 		return err
+	}
+	if waiting && len(docs) > 1 {
+		return exit.Usagef("--wait waits for one token; %s has %d documents", opts.File, len(docs))
 	}
 	flagPassphrase, err := opts.Passphrase.Resolve(f)
 	if err != nil {
@@ -115,18 +135,29 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 			return err
 		}
 	}
+	// printOne prints one token (created, or found by --skip-existing) and
+	// with --wait closes stdout, so a pipe's reader (sh, ssh) goes ahead,
+	// then waits for its hosts.
+	printOne := func(raw json.RawMessage, existed bool, req sspRequest) error {
+		_, _, _, passphrase := tokenFields(req)
+		id, err := printCreatedSSP(ctx, f, sc, o, typ, raw, existed, *passphrase, opts.Script)
+		if err != nil || !waiting {
+			return err
+		}
+		return waitAfter(ctx, f, sc, typ, id, spec)
+	}
 	if docs == nil {
 		// From flags alone: the vendor's object.
 		if existing[0] != nil {
 			opts.Passphrase.Done(f, false, true)
-			return printCreatedSSP(ctx, f, sc, o, typ, existing[0], true)
+			return printOne(existing[0], true, reqs[0])
 		}
 		raw, err := createSSPToken(ctx, sc, reqs[0])
 		opts.Passphrase.Done(f, err == nil, err != nil && !client.OutcomeUnknown(err))
 		if err != nil {
 			return client.LookFor(err, lookForSSP(kind.Noun, typ, reqs[0]))
 		}
-		return printCreatedSSP(ctx, f, sc, o, typ, raw, false)
+		return printOne(raw, false, reqs[0])
 	}
 	results := f.RunCreates(ctx, cmdutil.CreateBatch{
 		Sources:     sources,
@@ -154,9 +185,26 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		if !r.OK {
 			return r.Err
 		}
-		return printCreatedSSP(ctx, f, sc, o, typ, r.Value, r.Outcome == bulk.Exists)
+		return printOne(r.Value, r.Outcome == bulk.Exists, reqs[0])
 	}
-	return f.PrintBulk(o, kind, results)
+	if err := f.PrintBulk(o, kind, results); err != nil || !waiting {
+		return err
+	}
+	// --wait takes one document (checked above).
+	var info ssp.TokenInfo
+	if err := json.Unmarshal(results[0].Value, &info); err != nil {
+		return err
+	}
+	return waitAfter(ctx, f, sc, typ, info.ID, spec)
+}
+
+// waitAfter is --wait after the create's output: stdout is closed, so a
+// pipe's reader (sh, ssh) goes ahead, then the token's hosts are waited for.
+func waitAfter(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, id string, spec waitSpec) error {
+	if err := f.IOStreams.CloseOut(); err != nil {
+		return err
+	}
+	return waitForHosts(ctx, f, sc, typ, id, spec, nil)
 }
 
 // finishHint is the summary's advice after a batch of creates left some
@@ -305,29 +353,33 @@ func applySSPFlags(opts *CreateOptions, req sspRequest) {
 }
 
 // printCreatedSSP prints a new token, or with existed the usable one
-// --skip-existing found; -o manifest prints only its registration manifest,
-// exactly. A baremetal token is created without one (RegistrationToken has
-// no manifest), so its status is fetched for it.
-func printCreatedSSP(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, o output.Options, typ string, raw json.RawMessage, existed bool) error {
+// --skip-existing found, and returns its id; -o manifest prints only its
+// registration manifest, exactly, and -o install-script the host script
+// with the passphrase just used. A baremetal token is created without a
+// manifest (RegistrationToken has none), so its status is fetched for it.
+func printCreatedSSP(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, o output.Options, typ string, raw json.RawMessage, existed bool, passphrase string, script ScriptFlags) (string, error) {
 	kind := sspKind(typ)
 	var info ssp.TokenInfo
 	if err := json.Unmarshal(raw, &info); err != nil {
-		return err
+		return "", err
 	}
 	if existed {
 		f.Notice("display_name %q already has a usable %s, %s: nothing created (--skip-existing).", info.DisplayName, kind.Noun, info.ID)
 	} else {
 		f.Notice("Created %s %s (%s).", kind.Noun, info.ID, info.DisplayName)
 	}
-	if o.Format != output.Manifest {
-		return f.Printer(o).Object(raw, kind)
-	}
-	if typ == ssp.Baremetal {
+	switch {
+	case o.Format != output.Manifest && o.Format != output.InstallScript:
+		return info.ID, f.Printer(o).Object(raw, kind)
+	case typ == ssp.Baremetal:
 		st, err := sc.GetBaremetalTokenStatus(ctx, info.ID)
 		if err != nil {
-			return fmt.Errorf("the token was created, but its manifest could not be fetched (retry with `tokenctl token status %s -o manifest`): %w", info.ID, err)
+			return "", fmt.Errorf("the token was created, but its manifest could not be fetched (retry with `tokenctl token status %s -o %s`): %w", info.ID, o.Format, err)
 		}
-		return printManifestOf(f, o, st, kind.Noun)
+		if o.Format == output.InstallScript {
+			return info.ID, printInstallScript(f, o, st, passphrase, script)
+		}
+		return info.ID, printManifestOf(f, o, st, kind.Noun)
 	}
-	return printManifestOf(f, o, raw, kind.Noun)
+	return info.ID, printManifestOf(f, o, raw, kind.Noun)
 }

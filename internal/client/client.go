@@ -242,11 +242,15 @@ type Call struct {
 	Idempotent *bool
 	// NoAuth skips authentication (login calls).
 	NoAuth bool
-	// Read marks a call that changes nothing on the server although its
-	// method is not GET: a login, an OAuth token fetch, a query sent as a
-	// POST body. --dry-run sends such calls and records every other
-	// non-GET call instead of sending it.
+	// Read marks an operation that changes nothing whatever its method: a
+	// login, an OAuth token fetch, a query sent as a POST body (SSP's
+	// servers-status-detail). It is retried like a GET, and --dry-run
+	// sends it (every other non-GET call is recorded instead of sent).
 	Read bool
+	// PageBody, for a listing whose paging fields travel in a JSON body
+	// (a query POST), builds the body of the page at offset; ListOffset
+	// then sends no offset or page_size query parameters.
+	PageBody func(offset, pageSize int) any
 	// Header adds request headers.
 	Header http.Header
 
@@ -255,6 +259,8 @@ type Call struct {
 	into *bytes.Buffer
 	// bodyRetries counts tries again after a body broke off (with into).
 	bodyRetries int
+	// stream leaves a 2xx body unread for Download.
+	stream bool
 }
 
 // True is a helper for Call.Idempotent.
@@ -263,6 +269,9 @@ func True() *bool { t := true; return &t }
 func (call *Call) idempotent() bool {
 	if call.Idempotent != nil {
 		return *call.Idempotent
+	}
+	if call.Read {
+		return true
 	}
 	switch call.Method {
 	case http.MethodGet, http.MethodHead, http.MethodDelete:
@@ -276,6 +285,9 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+
+	// raw is the unread response of a streamed call (Download).
+	raw *http.Response
 }
 
 // JSON decodes the body into v.
@@ -347,7 +359,7 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	// Reading the body into the caller's buffer saves a page-sized
 	// allocation per page; --debug wants resty to read and log bodies.
 	into := call.into != nil && c.opts.Debug == nil
-	if into {
+	if into || call.stream {
 		req.SetDoNotParseResponse(true)
 	}
 	req.AddRetryCondition(func(r *resty.Response, err error) bool {
@@ -367,7 +379,7 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 			}
 			return idem && c.retryable[status]
 		}()
-		if retry && into && r != nil && r.RawResponse != nil && r.Request.Attempt <= c.opts.MaxRetries {
+		if retry && (into || call.stream) && r != nil && r.RawResponse != nil && r.Request.Attempt <= c.opts.MaxRetries {
 			// The answer is dropped for another try (not after the last
 			// try, whose answer is returned): free its connection.
 			io.Copy(io.Discard, io.LimitReader(r.RawResponse.Body, 1<<20))
@@ -378,6 +390,15 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	r, err := req.Execute(call.Method, call.Path)
 	if err != nil {
 		return nil, c.networkError(ctx, call, err)
+	}
+	if call.stream {
+		if r.StatusCode() >= 200 && r.StatusCode() <= 299 {
+			return &Response{Status: r.StatusCode(), Header: r.Header(), raw: r.RawResponse}, nil
+		}
+		// An error answer is small: read it for the error message.
+		body, _ := io.ReadAll(io.LimitReader(r.RawResponse.Body, 1<<20))
+		r.RawResponse.Body.Close()
+		return &Response{Status: r.StatusCode(), Header: r.Header(), Body: body}, nil
 	}
 	if !into {
 		return &Response{Status: r.StatusCode(), Header: r.Header(), Body: r.Body()}, nil
@@ -400,6 +421,10 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	}
 	return &Response{Status: r.StatusCode(), Header: r.Header(), Body: call.into.Bytes()}, nil
 }
+
+// Permanent reports a network error that no retry can fix: a certificate
+// or pin the client refuses, a redirect it will not follow.
+func Permanent(err error) bool { return isPermanent(err) }
 
 // isPermanent reports errors no retry can fix: certificates and pins.
 func isPermanent(err error) bool {

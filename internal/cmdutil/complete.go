@@ -161,6 +161,17 @@ func (f *Factory) completeSensors(names bool) cobra.CompletionFunc {
 	})
 }
 
+// CompleteBaremetalServerIDs completes SSP baremetal server ids, described
+// by display name and state, and their display names, which the baremetal
+// verbs take as IDs.
+func (f *Factory) CompleteBaremetalServerIDs(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return f.CompleteFromServer([]string{config.SSP}, func(ctx context.Context, c *client.Client, p *config.Resolved, cmd *cobra.Command) ([]cobra.Completion, error) {
+		return listIDs(ctx, c, "list baremetal servers", "/baremetal/servers", true, func(it output.Item) string {
+			return describe(it.String("display_name"), it.String("state"))
+		})
+	})(cmd, args, toComplete)
+}
+
 // listIDs reads one SSP list page (at most CompletionLimit items) and
 // offers each id, described, and with withNames each display_name (names
 // are IDs too, DESIGN.md): a name described by its id, or by how many

@@ -100,7 +100,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagProfile, "", env("profile to use; \"sandbox\" runs the built-in emulator", FlagProfile))
 	fs.String(FlagPlatform, "", env("platform: ssp, nsx, sdwan or agent (for --profile sandbox and --server)", FlagPlatform))
 	fs.String(FlagServer, "", env("server URL, overriding the profile's", FlagServer))
-	fs.StringP(FlagOutput, "o", "", env("output format: table, json, yaml, id, manifest or secret", FlagOutput))
+	fs.StringP(FlagOutput, "o", "", env("output format: table, json, yaml, id, manifest, secret or install-script", FlagOutput))
 	fs.String(FlagJQ, "", env("filter JSON output with a jq expression", FlagJQ))
 	fs.String(FlagTemplate, "", env("format JSON output with a Go template (helpers: timefmt, timeago, tablerow, tablerender, pluck, join, truncate)", FlagTemplate))
 	fs.Bool(FlagNoInput, false, env("never prompt; fail naming the flag that would answer", FlagNoInput))
