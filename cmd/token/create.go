@@ -84,7 +84,9 @@ permissions asked for) is reported as "exists" and not created; one list scan fi
 all. After a batch ended with exit 8, the same command with --skip-existing creates only
 what is missing. With --skip-existing, --generate-passphrase --passphrase-file FILE takes the
 passphrase from FILE when it exists (an earlier run generated it), so the tokens a re-run
-still creates get the same passphrase as the others. "unknown" means the server may have made the token although its answer
+still creates get the same passphrase as the others. An existing token's -o install-script
+embeds the passphrase given to this command (the SSP never returns one): the same one the
+token was made with, when the command is the same. "unknown" means the server may have made the token although its answer
 was lost or unreadable (exit 7 for a single create): look for it before creating again;
 --skip-existing does.
 

@@ -180,7 +180,7 @@ func (f *Factory) RunCreates(ctx context.Context, b CreateBatch) []bulk.Result {
 // with one document only.
 func SingleValueFormat(format string) bool {
 	switch format {
-	case output.ID, output.Secret, output.Manifest, "install-script":
+	case output.ID, output.Secret, output.Manifest, output.InstallScript:
 		return true
 	}
 	return false
