@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,10 +23,14 @@ import (
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
 )
 
-// Terminal queries: termenv (lipgloss v1, through bubbletea v1's package
-// init) asked every tokenctl process's stdout for the background colour and
-// the cursor position, and waited up to 5 s for the answer.
-var terminalQueries = []string{"\x1b]11;?", "\x1b]10;?", "\x1b[6n", "\x1b[c"}
+// queryPattern matches every sequence that asks the terminal something: an
+// OSC colour query (ESC ] N ; ?), a status or cursor report (ESC [ 5n, 6n),
+// device attributes (ESC [ c, ESC [ > c, ESC [ = c), a mode report
+// (DECRQM, ESC [ ? N $ p), the kitty keyboard query (ESC [ ? u), the
+// terminal's version (ESC [ > q) and termcap (ESC P + q). Progress lines on
+// a terminal's stderr may use other sequences (erase the line): those ask
+// nothing.
+var queryPattern = regexp.MustCompile(`\x1b\]\d+;\?|\x1b\[\d*n|\x1b\[[>=]?\d*c|\x1b\[\??[\d;]*\$p|\x1b\[\?u|\x1b\[>\d*q|\x1bP\+q`)
 
 // queryWait is the bound on a command that must not wait for a terminal
 // answer. A terminal query waits 5 s (termenv's OSCTimeout); a command that
@@ -182,12 +187,22 @@ func ptyEnv(t *testing.T) *procEnv {
 }
 
 // TestNoTerminalQueriesAtATerminal runs commands that prompt for nothing
-// under a terminal that never answers: nothing may be asked of it (no
-// escape bytes at all, with NO_COLOR set) and nothing may wait for it.
+// under a terminal that never answers: nothing may be asked of it and
+// nothing may wait for it; with stdout piped, stdout has no escape byte.
 // Before the fix every command, `version` included, wrote ESC]11;? and
 // ESC[6n to stdout and took 5 s.
 func TestNoTerminalQueriesAtATerminal(t *testing.T) {
 	t.Parallel()
+	// What termenv (lipgloss v1, through bubbletea v1's package init) sent,
+	// and what bubbletea v2 sends while a form runs: the pattern knows them.
+	for _, q := range []string{"\x1b]11;?\x1b\\", "\x1b[6n", "\x1b[?2026$p", "\x1b[?u", "\x1b[c"} {
+		if !queryPattern.MatchString(q) {
+			t.Fatalf("queryPattern misses %q", q)
+		}
+	}
+	if queryPattern.MatchString("\rfetched 1 of 1\r\x1b[K\x1b[1mbold\x1b[0m") {
+		t.Fatal("queryPattern takes a progress line for a query")
+	}
 	e := ptyEnv(t)
 	_, url, _ := startProcSandbox(t, sandbox.Options{StatePath: filepath.Join(e.Dir, "sandbox.json")})
 	e.Set("BENCH_PW", sim.DefaultPassword)
@@ -214,16 +229,21 @@ func TestNoTerminalQueriesAtATerminal(t *testing.T) {
 			if r.Code != 0 {
 				t.Fatalf("exit %d:\n%s", r.Code, r.Terminal)
 			}
-			for _, q := range terminalQueries {
-				if strings.Contains(r.Terminal, q) {
-					t.Errorf("the terminal was queried with %q:\n%q", q, r.Terminal)
-				}
-			}
-			if i := strings.IndexByte(r.Terminal, 0x1b); i >= 0 {
-				t.Errorf("an escape sequence reached the terminal at byte %d:\n%q", i, r.Terminal)
+			if q := queryPattern.FindString(r.Terminal); q != "" {
+				t.Errorf("the terminal was queried with %q:\n%q", q, r.Terminal)
 			}
 			if r.Elapsed > queryWait {
 				t.Errorf("took %v: a command that asks nothing waited for the terminal", r.Elapsed)
+			}
+			piped := runOnPTY(t, e, true, nil, args...)
+			if piped.Code != 0 {
+				t.Fatalf("stdout piped: exit %d:\n%s", piped.Code, piped.Terminal)
+			}
+			if i := strings.IndexByte(piped.Stdout, 0x1b); i >= 0 {
+				t.Errorf("an escape sequence reached stdout at byte %d:\n%q", i, piped.Stdout)
+			}
+			if q := queryPattern.FindString(piped.Terminal); q != "" || piped.Elapsed > queryWait {
+				t.Errorf("stdout piped: query %q, %v:\n%q", q, piped.Elapsed, piped.Terminal)
 			}
 		})
 	}

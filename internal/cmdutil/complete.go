@@ -194,7 +194,7 @@ func listIDs(ctx context.Context, c *client.Client, op, path string, withNames b
 		out = append(out, cobra.CompletionWithDesc(id, desc(it)))
 		// A name that looks like an id, or has blanks (which shells split),
 		// is not offered: it could not be typed back as one argument.
-		if name := it.String("display_name"); withNames && name != "" && !UUIDShape.MatchString(name) && !strings.ContainsAny(name, " \t\n") {
+		if name := it.String("display_name"); withNames && name != "" && !UUIDShape().MatchString(name) && !strings.ContainsAny(name, " \t\n") {
 			if count[name] == 0 {
 				names = append(names, name)
 				idOf[name] = id

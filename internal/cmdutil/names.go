@@ -7,14 +7,18 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
 // UUIDShape is the shape of SSP token and sensor ids and agent uuids: an
-// argument of this shape is an id, anything else a name.
-var UUIDShape = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// argument of this shape is an id, anything else a name. It is compiled on
+// first use, not at start-up.
+var UUIDShape = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+})
 
 // Named is an object a list scan found: its id, its name (display_name,
 // agent name), its status, and the raw object.
@@ -126,7 +130,7 @@ func (f *Factory) ResolveIDs(ctx context.Context, args []string, l NameLookup) (
 // IDShaped reports an argument taken as an id as it is.
 func (l NameLookup) IDShaped(arg string) bool {
 	if l.IsID == nil {
-		return UUIDShape.MatchString(arg)
+		return UUIDShape().MatchString(arg)
 	}
 	return l.IsID(arg)
 }
