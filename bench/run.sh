@@ -100,10 +100,8 @@ pages=()
 for off in $(seq 0 1000 99000); do pages+=("$URL/sensors/appliances?offset=$off&page_size=1000"); done
 pages10k=()
 for off in $(seq 0 1000 9000); do pages10k+=("$URL10K/sensors/appliances?offset=$off&page_size=1000"); done
-# --all follows every page (until lists are complete by default).
-all=()
-if "$tk" sensor list --help 2>&1 | grep -q -- '--all'; then all=(--all); fi
-list=("$tk" --profile bench sensor list "${all[@]}")
+# Lists follow every page by default.
+list=("$tk" --profile bench sensor list)
 curlpages=(curl -s -u "admin:$PW" "${pages[@]}")
 
 # 1,000 documents for the bulk create, and the same bodies for a curl loop.
@@ -142,7 +140,7 @@ else
 fi
 pt -n "$TABLE_PAIRS" -key list_table -label "\`sensor list\` (table), 100,000 sensors, vs one curl of the 100 pages" -- "${list[@]}" -- "${curlpages[@]}"
 pt -n 5 -key list_json_10k -label "\`sensor list -o json\`, 10,000 sensors (10 pages), vs one curl" \
-  -- "$tk" --profile bench10k sensor list "${all[@]}" -o json -- curl -s -u "admin:$PW" "${pages10k[@]}"
+  -- "$tk" --profile bench10k sensor list -o json -- curl -s -u "admin:$PW" "${pages10k[@]}"
 echo "1,000 creates..." >&2
 pt -n "$CREATE_PAIRS" -key create -label "1,000 tokens from one manifest (concurrency 4) vs a curl loop" \
   -- "$tk" --profile bench token create -f "$work/m1000.yaml" -o json -- "$work/curl-loop.sh"
