@@ -2,7 +2,9 @@
 // rows pairtime recorded, the facts of the machine, package-init trace, Go
 // benchmarks, fault run and fuzzing, through the template
 // bench/performance.md.tmpl. The figures of the page it replaces (kept in a
-// comment at its end) are the "previous" ones the page compares with.
+// comment at its end) are the "previous" ones the page compares with
+// (-previous names another page, to render a run again after the page was
+// replaced).
 //
 //	go run ./bench/report -results bench/results/run-X -template bench/performance.md.tmpl -o docs/performance.md
 package main
@@ -30,24 +32,28 @@ import (
 func main() {
 	results := flag.String("results", "", "the run's results directory (bench/run.sh writes it)")
 	tmpl := flag.String("template", "bench/performance.md.tmpl", "the page's template")
-	out := flag.String("o", "docs/performance.md", "the page to write; its figures are the previous ones")
+	out := flag.String("o", "docs/performance.md", "the page to write")
+	previous := flag.String("previous", "", "the page whose figures are the previous ones (default: -o's)")
 	flag.Parse()
+	if *previous == "" {
+		*previous = *out
+	}
 	if *results == "" {
 		fmt.Fprintln(os.Stderr, "usage: report -results DIR [-template FILE] [-o FILE]")
 		os.Exit(2)
 	}
-	if err := run(*results, *tmpl, *out); err != nil {
+	if err := run(*results, *tmpl, *previous, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
 }
 
-func run(results, tmplPath, out string) error {
+func run(results, tmplPath, previous, out string) error {
 	d, err := Load(results)
 	if err != nil {
 		return err
 	}
-	prev, err := os.ReadFile(out)
+	prev, err := os.ReadFile(previous)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
