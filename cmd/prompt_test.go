@@ -121,7 +121,7 @@ func TestDeleteConfirmation(t *testing.T) {
 	id := strings.TrimSpace(out)
 	no := &prompt.Stub{Confirms: []bool{false}}
 	_, _, code = run{stdinTTY: true, stderrTTY: true, prompter: no}.exec(t, "token", "delete", id)
-	if code != exit.Interrupted || len(no.Asked) != 1 || !strings.Contains(no.Asked[0], id) {
+	if code != exit.Error || len(no.Asked) != 1 || !strings.Contains(no.Asked[0], id) {
 		t.Fatalf("declined: exit %d, asked %v", code, no.Asked)
 	}
 	out, _, _ = run{}.exec(t, "token", "list", "-o", "json")

@@ -2,8 +2,6 @@ package authtoken
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -71,10 +69,14 @@ func deleteRun(opts *DeleteOptions) error {
 	if opts.Concurrency < 1 {
 		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
 	}
-	if err := f.Confirm(fmt.Sprintf("Delete %d auth token(s) %s?", len(opts.IDs), strings.Join(opts.IDs, ", "))); err != nil {
+	ctx := cmdutil.Context(opts.Cmd)
+	err = f.ConfirmDestructive(ctx, cmdutil.Destructive{
+		Verb: "Delete", Noun: "auth token", Targets: cmdutil.TargetsOf(opts.IDs),
+		Consequence: "A deleted token stops authenticating at once; this cannot be undone.", Done: "deleted",
+	})
+	if err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
 	sc, _, err := f.SDWANClient(ctx, opts.SDWANIDs)
 	if err != nil {
 		return err

@@ -135,7 +135,11 @@ func NewCmdDelete(f *cmdutil.Factory) *cobra.Command {
 			if _, ok := cf.Profiles[name]; !ok {
 				return exit.Errorf(exit.NotFound, "profile %q not found", name)
 			}
-			if err := f.Confirm("Delete profile " + name + "?"); err != nil {
+			err = f.ConfirmDestructive(cmdutil.Context(cmd), cmdutil.Destructive{
+				Verb: "Delete", Noun: "profile", Targets: []cmdutil.Target{{ID: name}},
+				Consequence: "Its stored secrets are removed from the config file.", Done: "deleted",
+			})
+			if err != nil {
 				return err
 			}
 			err = config.Update(path, func(cf *config.File) error {

@@ -2,8 +2,7 @@ package sensor
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"encoding/json"
 
 	"github.com/spf13/cobra"
 
@@ -72,11 +71,25 @@ func deleteRun(opts *DeleteOptions) error {
 	if opts.Concurrency < 1 {
 		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
 	}
-	question := fmt.Sprintf("De-register %d sensor(s) %s? Their appliance VMs stay and must be removed separately.", len(opts.IDs), strings.Join(opts.IDs, ", "))
-	if err := f.Confirm(question); err != nil {
+	ctx, sc, err := connect(f, opts.Cmd)
+	if err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	err = f.ConfirmDestructive(ctx, cmdutil.Destructive{
+		Verb: "De-register", Noun: "sensor", Targets: cmdutil.TargetsOf(opts.IDs),
+		Consequence: "The appliance VMs stay and must be removed separately.", Done: "de-registered",
+		Name: func(ctx context.Context, id string) string {
+			raw, err := sc.GetSensor(ctx, id)
+			if err != nil {
+				return ""
+			}
+			var s struct {
+				DisplayName string `json:"display_name"`
+			}
+			json.Unmarshal(raw, &s)
+			return s.DisplayName
+		},
+	})
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,7 @@ package token
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"encoding/json"
 
 	"github.com/spf13/cobra"
 
@@ -111,15 +110,41 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 	if explicit {
 		noun = typ + " registration token"
 	}
-	if err := f.Confirm(fmt.Sprintf("Delete %d %s(s) %s?", len(opts.IDs), noun, strings.Join(opts.IDs, ", "))); err != nil {
-		return err
-	}
 	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	var sc *ssp.Client
+	connect := func() error {
+		if sc != nil {
+			return nil
+		}
+		c, _, err := f.APIClient(ctx)
+		if err != nil {
+			return err
+		}
+		sc = ssp.New(c)
+		return nil
+	}
+	err = f.ConfirmDestructive(ctx, cmdutil.Destructive{
+		Verb: "Delete", Noun: noun, Targets: cmdutil.TargetsOf(opts.IDs),
+		Consequence: "This cannot be undone.", Done: "deleted",
+		Name: func(ctx context.Context, id string) string {
+			if connect() != nil {
+				return ""
+			}
+			found, err := findSSPToken(ctx, sc, id, typ, explicit)
+			if err != nil {
+				return ""
+			}
+			var info ssp.TokenInfo
+			json.Unmarshal(found.raw, &info)
+			return info.DisplayName
+		},
+	})
 	if err != nil {
 		return err
 	}
-	sc := ssp.New(c)
+	if err := connect(); err != nil {
+		return err
+	}
 	return f.DeleteEach(ctx, o, opts.IDs, opts.Concurrency, noun, func(id string) string { return id },
 		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
 			t := typ
@@ -167,10 +192,17 @@ func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect fu
 	case output.ID:
 		return exit.Usagef("-o id: %s are secrets, and token delete does not print them back; -o json gives per-token results with masked labels", secretNoun)
 	}
-	if err := f.Confirm(fmt.Sprintf("Delete %d %s(s) %s?", len(opts.IDs), noun, maskedList(opts.IDs))); err != nil {
+	ctx := cmdutil.Context(opts.Cmd)
+	targets := make([]cmdutil.Target, len(opts.IDs))
+	for i, id := range opts.IDs {
+		targets[i] = cmdutil.Target{ID: output.Mask(id)}
+	}
+	err = f.ConfirmDestructive(ctx, cmdutil.Destructive{
+		Verb: "Delete", Noun: noun, Targets: targets, Consequence: "This cannot be undone.", Done: "deleted",
+	})
+	if err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
 	d, err := connect(ctx)
 	if err != nil {
 		return err

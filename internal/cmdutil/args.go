@@ -102,25 +102,6 @@ func Changed(cmd *cobra.Command, name string) bool {
 	return fl != nil && fl.Changed
 }
 
-// Confirm asks before a destructive action: --yes answers, a terminal
-// asks (default no), and anything else is a usage error.
-func (f *Factory) Confirm(question string) error {
-	if f.Bool(FlagYes) {
-		return nil
-	}
-	if !f.IOStreams.CanPrompt() {
-		return exit.Usagef("--yes required when not running interactively (%s)", strings.TrimSuffix(question, "?"))
-	}
-	ok, err := f.Prompter.Confirm(question, false)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return exit.WithCode(exit.Interrupted, fmt.Errorf("cancelled"))
-	}
-	return nil
-}
-
 // EnumFlag checks a flag's value against the allowed ones.
 func EnumFlag(name, value string, allowed ...string) *exit.Problem {
 	for _, a := range allowed {
