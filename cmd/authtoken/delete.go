@@ -24,8 +24,9 @@ type DeleteOptions struct {
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
 	opts := &DeleteOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "delete ID... --yes",
-		Short: "Delete auth tokens (sdwan)",
+		Use:     "delete ID... --yes",
+		Aliases: []string{"rm"},
+		Short:   "Delete auth tokens (sdwan)",
 		Long: `Delete auth tokens by id; a deleted token stops authenticating at once. Asks for
 confirmation on a terminal; elsewhere --yes is required. An id that is already gone counts
 as deleted. "-" reads ids from stdin, one per line. A system-owned token cannot be deleted

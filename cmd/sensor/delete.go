@@ -28,8 +28,9 @@ const vmNotice = "The appliance VM itself is not removed: the SSP only de-regist
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
 	opts := &DeleteOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "delete ID... --yes",
-		Short: "De-register sensors (ssp; the appliance VM must be removed separately)",
+		Use:     "delete ID... --yes",
+		Aliases: []string{"rm"},
+		Short:   "De-register sensors (ssp; the appliance VM must be removed separately)",
 		Long: `De-register sensors from the SSP (DeleteSensor). The vendor's call does not remove the
 appliance VM: delete it from your infrastructure separately.
 

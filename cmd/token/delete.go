@@ -33,8 +33,9 @@ var deleteFlags = map[string][]string{
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
 	opts := &DeleteOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "delete ID... --yes",
-		Short: "Delete tokens (ssp, nsx; agent explains its alternative)",
+		Use:     "delete ID... --yes",
+		Aliases: []string{"rm"},
+		Short:   "Delete tokens (ssp, nsx; agent explains its alternative)",
 		Long: `Delete tokens by id. Asks for confirmation on a terminal; elsewhere --yes is required.
 An id that is already gone counts as deleted (the vendors' deletes are idempotent).
 "-" reads ids from stdin, one per line.

@@ -29,6 +29,9 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one token (ssp, nsx, agent)",
+		Example: `  tokenctl token get 366a0c3f-6a06-4c46-8de1-476ec7858c64
+  tokenctl token get 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o json --jq .status
+  printf '%s\n' "$TOKEN" | tokenctl --profile nsx1 token get -`,
 		Long: `Show one token. "-" as ID reads it from stdin.
 
 ssp: without --type the id is looked up as a sensor token, then as a baremetal token.

@@ -38,8 +38,9 @@ var listFlags = map[string][]string{
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List tokens (ssp, agent)",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List tokens (ssp, agent)",
 		Long: `List tokens. JSON output is an array of the vendor's items ([] when empty), streamed.
 
 ssp: one page by default (the server's page size); --all follows every page, --limit N
