@@ -2,11 +2,15 @@ package sensor
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
@@ -18,10 +22,11 @@ type FeaturesSetOptions struct {
 	Factory *cmdutil.Factory
 	Cmd     *cobra.Command
 
-	IDs   []string
-	IDS   string // --ids action
-	Flows string // --flows action
-	MPS   string // --mps action
+	IDs         []string
+	IDS         string // --ids action
+	Flows       string // --flows action
+	MPS         string // --mps action
+	Concurrency int
 }
 
 // NewCmdFeaturesSet builds `sensor features set` (the three POST
@@ -34,7 +39,8 @@ func NewCmdFeaturesSet(f *cmdutil.Factory, runF func(*FeaturesSetOptions) error)
 		Long: `Switch IDS events (with or without packet capture), flow collection and malware-prevention
 (MPS) file events on any number of sensors. The vendor takes at most 25 sensors per call,
 so the ids are sent in batches of 25, one call per feature per batch
-(UpdateSensorIdsFeatureConfig, UpdateSensorFlowFeatureConfig, UpdateSensorMpsFeatureConfig).
+(UpdateSensorIdsFeatureConfig, UpdateSensorFlowFeatureConfig, UpdateSensorMpsFeatureConfig);
+--concurrency calls run at once (default 4), with a progress bar on a terminal's stderr.
 Every id must be a sensor UUID; they are checked before anything is sent. A repeated id is
 sent once. "-" reads ids from stdin.
 
@@ -67,6 +73,7 @@ code. -o json prints [{"sensor_id", "ok", "features": [{"feature", "action", "re
 	fl := cmd.Flags()
 	fl.StringVar(&opts.IDS, "ids", "", "IDS events: "+strings.Join(ssp.FeatureIDS.Actions, ", "))
 	fl.StringVar(&opts.Flows, "flows", "", "flow collection: "+strings.Join(ssp.FeatureFlows.Actions, ", "))
+	fl.IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many calls run at once")
 	fl.StringVar(&opts.MPS, "mps", "", "malware-prevention file events: "+strings.Join(ssp.FeatureMPS.Actions, ", "))
 	cmd.ValidArgsFunction = f.CompleteSensorIDs
 	cmdutil.CompleteFlag(cmd, "ids", cmdutil.FixedValues(ssp.FeatureIDS.Actions...))
@@ -164,6 +171,9 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 		return exit.Usagef("-o %s does not apply to sensor features set", o.Format)
 	}
 	chs, problems := opts.changes()
+	if opts.Concurrency < 1 {
+		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
+	}
 	ids, idProblems := sensorIDs(opts.IDs)
 	if err := exit.Problems(append(problems, idProblems...)); err != nil {
 		return err
@@ -172,7 +182,7 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 	if err != nil {
 		return err
 	}
-	outcomes, stats := applyFeatures(ctx, f, sc, ids, chs)
+	outcomes, stats := applyFeatures(ctx, f, sc, ids, chs, opts.Concurrency)
 	if err := printOutcomes(f, o, chs, outcomes); err != nil {
 		return err
 	}
@@ -194,10 +204,59 @@ type applyStats struct {
 	code       int // exit code when nothing succeeded
 }
 
-// applyFeatures sends the changes batch by batch, in order, and merges the
-// answers per sensor. A call refused for its credentials or interrupted
-// stops the rest, which would fail the same way.
-func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids []string, chs []featureChange) ([]sensorOutcome, applyStats) {
+// featureCall is one call: one feature's action for one batch of ids.
+type featureCall struct {
+	batch []string
+	ch    featureChange
+
+	res     *ssp.FeatureResult
+	err     error
+	notSent *exit.Detail // set when the call was not sent
+}
+
+// applyFeatures sends the changes, one call per feature per batch of 25,
+// at most concurrency calls at a time (with the bulk progress bar on a
+// terminal), and merges the answers per sensor in call order. A call
+// refused for its credentials, or an interrupt, keeps the calls not yet
+// started from being sent: they would fail the same way.
+func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids []string, chs []featureChange, concurrency int) ([]sensorOutcome, applyStats) {
+	var calls []*featureCall
+	var sources []string
+	for _, batch := range ssp.Batches(ids, ssp.MaxFeatureBatch) {
+		for _, ch := range chs {
+			calls = append(calls, &featureCall{batch: batch, ch: ch})
+			sources = append(sources, fmt.Sprintf("%s %s (%d sensors)", ch.feature.Name, ch.action, len(batch)))
+		}
+	}
+	var mu sync.Mutex
+	var stop *exit.Detail
+	errNotSent := errors.New("not sent")
+	results := f.RunBulk(ctx, "feature calls done", sources, concurrency, func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
+		c := calls[i]
+		mu.Lock()
+		c.notSent = stop
+		mu.Unlock()
+		if c.notSent != nil {
+			return nil, errNotSent
+		}
+		c.res, c.err = sc.SetFeature(ctx, c.ch.feature, c.ch.action, c.batch)
+		if code := exit.CodeOf(c.err); c.err != nil && (code == exit.Auth || code == exit.Interrupted) {
+			mu.Lock()
+			if stop == nil {
+				stop = &exit.Detail{ExitCode: code, Message: "not sent: an earlier call failed: " + exit.DetailOf(c.err).Message}
+			}
+			mu.Unlock()
+		}
+		return nil, c.err
+	})
+	for i, r := range results {
+		if r.NotStarted() && calls[i].res == nil && calls[i].err == nil {
+			d := exit.DetailOf(r.Err)
+			d.Message = "not sent: interrupted"
+			calls[i].notSent = &d
+		}
+	}
+
 	outcomes := make([]sensorOutcome, len(ids))
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {
@@ -205,7 +264,6 @@ func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids 
 		index[strings.ToLower(id)] = i
 	}
 	st := applyStats{code: exit.Error}
-	var stop *exit.Detail
 	record := func(id string, ch featureChange, result string, detail *exit.Detail) {
 		i := index[strings.ToLower(id)]
 		outcomes[i].Features = append(outcomes[i].Features, featureOutcome{Feature: ch.feature.Name, Action: ch.action, Result: result, Error: detail})
@@ -217,43 +275,38 @@ func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids 
 		outcomes[i].OK = false
 	}
 	firstErr := true
-	for _, batch := range ssp.Batches(ids, ssp.MaxFeatureBatch) {
-		for _, ch := range chs {
-			if stop != nil {
-				for _, id := range batch {
-					record(id, ch, resultNotSent, stop)
-				}
-				continue
+	for _, c := range calls {
+		switch {
+		case c.notSent != nil:
+			for _, id := range c.batch {
+				record(id, c.ch, resultNotSent, c.notSent)
 			}
+			continue
+		case c.err != nil:
 			st.calls++
-			res, err := sc.SetFeature(ctx, ch.feature, ch.action, batch)
-			if err != nil {
-				fmt.Fprintf(f.IOStreams.ErrOut, "tokenctl: %v\n", err)
-				d := exit.DetailOf(err)
-				if firstErr {
-					st.code, firstErr = d.ExitCode, false
-				}
-				for _, id := range batch {
-					record(id, ch, resultError, &d)
-				}
-				if c := exit.CodeOf(err); c == exit.Auth || c == exit.Interrupted {
-					stop = &exit.Detail{ExitCode: c, Message: "not sent: an earlier call failed: " + d.Message}
-				}
-				continue
+			fmt.Fprintf(f.IOStreams.ErrOut, "tokenctl: %v\n", c.err)
+			d := exit.DetailOf(c.err)
+			if firstErr {
+				st.code, firstErr = d.ExitCode, false
 			}
-			succ, failed := lowerSet(res.Successful), lowerSet(res.Failed)
-			for _, id := range batch {
-				key := strings.ToLower(id)
-				switch {
-				case succ[key]:
-					record(id, ch, resultSuccessful, nil)
-				case failed[key]:
-					fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s failed (the SSP listed it in failed_sensor_ids)\n", id, ch.feature.Name, ch.action)
-					record(id, ch, resultFailed, nil)
-				default:
-					fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s: the SSP reported neither success nor failure\n", id, ch.feature.Name, ch.action)
-					record(id, ch, resultUnreported, nil)
-				}
+			for _, id := range c.batch {
+				record(id, c.ch, resultError, &d)
+			}
+			continue
+		}
+		st.calls++
+		succ, failed := lowerSet(c.res.Successful), lowerSet(c.res.Failed)
+		for _, id := range c.batch {
+			key := strings.ToLower(id)
+			switch {
+			case succ[key]:
+				record(id, c.ch, resultSuccessful, nil)
+			case failed[key]:
+				fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s failed (the SSP listed it in failed_sensor_ids)\n", id, c.ch.feature.Name, c.ch.action)
+				record(id, c.ch, resultFailed, nil)
+			default:
+				fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s: the SSP reported neither success nor failure\n", id, c.ch.feature.Name, c.ch.action)
+				record(id, c.ch, resultUnreported, nil)
 			}
 		}
 	}
