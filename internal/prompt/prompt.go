@@ -75,7 +75,10 @@ type Field struct {
 	Affirmative, Negative string
 	// Hide, when set, skips the field if it returns true at the moment the
 	// form reaches it (a passphrase that was chosen to be generated).
-	Hide func() bool
+	// Consecutive fields with the same non-empty Group share one screen and
+	// the first one's Hide.
+	Hide  func() bool
+	Group string
 }
 
 // Form is a set of questions asked together.
@@ -137,14 +140,33 @@ func (p *huhPrompter) Form(form *Form) error {
 			pending = nil
 		}
 	}
+	var hide func() bool
+	group := ""
 	for _, fd := range form.Fields {
 		hf := huhField(fd)
-		if fd.Hide != nil {
-			flush()
-			groups = append(groups, huh.NewGroup(hf).WithHideFunc(fd.Hide))
+		if fd.Hide == nil {
+			if hide != nil {
+				groups = append(groups, huh.NewGroup(pending...).WithHideFunc(hide))
+				pending, hide, group = nil, nil, ""
+			}
+			pending = append(pending, hf)
 			continue
 		}
-		pending = append(pending, hf)
+		if hide != nil && fd.Group != "" && fd.Group == group {
+			pending = append(pending, hf)
+			continue
+		}
+		if hide != nil {
+			groups = append(groups, huh.NewGroup(pending...).WithHideFunc(hide))
+			pending = nil
+		} else {
+			flush()
+		}
+		pending, hide, group = []huh.Field{hf}, fd.Hide, fd.Group
+	}
+	if hide != nil {
+		groups = append(groups, huh.NewGroup(pending...).WithHideFunc(hide))
+		pending = nil
 	}
 	flush()
 	keys := huh.NewDefaultKeyMap()
@@ -295,8 +317,13 @@ func (s *Stub) Form(form *Form) error {
 		}
 		return ErrDeclined
 	}
+	var hide func() bool
+	group := ""
 	for _, fd := range form.Fields {
-		if fd.Hide != nil && fd.Hide() {
+		if fd.Hide == nil || fd.Group == "" || fd.Group != group {
+			hide, group = fd.Hide, fd.Group
+		}
+		if hide != nil && hide() {
 			continue
 		}
 		s.Asked = append(s.Asked, asked(fd))
