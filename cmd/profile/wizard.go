@@ -153,7 +153,7 @@ func wizard(opts *SetOptions, p *config.Profile) error {
 // "Ask each time" stores nothing: tokenctl prompts at a terminal, or reads
 // TOKENCTL_PASSWORD / TOKENCTL_TOKEN.
 func secretSource(flag, title string, inline, env, command *string, hide func() bool) []*prompt.Field {
-	source := sourceAsk
+	source := sourceEnv
 	group := flag + "-source"
 	return []*prompt.Field{
 		{

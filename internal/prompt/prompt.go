@@ -131,7 +131,11 @@ func Required(s string) error {
 // group; a field with Hide gets a group of its own, hidden by it.
 func (p *huhPrompter) Form(form *Form) error {
 	// Styles render for the stream the form is drawn on, not stdout.
-	lipgloss.SetDefaultRenderer(lipgloss.NewRenderer(p.out))
+	// The background is set, not detected: detection would query the
+	// terminal (and wait for its answer); the theme does not depend on it.
+	r := lipgloss.NewRenderer(p.out)
+	r.SetHasDarkBackground(true)
+	lipgloss.SetDefaultRenderer(r)
 	var groups []*huh.Group
 	var pending []huh.Field
 	flush := func() {
@@ -172,18 +176,20 @@ func (p *huhPrompter) Form(form *Form) error {
 	keys := huh.NewDefaultKeyMap()
 	keys.Quit = key.NewBinding(key.WithKeys("ctrl+c", "esc"))
 	escaped := false
+	// WithProgramOptions replaces huh's program options, so it comes
+	// first: WithInput and WithOutput add theirs after it.
 	err := huh.NewForm(groups...).
-		WithInput(p.in).
-		WithOutput(p.out).
-		WithTheme(Theme()).
-		WithKeyMap(keys).
-		WithShowHelp(true).
-		WithProgramOptions(tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+		WithProgramOptions(tea.WithReportFocus(), tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
 			if k, ok := msg.(tea.KeyMsg); ok && k.Type == tea.KeyEsc {
 				escaped = true
 			}
 			return msg
 		})).
+		WithInput(p.in).
+		WithOutput(p.out).
+		WithTheme(Theme()).
+		WithKeyMap(keys).
+		WithShowHelp(true).
 		Run()
 	switch {
 	case errors.Is(err, huh.ErrUserAborted) && escaped:
