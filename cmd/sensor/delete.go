@@ -59,7 +59,7 @@ gone counts as deleted (the vendor's delete is idempotent). "-" reads ids from s
 
 func deleteRun(opts *DeleteOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	o, err := f.OutputOptions()
@@ -72,7 +72,7 @@ func deleteRun(opts *DeleteOptions) error {
 	if opts.Concurrency < 1 {
 		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

@@ -80,11 +80,11 @@ sensor ids. Sortable (--sort-by): ` + strings.Join(ssp.SensorDetailSortFields, "
 
 func detailsRun(opts *DetailsOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := detailKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func detailsRun(opts *DetailsOptions) error {
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

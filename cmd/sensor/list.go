@@ -53,11 +53,11 @@ stops after N sensors without fetching further pages.`,
 
 func listRun(opts *ListOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := sensorKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func listRun(opts *ListOptions) error {
 	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, nil)); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,6 @@
 package sensor
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -14,8 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
-	"github.com/tokenctl/tokenctl/internal/config"
-	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
@@ -48,76 +44,6 @@ types sensors extract for malware analysis. SSP profiles only.`,
 		NewCmdVersions(f, nil),
 	)
 	return cmd
-}
-
-// sspOnly resolves the profile and rejects every platform but SSP.
-func sspOnly(f *cmdutil.Factory, cmd *cobra.Command) error {
-	p, err := f.Profile()
-	if err != nil {
-		return err
-	}
-	if p.Platform != config.SSP {
-		return cmdutil.Unsupported(cmd, p.Platform, config.SSP)
-	}
-	return nil
-}
-
-// outputFor validates -o for a kind before anything is sent: -o id,
-// manifest and secret need the field the kind prints for them.
-func outputFor(f *cmdutil.Factory, kind output.Kind) (output.Options, error) {
-	o, err := f.OutputOptions()
-	if err != nil {
-		return o, err
-	}
-	field := map[string]string{output.ID: kind.IDField, output.Manifest: kind.ManifestField, output.Secret: kind.SecretField}
-	if name, special := field[o.Format]; special && name == "" {
-		return o, exit.Usagef("-o %s does not apply to a %s; use -o table, json or yaml", o.Format, kind.Noun)
-	}
-	return o, nil
-}
-
-// connect connects the profile (starting the built-in sandbox if needed).
-func connect(f *cmdutil.Factory, cmd *cobra.Command) (context.Context, *ssp.Client, error) {
-	ctx := cmdutil.Context(cmd)
-	c, _, err := f.APIClient(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ctx, ssp.New(c), nil
-}
-
-// oneID reads the single ID argument ("-" reads it from stdin).
-func oneID(f *cmdutil.Factory, cmd *cobra.Command, args []string) (string, error) {
-	ids, err := f.ReadIDs(args)
-	if err != nil {
-		return "", err
-	}
-	if len(ids) != 1 {
-		return "", exit.Usagef("%s takes one ID; stdin had %d", cmd.CommandPath(), len(ids))
-	}
-	return ids[0], nil
-}
-
-// getOne is the run of the single-sensor reads (get, status, signatures,
-// features ID): validate, connect, fetch, print.
-func getOne(f *cmdutil.Factory, cmd *cobra.Command, id string, kind output.Kind,
-	fetch func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error)) error {
-	if err := sspOnly(f, cmd); err != nil {
-		return err
-	}
-	o, err := outputFor(f, kind)
-	if err != nil {
-		return err
-	}
-	ctx, sc, err := connect(f, cmd)
-	if err != nil {
-		return err
-	}
-	raw, err := fetch(ctx, sc, id)
-	if err != nil {
-		return err
-	}
-	return f.Printer(o).Object(raw, kind)
 }
 
 // onOff shows a boolean field as on/off ("" when absent).

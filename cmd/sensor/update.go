@@ -44,7 +44,7 @@ the sensor is still at revision N (for example, the _revision of an earlier
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -65,11 +65,11 @@ the sensor is still at revision N (for example, the _revision of an earlier
 
 func updateRun(opts *UpdateOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := sensorKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func updateRun(opts *UpdateOptions) error {
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

@@ -114,8 +114,8 @@ func (f *Factory) ConfirmDestructive(ctx context.Context, d Destructive) error {
 	if f.Bool(FlagYes) {
 		return nil
 	}
-	if !f.IOStreams.CanPrompt() {
-		return exit.Usagef("--yes required when not running interactively (%s)", strings.TrimSuffix(d.Question(), "?"+suffix(d.Consequence)))
+	if err := f.CanConfirm(d); err != nil {
+		return err
 	}
 	if d.Name != nil {
 		for i := range d.Targets[:min(len(d.Targets), ShownTargets)] {
@@ -134,6 +134,16 @@ func (f *Factory) ConfirmDestructive(ctx context.Context, d Destructive) error {
 		Affirmative: "Yes", Negative: "No",
 	}}})
 	return declined(ok, err, d.Done)
+}
+
+// CanConfirm is ConfirmDestructive's first check, for commands that look
+// names up before asking: nil with --yes or a terminal, else the usage
+// error (exit 2) that ConfirmDestructive would return, before any request.
+func (f *Factory) CanConfirm(d Destructive) error {
+	if f.Bool(FlagYes) || f.IOStreams.CanPrompt() {
+		return nil
+	}
+	return exit.Usagef("--yes required when not running interactively (%s)", strings.TrimSuffix(d.Question(), "?"+suffix(d.Consequence)))
 }
 
 func suffix(consequence string) string {

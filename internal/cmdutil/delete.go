@@ -80,6 +80,6 @@ func (f *Factory) DeleteEach(ctx context.Context, o output.Options, ids []string
 	case output.JSON, output.YAML, output.ID:
 		return f.PrintBulk(o, output.Kind{Noun: noun, IDField: "id"}, results)
 	}
-	f.printFailures(results)
+	f.PrintFailures(results)
 	return bulk.Outcome(results)
 }

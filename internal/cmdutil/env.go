@@ -36,6 +36,11 @@ var OtherEnv = []EnvVar{
 	{"HTTPS_PROXY, HTTP_PROXY, NO_PROXY", "proxies, as Go's net/http reads them"},
 	{"CI", "when set (not 0 or false), tokenctl never prompts, as with --no-input"},
 	{"NO_COLOR", "turns colour off, in tables and prompts"},
+	{"TOKENCTL_SANDBOX_LCM_STEP", "built-in sandbox: how long each baremetal lifecycle step takes (sandbox serve: --lcm-step)"},
+	{"TOKENCTL_SANDBOX_LCM_FAIL_RATE, TOKENCTL_SANDBOX_LCM_FAIL_HOSTS", "built-in sandbox: which baremetal installs fail (sandbox serve: the matching flags)"},
+	{"TOKENCTL_SANDBOX_LCM_TASK_OUTCOME", "built-in sandbox: how uninstall and upgrade tasks end"},
+	{"TOKENCTL_SANDBOX_HOST_ROOT", "sandbox vdefend-cli: prefixes every path the host installer stand-in writes"},
+	{"TOKENCTL_SANDBOX_HOSTNAME", "sandbox vdefend-cli: the hostname it registers with"},
 	{"TOKENCTL_SPECS_DIR", "tests only: the vendor OpenAPI specs for contract tests (default ../shared/api/specs)"},
 }
 
