@@ -40,7 +40,8 @@ func NewCmdFeaturesSet(f *cmdutil.Factory, runF func(*FeaturesSetOptions) error)
 (MPS) file events on any number of sensors. The vendor takes at most 25 sensors per call,
 so the ids are sent in batches of 25, one call per feature per batch
 (UpdateSensorIdsFeatureConfig, UpdateSensorFlowFeatureConfig, UpdateSensorMpsFeatureConfig);
---concurrency calls run at once (default 4), with a progress bar on a terminal's stderr.
+the first call goes alone (refused credentials cost one request), then --concurrency calls
+run at once (default 4), with a progress bar on a terminal's stderr.
 Every id must be a sensor UUID; they are checked before anything is sent. A repeated id is
 sent once. "-" reads ids from stdin.
 
@@ -231,7 +232,14 @@ func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids 
 	var mu sync.Mutex
 	var stop *exit.Detail
 	errNotSent := errors.New("not sent")
-	results := f.RunBulk(ctx, "feature calls done", sources, concurrency, func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
+	// The first call goes alone: when the credentials are refused, it is
+	// the only request sent. The others then run concurrently.
+	first := 1
+	if len(calls) <= 1 {
+		first = len(calls)
+	}
+	results := make([]bulk.Result, 0, len(calls))
+	run := func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
 		c := calls[i]
 		mu.Lock()
 		c.notSent = stop
@@ -248,7 +256,16 @@ func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids 
 			mu.Unlock()
 		}
 		return nil, c.err
-	})
+	}
+	results = append(results, bulk.Run(ctx, sources[:first], 1, func(ctx context.Context, i int) (json.RawMessage, error) {
+		return run(ctx, i, nil)
+	})...)
+	if len(calls) > first {
+		rest := f.RunBulk(ctx, "feature calls done", sources[first:], concurrency, func(ctx context.Context, i int, pr *cmdutil.Progress) (json.RawMessage, error) {
+			return run(ctx, first+i, pr)
+		})
+		results = append(results, rest...)
+	}
 	for i, r := range results {
 		if r.NotStarted() && calls[i].res == nil && calls[i].err == nil {
 			d := exit.DetailOf(r.Err)
