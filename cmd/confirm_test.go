@@ -88,7 +88,7 @@ func TestDeleteConfirmationList(t *testing.T) {
 	}
 
 	_, errOut, code = run{}.exec(t, args...)
-	if code != exit.Usage || !strings.Contains(errOut, "--yes required when not running interactively (Delete 12 registration tokens") {
+	if code != exit.Usage || !strings.Contains(errOut, "--yes required when not running interactively: Delete 12 registration tokens? This cannot be undone.") {
 		t.Fatalf("no terminal: exit %d, %s", code, errOut)
 	}
 

@@ -143,14 +143,7 @@ func (f *Factory) CanConfirm(d Destructive) error {
 	if f.Bool(FlagYes) || f.IOStreams.CanPrompt() {
 		return nil
 	}
-	return exit.Usagef("--yes required when not running interactively (%s)", strings.TrimSuffix(d.Question(), "?"+suffix(d.Consequence)))
-}
-
-func suffix(consequence string) string {
-	if consequence == "" {
-		return ""
-	}
-	return " " + consequence
+	return exit.Usagef("--yes required when not running interactively: %s", d.Question())
 }
 
 // Confirm asks a yes/no question before an action that is not a delete
@@ -161,7 +154,7 @@ func (f *Factory) Confirm(question string) error {
 		return nil
 	}
 	if !f.IOStreams.CanPrompt() {
-		return exit.Usagef("--yes required when not running interactively (%s)", strings.TrimSuffix(question, "?"))
+		return exit.Usagef("--yes required when not running interactively: %s", question)
 	}
 	ok, err := f.Prompter.Confirm(question, false)
 	return declined(ok, err, "changed")
