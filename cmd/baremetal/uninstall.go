@@ -52,7 +52,7 @@ some failed, 5 when the task was aborted or every server failed, 124 when it tim
 		Args: cmdutil.MinArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
+			ids, err := f.ReadIDList(args)
 			if err != nil {
 				return err
 			}
@@ -87,6 +87,9 @@ func uninstallRun(opts *UninstallOptions) error {
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
+	if len(opts.Args) == 0 {
+		return f.NothingToDo(opts.Cmd)
+	}
 	args := dedupe(opts.Args)
 	confirm := cmdutil.Destructive{
 		Verb: "Uninstall the agents from", Noun: "baremetal server", Targets: cmdutil.TargetsOf(args),
@@ -99,7 +102,7 @@ func uninstallRun(opts *UninstallOptions) error {
 	if err != nil {
 		return err
 	}
-	resolved, err := resolveServers(ctx, sc, args)
+	resolved, err := resolveServers(ctx, f, sc, args)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func featureSandbox(t *testing.T, user string, n int) (*ssp.Client, *specs.Recor
 		t.Fatal(err)
 	}
 	var ids []string
-	_, err = ssp.New(admin).ListSensors(context.Background(), ssp.ListQuery{}, client.Pager{All: true}, func(raw json.RawMessage) error {
+	_, err = ssp.New(admin).ListSensors(context.Background(), ssp.ListQuery{}, client.Pager{}, func(raw json.RawMessage) error {
 		var s struct{ ID string }
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return err
@@ -197,7 +197,7 @@ func TestFeaturesSetConcurrent(t *testing.T) {
 	}
 	sc := ssp.New(c)
 	var ids []string
-	_, err = sc.ListSensors(context.Background(), ssp.ListQuery{}, client.Pager{All: true}, func(raw json.RawMessage) error {
+	_, err = sc.ListSensors(context.Background(), ssp.ListQuery{}, client.Pager{}, func(raw json.RawMessage) error {
 		var s struct{ ID string }
 		json.Unmarshal(raw, &s)
 		ids = append(ids, s.ID)

@@ -30,6 +30,16 @@ func TargetsOf(ids []string) []Target {
 	return ts
 }
 
+// TargetsOfNamed turns resolved arguments into targets: an argument that
+// was a name keeps it beside its id.
+func TargetsOfNamed(ns []Named) []Target {
+	ts := make([]Target, len(ns))
+	for i, n := range ns {
+		ts[i] = Target{Name: n.Name, ID: n.ID}
+	}
+	return ts
+}
+
 // Destructive describes an action to confirm: "Delete 3 sensor registration
 // tokens? This cannot be undone."
 type Destructive struct {
@@ -111,8 +121,8 @@ func (f *Factory) WillPrompt() bool {
 // 2). No, or Esc, is a plain decline: exit 1, "nothing deleted". Ctrl-C is
 // an interrupt (exit 130).
 func (f *Factory) ConfirmDestructive(ctx context.Context, d Destructive) error {
-	if f.Bool(FlagYes) {
-		return nil
+	if f.Bool(FlagYes) || f.DryRun() {
+		return nil // a dry run destroys nothing, so it asks nothing
 	}
 	if err := f.CanConfirm(d); err != nil {
 		return err
@@ -140,7 +150,7 @@ func (f *Factory) ConfirmDestructive(ctx context.Context, d Destructive) error {
 // names up before asking: nil with --yes or a terminal, else the usage
 // error (exit 2) that ConfirmDestructive would return, before any request.
 func (f *Factory) CanConfirm(d Destructive) error {
-	if f.Bool(FlagYes) || f.IOStreams.CanPrompt() {
+	if f.Bool(FlagYes) || f.DryRun() || f.IOStreams.CanPrompt() {
 		return nil
 	}
 	return exit.Usagef("--yes required when not running interactively: %s", d.Question())
@@ -150,7 +160,7 @@ func (f *Factory) CanConfirm(d Destructive) error {
 // (pin a thumbprint): --yes answers, a terminal asks (default No), anything
 // else is a usage error; No or Esc is exit 1, "nothing changed".
 func (f *Factory) Confirm(question string) error {
-	if f.Bool(FlagYes) {
+	if f.Bool(FlagYes) || f.DryRun() {
 		return nil
 	}
 	if !f.IOStreams.CanPrompt() {

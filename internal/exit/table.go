@@ -16,9 +16,9 @@ var Table = []Meaning{
 	{NotFound, "not found (404)"},
 	{Conflict, "conflict or precondition (409, 412, 428), or a token that is EXPIRED/USED where a live one is needed"},
 	{Unavailable, "rate limited or unavailable after retries (429, 502, 503, 504)"},
-	{Network, "network or TLS failure (refused, timeout, certificate, thumbprint mismatch)"},
+	{Network, "network or TLS failure (refused, timeout, certificate, thumbprint mismatch), or a create whose answer was lost (outcome unknown: look before running it again)"},
 	{Partial, "partial failure: some items of a batch failed, the others succeeded"},
-	{9, "differences found (diff, apply --dry-run): the server is not yet as the documents say"},
-	{124, "timed out waiting (token wait, --wait) before the condition held"},
+	{Differences, "differences found (diff, apply --dry-run): the server is not yet as the documents say"},
+	{Timeout, "timed out waiting (token wait, --wait) before the condition held"},
 	{Interrupted, "interrupted (Ctrl-C, SIGTERM, SIGHUP): a batch reports what was done, in flight and not sent"},
 }
