@@ -160,12 +160,19 @@ func testSignalBulkCreate(t *testing.T, sig os.Signal) {
 	created, interrupted := 0, 0
 	for i, it := range items {
 		name := names[i]
-		if want := map[bool]string{true: "created", false: "failed"}[it.OK]; sent[name] > 0 && !it.OK {
-			want = "unknown" // in flight: it may exist
-			if it.Outcome != want {
-				t.Errorf("%s: outcome %q, want %q", it.Source, it.Outcome, want)
+		switch want := map[bool]string{true: "created", false: "failed"}[it.OK]; {
+		case sent[name] > 0 && !it.OK:
+			if it.Outcome != "unknown" { // in flight: it may exist
+				t.Errorf("%s: outcome %q, want unknown", it.Source, it.Outcome)
 			}
-		} else if it.Outcome != want {
+		case sent[name] == 0 && !it.OK && it.Outcome == "unknown":
+			// Sent by the client but cancelled before the sandbox logged
+			// it: the client cannot know, so "unknown" is the honest
+			// answer; it must then carry the advice to look (checked below).
+			if !strings.Contains(it.Error.Message, adviceLookFirst) {
+				t.Errorf("%s: unknown outcome without the advice to look: %s", it.Source, it.Error.Message)
+			}
+		case it.Outcome != want:
 			t.Errorf("%s: outcome %q, want %q", it.Source, it.Outcome, want)
 		}
 		switch {
