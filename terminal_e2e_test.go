@@ -1,23 +1,13 @@
-//go:build linux
+//go:build linux || darwin
 
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/tokenctl/tokenctl/internal/sandbox"
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
@@ -38,163 +28,37 @@ var queryPattern = regexp.MustCompile(`\x1b\]\d+;\?|\x1b\[\d*n|\x1b\[[>=]?\d*c|\
 // speed test.
 const queryWait = 2500 * time.Millisecond
 
-// pty is a pseudo-terminal that never answers: whatever the program writes
-// to it is collected, nothing is sent back unless the test types it.
-type pty struct {
-	master, slave *os.File
-
-	mu  sync.Mutex
-	out bytes.Buffer
-	// done is closed when the master reads EOF or EIO: every slave
-	// descriptor is closed.
-	done chan struct{}
-}
-
-// openPTY opens a pseudo-terminal of 80x24 through /dev/ptmx and starts
-// collecting what is written to it.
-func openPTY(t *testing.T) *pty {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	fd := int(m.Fd())
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil { // unlockpt
-		m.Close()
-		t.Fatalf("unlockpt: %v", err)
-	}
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN) // ptsname
-	if err != nil {
-		m.Close()
-		t.Fatalf("ptsname: %v", err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		m.Close()
-		t.Fatalf("opening the pty's slave: %v", err)
-	}
-	if err := unix.IoctlSetWinsize(int(s.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80}); err != nil {
-		t.Fatalf("setting the window size: %v", err)
-	}
-	p := &pty{master: m, slave: s, done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := m.Read(buf)
-			p.mu.Lock()
-			p.out.Write(buf[:n])
-			p.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		s.Close()
-		m.Close()
-	})
-	return p
-}
-
-// Output is everything written to the terminal so far.
-func (p *pty) Output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
-
-// waitFor waits until the terminal shows s.
-func (p *pty) waitFor(t *testing.T, s string, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !strings.Contains(p.Output(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the terminal never showed %q; it shows:\n%q", s, p.Output())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// ptyRun is one tokenctl process run with the pty as its controlling
-// terminal, in the foreground (as in an interactive shell), so that a
-// terminal query would be sent and would wait.
+// ptyRun is one finished tokenctl process run on a pseudo-terminal that
+// never answers (the test types nothing).
 type ptyRun struct {
 	Code     int
 	Elapsed  time.Duration
-	Terminal string // what the process wrote to the terminal
-	Stdout   string // stdout when it was not the terminal
-	Stderr   string
+	Terminal string // everything written to the terminal, raw
+	Stdout   string // stdout, when it was a pipe
 }
 
-// runOnPTY runs tokenctl with stdin and stderr on a new pty, and stdout on
-// it too unless stdoutToPipe. interact, if set, runs while the process runs
-// (to type answers).
-func runOnPTY(t *testing.T, e *procEnv, stdoutToPipe bool, interact func(p *pty), args ...string) ptyRun {
+func runOnPTY(t *testing.T, e *procEnv, stdoutOnPTY bool, args ...string) ptyRun {
 	t.Helper()
-	p := openPTY(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "tokenctl"), args...)
-	cmd.Env = e.Env()
-	cmd.Dir = e.Dir
-	var stdout bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = p.slave, p.slave, p.slave
-	if stdoutToPipe {
-		cmd.Stdout = &stdout
-	}
-	// A session of its own with the pty as controlling terminal (fd 0 in
-	// the child): the process is the terminal's foreground process group,
-	// which is when termenv would query it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if interact != nil {
-		interact(p)
-	}
-	err := cmd.Wait()
-	elapsed := time.Since(start)
-	// The child's descriptors are closed; closing ours lets the master
-	// read to the end.
-	p.slave.Close()
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the pty's output did not end")
-	}
-	r := ptyRun{Elapsed: elapsed, Terminal: p.Output(), Stdout: stdout.String()}
-	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			t.Fatalf("tokenctl %v: %v", args, err)
-		}
-		r.Code = ee.ExitCode()
-	}
+	p := startOnPTY(t, e, stdoutOnPTY, args...)
+	code := p.wait()
+	r := ptyRun{Code: code, Elapsed: time.Since(start), Stdout: p.stdout.String()}
+	p.mu.Lock()
+	r.Terminal = p.screen.String()
+	p.mu.Unlock()
 	return r
 }
 
-// ptyEnv is a process environment as an interactive shell has it: a
-// terminal type that termenv would query, no CI, no colour (so that any
-// escape sequence in the output is a query or a bug).
-func ptyEnv(t *testing.T) *procEnv {
-	e := newProcEnv(t)
-	e.Set("TERM", "xterm-256color")
-	e.Set("CI", "")
-	e.Set("NO_COLOR", "1")
-	return e
-}
-
-// TestNoTerminalQueriesAtATerminal runs commands that prompt for nothing
-// under a terminal that never answers: nothing may be asked of it and
-// nothing may wait for it; with stdout piped, stdout has no escape byte.
-// Before the fix every command, `version` included, wrote ESC]11;? and
-// ESC[6n to stdout and took 5 s.
+// TestNoTerminalQueriesAtATerminal runs commands that prompt for nothing in
+// the foreground of a terminal that never answers, as an interactive shell
+// runs them: nothing may be asked of it and nothing may wait for it; with
+// stdout piped, stdout has no escape byte. Before the fix every command,
+// `version` included, wrote ESC]11;? and ESC[6n to stdout (bubbletea v1's
+// package init, through termenv) and took 5 s.
 func TestNoTerminalQueriesAtATerminal(t *testing.T) {
 	t.Parallel()
-	// What termenv (lipgloss v1, through bubbletea v1's package init) sent,
-	// and what bubbletea v2 sends while a form runs: the pattern knows them.
+	// What termenv sent, and what bubbletea v2 sends while a form runs: the
+	// pattern knows them, and tells them from a progress line.
 	for _, q := range []string{"\x1b]11;?\x1b\\", "\x1b[6n", "\x1b[?2026$p", "\x1b[?u", "\x1b[c"} {
 		if !queryPattern.MatchString(q) {
 			t.Fatalf("queryPattern misses %q", q)
@@ -203,7 +67,8 @@ func TestNoTerminalQueriesAtATerminal(t *testing.T) {
 	if queryPattern.MatchString("\rfetched 1 of 1\r\x1b[K\x1b[1mbold\x1b[0m") {
 		t.Fatal("queryPattern takes a progress line for a query")
 	}
-	e := ptyEnv(t)
+
+	e := newProcEnv(t)
 	_, url, _ := startProcSandbox(t, sandbox.Options{StatePath: filepath.Join(e.Dir, "sandbox.json")})
 	e.Set("BENCH_PW", sim.DefaultPassword)
 	if r := e.Run(t, "", "profile", "set", "lab", "--platform", "ssp", "--server", url, "--username", "admin", "--password-env", "BENCH_PW"); r.Code != 0 {
@@ -225,7 +90,7 @@ func TestNoTerminalQueriesAtATerminal(t *testing.T) {
 		{"--help"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			r := runOnPTY(t, e, false, nil, args...)
+			r := runOnPTY(t, e, true, args...)
 			if r.Code != 0 {
 				t.Fatalf("exit %d:\n%s", r.Code, r.Terminal)
 			}
@@ -235,7 +100,7 @@ func TestNoTerminalQueriesAtATerminal(t *testing.T) {
 			if r.Elapsed > queryWait {
 				t.Errorf("took %v: a command that asks nothing waited for the terminal", r.Elapsed)
 			}
-			piped := runOnPTY(t, e, true, nil, args...)
+			piped := runOnPTY(t, e, false, args...)
 			if piped.Code != 0 {
 				t.Fatalf("stdout piped: exit %d:\n%s", piped.Code, piped.Terminal)
 			}
@@ -249,14 +114,14 @@ func TestNoTerminalQueriesAtATerminal(t *testing.T) {
 	}
 }
 
-// TestPromptTouchesOnlyStdinAndStderr shows a real prompt (huh) on a
-// terminal that never answers a query, with stdout piped as in
-// `tokenctl ... -o id | next`: the prompt's drawing and any query go to
-// stderr, the answer is read from stdin, and stdout carries only the
+// TestPasswordPromptTouchesOnlyStdinAndStderr shows a real prompt (huh) on
+// a terminal that never answers a query, with stdout piped as in
+// `tokenctl ... -o id | next`: the prompt is drawn on stderr, the answer is
+// read from stdin, the password is not echoed, and stdout carries only the
 // result.
-func TestPromptTouchesOnlyStdinAndStderr(t *testing.T) {
+func TestPasswordPromptTouchesOnlyStdinAndStderr(t *testing.T) {
 	t.Parallel()
-	e := ptyEnv(t)
+	e := newProcEnv(t)
 	_, url, _ := startProcSandbox(t, sandbox.Options{StatePath: filepath.Join(e.Dir, "sandbox.json")})
 	if r := e.Run(t, "", "profile", "set", "asks", "--platform", "ssp", "--server", url, "--username", "admin"); r.Code != 0 {
 		t.Fatalf("profile set: %d %s", r.Code, r.Stderr)
@@ -269,24 +134,16 @@ func TestPromptTouchesOnlyStdinAndStderr(t *testing.T) {
 	id := strings.TrimSpace(r.Stdout)
 	e.Set("TOKENCTL_PASSWORD", "")
 
-	res := runOnPTY(t, e, true, func(p *pty) {
-		p.waitFor(t, "Password for admin", 10*time.Second)
-		// Typed slowly enough to be keystrokes, not a paste.
-		for _, c := range sim.DefaultPassword + "\r" {
-			p.master.WriteString(string(c))
-			time.Sleep(2 * time.Millisecond)
-		}
-	}, "token", "get", id, "-o", "id")
-	if res.Code != 0 {
-		t.Fatalf("exit %d; terminal:\n%q", res.Code, res.Terminal)
+	p := startPTY(t, e, "token", "get", id, "-o", "id")
+	p.expect("Password for admin")
+	p.send(sim.DefaultPassword + keyEnter)
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit %d; screen:\n%s", code, p.text())
 	}
-	if res.Stdout != id+"\n" {
-		t.Errorf("stdout = %q, want the id alone", res.Stdout)
+	if got := p.stdout.String(); got != id+"\n" {
+		t.Errorf("stdout = %q, want the id alone", got)
 	}
-	if strings.Contains(res.Terminal, sim.DefaultPassword) {
-		t.Errorf("the password was echoed to the terminal:\n%q", res.Terminal)
-	}
-	if !strings.Contains(res.Terminal, "Password for admin") {
-		t.Errorf("the prompt was not drawn on the terminal (stderr):\n%q", res.Terminal)
+	if strings.Contains(p.text(), sim.DefaultPassword) {
+		t.Errorf("the password was echoed to the terminal:\n%s", p.text())
 	}
 }

@@ -115,11 +115,19 @@ var topLevel = []struct {
 // NewCmdRoot builds the whole command tree (help, completion, docs).
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	root := newRoot(f)
+	addEverything(f, root)
+	return root
+}
+
+// addEverything adds every top-level command, the help topics and cobra's
+// completion command to root.
+func addEverything(f *cmdutil.Factory, root *cobra.Command) {
 	for _, c := range topLevel {
 		root.AddCommand(c.build(f))
 	}
+	root.AddCommand(helpTopics(root)...)
+	completionExamples(root)
 	defaultNoFileCompletion(root)
-	return root
 }
 
 // newCmdRootFor builds the tree a command line needs: when args name a
@@ -132,6 +140,8 @@ func newCmdRootFor(f *cmdutil.Factory, args []string) *cobra.Command {
 	root := newRoot(f)
 	name, ok := commandName(root.PersistentFlags(), args)
 	if ok {
+		// Help topics and cobra's completion command belong to the
+		// whole tree, below.
 		for _, c := range topLevel {
 			if c.name == name || slices.Contains(c.aliases, name) {
 				root.AddCommand(c.build(f))
@@ -143,10 +153,7 @@ func newCmdRootFor(f *cmdutil.Factory, args []string) *cobra.Command {
 			}
 		}
 	}
-	for _, c := range topLevel {
-		root.AddCommand(c.build(f))
-	}
-	defaultNoFileCompletion(root)
+	addEverything(f, root)
 	return root
 }
 
@@ -199,7 +206,15 @@ VMware/Broadcom SSP (sensor and baremetal registration tokens, sensors), VMware 
 agent-config API (agent tokens).
 
 A profile names one server of one platform; the current profile's platform decides
-which API a command speaks. Try it without any server: tokenctl --profile sandbox token list`,
+which API a command speaks. Try it without any server: tokenctl --profile sandbox token list
+
+Credentials come from the profile, a prompt at a terminal, or TOKENCTL_USERNAME,
+TOKENCTL_PASSWORD, TOKENCTL_TOKEN and TOKENCTL_PASSPHRASE (never from a flag value): see
+tokenctl help environment. Exit codes: tokenctl help exit-codes.`,
+		Example: `  tokenctl --profile sandbox token create --display-name demo --generate-passphrase --passphrase-file demo.pp
+  tokenctl profile set prod --platform ssp --server https://ssp.example.com --username admin --password-env SSP_PASSWORD
+  tokenctl token list -o json
+  tokenctl help exit-codes`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		Args:              cobra.ArbitraryArgs,
@@ -214,6 +229,9 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 	root.SetOut(f.IOStreams.Out)
 	root.SetErr(f.IOStreams.ErrOut)
 	f.AddGlobalFlags(root)
+	root.Version = f.Build.Version
+	root.SetVersionTemplate(version.Line(f.Build) + "\n")
+	root.SuggestionsMinimumDistance = 2
 	return root
 }
 
