@@ -11,6 +11,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -84,12 +85,12 @@ func detailsRun(opts *DetailsOptions) error {
 		return err
 	}
 	kind := detailKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind, output.Many)
 	if err != nil {
 		return err
 	}
 	filter, problems := opts.filter()
-	problems = append(opts.ListFlags.Validate(opts.Cmd, ssp.SensorDetailSortFields), problems...)
+	problems = append(opts.ListFlags.Validate(opts.Cmd, ssp.SensorDetailSortFields, kind), problems...)
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func detailsRun(opts *DetailsOptions) error {
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
 	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return sc.ListSensorDetails(ctx, q, filter, p, add)
 	})

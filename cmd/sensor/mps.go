@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -103,7 +104,7 @@ func mpsSetRun(opts *MPSSetOptions) error {
 		return err
 	}
 	kind := mpsKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind, output.One)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ package sensor
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -59,20 +58,6 @@ func sspOnly(f *cmdutil.Factory, cmd *cobra.Command) error {
 	return nil
 }
 
-// outputFor validates -o for a kind before anything is sent: -o id,
-// manifest and secret need the field the kind prints for them.
-func outputFor(f *cmdutil.Factory, kind output.Kind) (output.Options, error) {
-	o, err := f.OutputOptions()
-	if err != nil {
-		return o, err
-	}
-	field := map[string]string{output.ID: kind.IDField, output.Manifest: kind.ManifestField, output.Secret: kind.SecretField}
-	if name, special := field[o.Format]; special && name == "" {
-		return o, exit.Usagef("-o %s does not apply to a %s; use -o table, json or yaml", o.Format, kind.Noun)
-	}
-	return o, nil
-}
-
 // connect connects the profile (starting the built-in sandbox if needed).
 func connect(f *cmdutil.Factory, cmd *cobra.Command) (context.Context, *ssp.Client, error) {
 	ctx := cmdutil.Context(cmd)
@@ -102,7 +87,7 @@ func getOne(f *cmdutil.Factory, cmd *cobra.Command, id string, kind output.Kind,
 	if err := sspOnly(f, cmd); err != nil {
 		return err
 	}
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind, output.One)
 	if err != nil {
 		return err
 	}
@@ -156,22 +141,8 @@ func durationColumn(header, path string) output.Column {
 		if !ok {
 			return ""
 		}
-		return humanDuration(time.Duration(ms) * time.Millisecond)
+		return output.Duration(time.Duration(ms) * time.Millisecond)
 	}}
-}
-
-// humanDuration renders d as days, hours and minutes: 3d4h, 5h12m, 42m, 15s.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour:
-		return fmt.Sprintf("%dd%dh", d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		return fmt.Sprintf("%ds", d/time.Second)
-	}
 }
 
 // mpsTypesColumn lists the file types switched on in an mps_config object.
@@ -203,31 +174,34 @@ func sensorKind() output.Kind {
 		Noun:    "sensor",
 		IDField: "id",
 		Columns: []output.Column{
-			output.Field("NAME", "display_name"),
+			output.TextField("NAME", "display_name"),
 			output.Field("ID", "id"),
-			output.Field("TOKEN", "token_id"),
-			output.Field("REVISION", "_revision"),
 			output.TimeField("REGISTERED", "_create_time"),
 			output.TimeField("MODIFIED", "_last_modified_time"),
+			output.Field("TOKEN", "token_id").WideOnly(),
+			output.Field("REVISION", "_revision").WideOnly(),
+			output.TextField("DESCRIPTION", "description").WideOnly(),
 		},
 	}
 }
 
+// detailKind prints SensorDetail: name, id and the two states fit 80
+// columns; -o wide adds version, features, signatures and host.
 func detailKind() output.Kind {
 	return output.Kind{
 		Noun:    "sensor",
 		IDField: "sensor_info.id",
 		Columns: []output.Column{
-			output.Field("NAME", "sensor_info.display_name"),
+			output.TextField("NAME", "sensor_info.display_name"),
 			output.Field("ID", "sensor_info.id"),
-			output.Field("HEALTH", "sensor_status.health"),
-			output.Field("REGISTRATION", "sensor_status.registration_status"),
-			output.Field("VERSION", "appliance_info.software_version"),
-			idsColumn("IDS", "sensor_feature_config.ids_enabled", "sensor_feature_config.ids_config.pcap_enabled"),
-			onOff("FLOWS", "sensor_feature_config.flows_enabled"),
-			onOff("MPS", "sensor_feature_config.mps_enabled"),
-			output.Field("SIGNATURES", "appliance_ids_signature_info.ids_signature_bundle_version"),
-			output.Field("HOST", "appliance_networking_info.host_name"),
+			output.StateField("REGISTRATION", "sensor_status.registration_status"),
+			output.StateField("HEALTH", "sensor_status.health"),
+			output.Field("VERSION", "appliance_info.software_version").WideOnly(),
+			idsColumn("IDS", "sensor_feature_config.ids_enabled", "sensor_feature_config.ids_config.pcap_enabled").WideOnly(),
+			onOff("FLOWS", "sensor_feature_config.flows_enabled").WideOnly(),
+			onOff("MPS", "sensor_feature_config.mps_enabled").WideOnly(),
+			output.Field("SIGNATURES", "appliance_ids_signature_info.ids_signature_bundle_version").WideOnly(),
+			output.TextField("HOST", "appliance_networking_info.host_name").WideOnly(),
 		},
 	}
 }
@@ -236,11 +210,11 @@ func statusKind() output.Kind {
 	return output.Kind{
 		Noun: "sensor status",
 		Columns: []output.Column{
-			output.Field("REGISTRATION", "registration_status"),
-			output.Field("HEALTH", "health"),
-			output.Field("SNIFFING", "sniffing_health"),
-			output.Field("UPLOADING", "uploading_health"),
-			output.Field("RAPID", "rapid_health"),
+			output.StateField("REGISTRATION", "registration_status"),
+			output.StateField("HEALTH", "health"),
+			output.StateField("SNIFFING", "sniffing_health"),
+			output.StateField("UPLOADING", "uploading_health"),
+			output.StateField("RAPID", "rapid_health"),
 			durationColumn("UPTIME", "uptime"),
 			output.TimeField("UPDATED", "_last_modified_time"),
 		},
@@ -253,8 +227,8 @@ func signaturesKind() output.Kind {
 		IDField: "bundle_id",
 		Columns: []output.Column{
 			output.Field("VERSION", "ids_signature_bundle_version"),
-			output.Field("SIGNATURES", "number_of_signatures"),
 			output.Field("BUNDLE ID", "bundle_id"),
+			output.Field("SIGNATURES", "number_of_signatures"),
 			output.TimeField("CREATED", "bundle_creation_time"),
 			output.TimeField("UPDATED", "_last_modified_time"),
 		},

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
-	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
@@ -13,12 +12,9 @@ import (
 // take as ID).
 func listAgent(opts *ListOptions) error {
 	f := opts.Factory
-	o, err := f.OutputOptions()
+	o, err := f.OutputFor(agentTokenKind(), output.Many)
 	if err != nil {
 		return err
-	}
-	if o.Format == output.Manifest || o.Format == output.Secret {
-		return exit.Usagef("-o %s prints one object; it does not apply to a list", o.Format)
 	}
 	ctx := cmdutil.Context(opts.Cmd)
 	ac, _, err := f.AgentClient(ctx)
@@ -35,12 +31,9 @@ func listAgent(opts *ListOptions) error {
 // getAgent finds one token in the list (the API has no single-token call).
 func getAgent(opts *GetOptions) error {
 	f := opts.Factory
-	o, err := f.OutputOptions()
+	o, err := f.OutputFor(agentTokenKind(), output.One)
 	if err != nil {
 		return err
-	}
-	if o.Format == output.Manifest {
-		return exit.Usagef("-o manifest: agent tokens have no manifest")
 	}
 	ctx := cmdutil.Context(opts.Cmd)
 	ac, _, err := f.AgentClient(ctx)

@@ -20,8 +20,8 @@ func createNSX(opts *CreateOptions) error {
 	if opts.Type != "" && opts.Type != "sensor" {
 		problems = append(problems, exit.Problem{Field: "--type", Rule: "nsx: only sensor (the sensor-registration-token call); without --type the token gets your own roles"})
 	}
-	if o.Format == output.Manifest {
-		problems = append(problems, exit.Problem{Field: "--output", Rule: "NSX registration tokens have no manifest; use -o secret, -o json or -o id"})
+	if p := o.FormatProblem(nsxTokenKind(), output.One); p != nil {
+		problems = append(problems, *p)
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)

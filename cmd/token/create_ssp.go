@@ -27,8 +27,10 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	if opts.Concurrency < 1 {
 		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
 	}
-	if o.Format == output.Secret {
-		problems = append(problems, exit.Problem{Field: "--output", Rule: "SSP tokens have no one-time secret to print; use -o manifest or -o json"})
+	// Both token types print the same formats (a baremetal token's
+	// manifest comes from its status).
+	if p := o.FormatProblem(sensorTokenKind(), output.One); p != nil {
+		problems = append(problems, *p)
 	}
 	if typ != ssp.Baremetal && cmdutil.Changed(opts.Cmd, "expiry-minutes") {
 		problems = append(problems, exit.Problem{Field: "--expiry-minutes", Rule: "applies to --type baremetal only (a sensor token lives 30 minutes)"})

@@ -98,6 +98,10 @@ func statusRun(opts *StatusOptions) error {
 	if opts.ID == "" {
 		return statusAll(opts, o, typ)
 	}
+	// Both status views (sensor, baremetal) print the same formats.
+	if err := o.Check(sensorStatusKind(), output.One); err != nil {
+		return err
+	}
 	for _, flag := range []string{"status", "display-name", "all", "limit", "page-size", "sort-by", "asc"} {
 		if cmdutil.Changed(opts.Cmd, flag) {
 			return exit.Usagef("--%s applies to the status of all tokens; it does not apply with an ID", flag)
@@ -166,10 +170,13 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	if o.Format == output.Manifest {
 		return exit.Usagef("-o manifest needs a token ID")
 	}
+	if err := o.Check(sensorStatusKind(), output.Many); err != nil {
+		return err
+	}
 	if typ == ssp.Baremetal {
 		return statusAllBaremetal(opts, o)
 	}
-	if err := exit.Problems(sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status)); err != nil {
+	if err := exit.Problems(sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status, sensorStatusKind())); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)
@@ -177,7 +184,7 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
 	return opts.ListFlags.Stream(f, o, sensorStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return ssp.New(c).ListSensorTokens(ctx, q, opts.Status, p, func(raw json.RawMessage) error {
 			view, err := sensorStatusView(raw)
@@ -194,7 +201,7 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 // AVAILABLE or EXPIRED only.
 func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
 	f := opts.Factory
-	problems := opts.ListFlags.Validate(opts.Cmd, nil)
+	problems := opts.ListFlags.Validate(opts.Cmd, nil, baremetalStatusKind())
 	if opts.Status != "" {
 		if pr := cmdutil.EnumFlag("status", opts.Status, ssp.BaremetalStatusValues...); pr != nil {
 			pr.Rule += " (the vendor's statuses call filters on these two only)"
@@ -209,7 +216,7 @@ func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
 	return opts.ListFlags.Stream(f, o, baremetalStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return ssp.New(c).ListBaremetalTokenStatuses(ctx, q, opts.Status, p, add)
 	})

@@ -30,11 +30,12 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b := f.Build
 			info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
-			o, err := f.OutputOptions()
+			kind := output.Kind{Noun: "version", IDField: "version"}
+			o, err := f.OutputFor(kind, output.One)
 			if err != nil {
 				return err
 			}
-			if o.Format == output.Table {
+			if o.Format == output.Table || o.Format == output.Wide {
 				_, err := fmt.Fprintf(f.IOStreams.Out, "tokenctl %s (commit %s, built %s, %s %s/%s)\n", info.Version, info.Commit, info.Date, info.Go, info.OS, info.Arch)
 				return err
 			}
@@ -42,7 +43,7 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return f.Printer(o).Object(raw, output.Kind{Noun: "version", IDField: "version"})
+			return f.Printer(o).Object(raw, kind)
 		},
 	}
 }
