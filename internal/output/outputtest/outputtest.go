@@ -92,4 +92,3 @@ func Tables(t *testing.T, name string, kind output.Kind, items []json.RawMessage
 	}
 	Golden(t, name+"-wide", Render(t, kind, items, output.Options{Format: output.Wide, Width: 80}, now))
 }
-
