@@ -169,7 +169,7 @@ func TestItemReadsFieldsWithoutDecoding(t *testing.T) {
 }
 
 func TestYAMLCarriesNoRawControlCharacters(t *testing.T) {
-	hostile := `{"display_name":"evil\u001b[2J\u001b]0;pwned\u0007 \u009b31m","description":"cr\rdel\u007f","note":"two\nlines"}`
+	hostile := `{"display_name":"evil\u001b[2J\u001b]0;pwned\u0007 \u009b31m","description":"cr\rdel\u007f","note":"two\nlines","raw":"c1 ` + "\u009b\x7f" + `"}`
 	out, _ := run(t, Options{Format: YAML}, false, list(hostile))
 	for i, r := range out {
 		if (r < 0x20 && r != '\n') || (r >= 0x7f && r < 0xa0) {
