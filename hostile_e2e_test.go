@@ -82,7 +82,9 @@ func TestHostileServerTextIsEscaped(t *testing.T) {
 	e.Set("NO_COLOR", "")
 	e.Set("COLUMNS", "300")
 	base := []string{"--server", url, "--platform", "ssp"}
-	tk := func(stdin string, args ...string) run { return e.Run(t, stdin, append(append([]string{}, base...), args...)...) }
+	tk := func(stdin string, args ...string) run {
+		return e.Run(t, stdin, append(append([]string{}, base...), args...)...)
+	}
 
 	escaped := `edge\x1b[2J\x1b[H\x1b]0;pwned\x07\x1b[31mRED\r\u009b1mC1\nfake-row  00000000-0000-0000-0000-000000000000  AVAILABLE`
 	for _, args := range [][]string{
