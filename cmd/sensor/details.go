@@ -47,9 +47,13 @@ values of a repeated --sensor-ids or --software-versions combine with OR.
 version (5.2.0.0.0.25398843) or a comparison (<5.2, >5.1.1); comparisons pad missing parts
 with 0, so >5.2 means above 5.2.0.0.0.0.
 
-JSON output is an array of the vendor's SensorDetail objects, streamed; -o id prints
-sensor ids. Sortable (--sort-by): ` + strings.Join(ssp.SensorDetailSortFields, ", ") + `.`,
+The table shows name, id, registration status and health (fits 80 columns); -o wide adds
+software version, IDS, flows, MPS, signature bundle and host name. JSON output is an array
+of the vendor's SensorDetail objects, streamed; -o id prints sensor ids. Sortable by the
+server (--sort-by): ` + strings.Join(ssp.SensorDetailSortFields, ", ") + `; by tokenctl, after
+reading every sensor: a column (name, registration, health, version, ...).`,
 		Example: `  tokenctl sensor details --health degraded
+  tokenctl sensor details -o wide --sort-by version
   tokenctl sensor details --software-versions '<5.2' --all -o id
   tokenctl sensor details --ids-enabled=false --registration-status registered
   tokenctl sensor details --sensor-ids ID1 --sensor-ids ID2 -o json`,

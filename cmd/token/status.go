@@ -32,8 +32,9 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		Use:   "status [ID]",
 		Short: "Show a token's status, or the status of all tokens (ssp)",
 		Long: `Show whether a registration token can still register appliances: its status
-(AVAILABLE, EXPIRED, USED), usage, what remains available and when it expires (local time
-in tables, epoch milliseconds in JSON). Without an ID, the status of every token of --type.
+(AVAILABLE, EXPIRED, USED), usage, what remains available and when it expires ("in 12m" in
+tables, local time with -o wide, epoch milliseconds in JSON). Without an ID, the status of
+every token of --type.
 
 ssp baremetal tokens: with an ID, the vendor's status call (status, remaining instances,
 expiration and registration_manifest); without one, the statuses call, streamed

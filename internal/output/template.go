@@ -20,8 +20,8 @@ import (
 // helpers modelled on gh's: timefmt, timeago, tablerow, tablerender, pluck,
 // join, truncate. A list gives the template the whole array, as --jq sees
 // it. Numbers are ints when they are integers (epoch milliseconds print
-// exactly), otherwise float64. There is no color helper: tokenctl prints no
-// color.
+// exactly), otherwise float64. There is no color helper: tables colour
+// states themselves (column.go), templates stay plain.
 type Template struct {
 	text string
 	tmpl *template.Template
