@@ -193,13 +193,23 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 	// being fetched. Items passed to fn alias them, so fn must not keep
 	// them (every ListWriter copies or converts what it is given).
 	bufs := [2]*bytes.Buffer{{}, {}}
-	next := c.fetchPage(ctx, call, p.PageSize, offset, bufs[0])
+	next, cancelNext := c.fetchPage(ctx, call, p.PageSize, offset, bufs[0])
 	for page := 0; ; page++ {
 		got := <-next
+		cancelNext()
 		if got.err != nil {
 			return res, got.err
 		}
 		body := got.resp.Body
+		// Once the total and the page size are known, a full page is
+		// expected: the next one is asked for at once, while this one is
+		// counted and printed (a page that turns out short cancels it).
+		prefetched := false
+		if page > 0 && res.Total >= 0 && int64(offset+firstCount) < res.Total &&
+			(p.All || (p.Limit > 0 && res.Fetched+firstCount < p.Limit)) {
+			next, cancelNext = c.fetchPage(ctx, call, p.PageSize, offset+firstCount, bufs[(page+1)%2])
+			prefetched = true
+		}
 		// A first, cheap pass counts the items, to decide whether to
 		// fetch the next page before printing this one.
 		env, err := EachItem(body, key, func(json.RawMessage) error { return nil })
@@ -219,8 +229,16 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 		nextOffset := offset + env.Count
 		last := env.Count == 0 || env.Count < pageSize || (res.Total >= 0 && int64(nextOffset) >= res.Total)
 		wantMore := p.All || (p.Limit > 0 && res.Fetched+env.Count < p.Limit)
-		if !last && wantMore {
-			next = c.fetchPage(ctx, call, p.PageSize, nextOffset, bufs[(page+1)%2])
+		switch {
+		case prefetched && (last || !wantMore || env.Count != firstCount):
+			cancelNext() // the guess was wrong: a short page
+			// The abandoned fetch may still be writing into its buffer.
+			bufs[(page+1)%2] = &bytes.Buffer{}
+			if !last && wantMore {
+				next, cancelNext = c.fetchPage(ctx, call, p.PageSize, nextOffset, bufs[(page+1)%2])
+			}
+		case !prefetched && !last && wantMore:
+			next, cancelNext = c.fetchPage(ctx, call, p.PageSize, nextOffset, bufs[(page+1)%2])
 		}
 		stopped := false
 		if _, err := EachItem(body, key, func(raw json.RawMessage) error {
@@ -255,8 +273,10 @@ type fetchedPage struct {
 	err  error
 }
 
-// fetchPage sends the call for the page at offset in the background.
-func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int, into *bytes.Buffer) <-chan fetchedPage {
+// fetchPage sends the call for the page at offset in the background; the
+// cancel function abandons it.
+func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int, into *bytes.Buffer) (<-chan fetchedPage, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
 	q := url.Values{}
 	for k, vs := range call.Query {
 		q[k] = append([]string(nil), vs...)
@@ -274,5 +294,5 @@ func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int,
 		resp, err := c.Do(ctx, call)
 		ch <- fetchedPage{resp, err}
 	}()
-	return ch
+	return ch, cancel
 }
