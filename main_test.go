@@ -104,13 +104,15 @@ const sandboxKey = "sandbox"
 // cmdSandbox controls an in-process sandbox:
 //
 //	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls] [--nsx-identity NAME]
+//	              [--lcm-step D] [--lcm-fail-hosts RE] [--lcm-fail-rate F] [--lcm-task-outcome X]
 //	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL;
 //	    with --tls also $SANDBOX_THUMBPRINT and the certificate in $WORK/sandbox-ca.pem
 //	    ($SANDBOX_CA); --nsx-identity registers a client certificate (main_nsx_test.go)
 //	sandbox requests N     the sandbox received exactly N requests since start or reset
 //	sandbox reset          resets the request count
 //	sandbox advance DUR    moves the sandbox clock forward
-//	sandbox register ID PASSFILE  simulates an appliance registering with a token
+//	sandbox register ID PASSFILE [HOSTNAME]  simulates an appliance or host registering with a token
+//	sandbox faults JSON    replaces the SSP lifecycle faults (POST /_sandbox/ssp/faults)
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
 		ts.Fatalf("usage: sandbox start|requests|reset|advance|register")
@@ -139,6 +141,22 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 			case "--nsx-identity":
 				i++
 				identity = args[i]
+			case "--lcm-step":
+				i++
+				d, err := time.ParseDuration(args[i])
+				ts.Check(err)
+				opts.LCMStep = d
+			case "--lcm-fail-hosts":
+				i++
+				opts.LCMFaults.FailHosts = args[i]
+			case "--lcm-fail-rate":
+				i++
+				r, err := strconv.ParseFloat(args[i], 64)
+				ts.Check(err)
+				opts.LCMFaults.FailRate = r
+			case "--lcm-task-outcome":
+				i++
+				opts.LCMFaults.TaskOutcome = args[i]
 			default:
 				ts.Fatalf("sandbox start: unknown option %s", args[i])
 			}
@@ -180,12 +198,23 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	case "register":
 		pass, err := os.ReadFile(ts.MkAbs(args[2]))
 		ts.Check(err)
-		body, _ := json.Marshal(map[string]string{"token_id": strings.TrimSpace(ts.ReadFile(args[1])), "passphrase": strings.TrimSpace(string(pass))})
+		req := map[string]string{"token_id": strings.TrimSpace(ts.ReadFile(args[1])), "passphrase": strings.TrimSpace(string(pass))}
+		if len(args) > 3 {
+			req["hostname"] = args[3]
+		}
+		body, _ := json.Marshal(req)
 		resp, err := http.Post(ts.Getenv("SANDBOX_URL")+"/_sandbox/ssp/register", "application/json", bytes.NewReader(body))
 		ts.Check(err)
 		resp.Body.Close()
 		if (resp.StatusCode == 200) == neg {
 			ts.Fatalf("sandbox register: HTTP %d", resp.StatusCode)
+		}
+	case "faults":
+		resp, err := http.Post(ts.Getenv("SANDBOX_URL")+"/_sandbox/ssp/faults", "application/json", strings.NewReader(args[1]))
+		ts.Check(err)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			ts.Fatalf("sandbox faults: HTTP %d", resp.StatusCode)
 		}
 	default:
 		ts.Fatalf("sandbox: unknown subcommand %s", args[0])

@@ -14,7 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/cmd/api"
+	"github.com/tokenctl/tokenctl/cmd/apply"
 	"github.com/tokenctl/tokenctl/cmd/authtoken"
+	"github.com/tokenctl/tokenctl/cmd/baremetal"
 	"github.com/tokenctl/tokenctl/cmd/profile"
 	sandboxcmd "github.com/tokenctl/tokenctl/cmd/sandbox"
 	"github.com/tokenctl/tokenctl/cmd/sensor"
@@ -106,8 +108,11 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 	root.AddCommand(
 		token.NewCmdToken(f),
 		sensor.NewCmdSensor(f),
+		baremetal.NewCmdBaremetal(f),
 		authtoken.NewCmdAuthtoken(f),
 		profile.NewCmdProfile(f),
+		apply.NewCmdApply(f, nil),
+		apply.NewCmdDiff(f, nil),
 		api.NewCmdAPI(f, nil),
 		sandboxcmd.NewCmdSandbox(f),
 		version.NewCmdVersion(f),

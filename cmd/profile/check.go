@@ -154,7 +154,7 @@ func checkPlatform(ctx context.Context, c *client.Client, p *config.Resolved) (*
 var checkKind = output.Kind{Noun: "profile check report"}
 
 func printCheck(f *cmdutil.Factory, o output.Options, r *CheckReport) error {
-	if o.Format != output.Table && o.Format != output.Wide {
+	if !o.IsTable() {
 		return f.Printer(o).Object(cmdutil.RawOf(r), checkKind)
 	}
 	name := r.Profile

@@ -62,7 +62,7 @@ func NewCmdShow(f *cmdutil.Factory) *cobra.Command {
 			_ = json.Unmarshal(cmdutil.RawOf(p), &fields)
 			fields["name"] = name
 			fields["current"] = name == cf.CurrentProfile
-			if o.Format == output.Table || o.Format == output.Wide {
+			if o.IsTable() {
 				var pairs [][2]string
 				pairs = append(pairs, [2]string{"name", name})
 				for _, k := range profileFieldOrder {

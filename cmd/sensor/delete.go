@@ -59,7 +59,7 @@ gone counts as deleted (the vendor's delete is idempotent). "-" reads ids from s
 
 func deleteRun(opts *DeleteOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	o, err := f.OutputFor(cmdutil.DeletedKind("sensor"), output.Many)
@@ -73,7 +73,7 @@ func deleteRun(opts *DeleteOptions) error {
 	if err := f.Confirm(question); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

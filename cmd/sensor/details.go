@@ -85,7 +85,7 @@ reading every sensor: a column (name, registration, health, version, ...).`,
 
 func detailsRun(opts *DetailsOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := detailKind()
@@ -98,7 +98,7 @@ func detailsRun(opts *DetailsOptions) error {
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

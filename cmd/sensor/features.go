@@ -33,7 +33,7 @@ types it extracts. "tokenctl sensor features set" changes them on many sensors a
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -41,8 +41,8 @@ types it extracts. "tokenctl sensor features set" changes them on many sensors a
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, opts.ID, featuresKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
-				return sc.GetSensorFeatures(ctx, id)
+			return f.ShowSSP(cmd, featuresKind(), func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
+				return sc.GetSensorFeatures(ctx, opts.ID)
 			})
 		},
 	}

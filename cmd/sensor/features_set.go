@@ -154,7 +154,7 @@ func sensorIDs(ids []string) ([]string, []exit.Problem) {
 
 func featuresSetRun(opts *FeaturesSetOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	o, err := f.OutputFor(outcomeKind(nil), output.Many)
@@ -166,7 +166,7 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 	if err := exit.Problems(append(problems, idProblems...)); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

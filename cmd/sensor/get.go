@@ -30,7 +30,7 @@ certificate and _revision. "-" as ID reads it from stdin.`,
 		Args:    cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -38,8 +38,8 @@ certificate and _revision. "-" as ID reads it from stdin.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, opts.ID, sensorKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
-				return sc.GetSensor(ctx, id)
+			return f.ShowSSP(cmd, sensorKind(), func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
+				return sc.GetSensor(ctx, opts.ID)
 			})
 		},
 	}

@@ -53,7 +53,7 @@ stops after N sensors without fetching further pages.`,
 
 func listRun(opts *ListOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := sensorKind()
@@ -67,7 +67,7 @@ func listRun(opts *ListOptions) error {
 	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, nil, kind)); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

@@ -5,16 +5,12 @@
 package sensor
 
 import (
-	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
-	"github.com/tokenctl/tokenctl/internal/config"
-	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
@@ -44,62 +40,6 @@ types sensors extract for malware analysis. SSP profiles only.`,
 		NewCmdVersions(f, nil),
 	)
 	return cmd
-}
-
-// sspOnly resolves the profile and rejects every platform but SSP.
-func sspOnly(f *cmdutil.Factory, cmd *cobra.Command) error {
-	p, err := f.Profile()
-	if err != nil {
-		return err
-	}
-	if p.Platform != config.SSP {
-		return cmdutil.Unsupported(cmd, p.Platform, config.SSP)
-	}
-	return nil
-}
-
-// connect connects the profile (starting the built-in sandbox if needed).
-func connect(f *cmdutil.Factory, cmd *cobra.Command) (context.Context, *ssp.Client, error) {
-	ctx := cmdutil.Context(cmd)
-	c, _, err := f.APIClient(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ctx, ssp.New(c), nil
-}
-
-// oneID reads the single ID argument ("-" reads it from stdin).
-func oneID(f *cmdutil.Factory, cmd *cobra.Command, args []string) (string, error) {
-	ids, err := f.ReadIDs(args)
-	if err != nil {
-		return "", err
-	}
-	if len(ids) != 1 {
-		return "", exit.Usagef("%s takes one ID; stdin had %d", cmd.CommandPath(), len(ids))
-	}
-	return ids[0], nil
-}
-
-// getOne is the run of the single-sensor reads (get, status, signatures,
-// features ID): validate, connect, fetch, print.
-func getOne(f *cmdutil.Factory, cmd *cobra.Command, id string, kind output.Kind,
-	fetch func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error)) error {
-	if err := sspOnly(f, cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputFor(kind, output.One)
-	if err != nil {
-		return err
-	}
-	ctx, sc, err := connect(f, cmd)
-	if err != nil {
-		return err
-	}
-	raw, err := fetch(ctx, sc, id)
-	if err != nil {
-		return err
-	}
-	return f.Printer(o).Object(raw, kind)
 }
 
 // onOff shows a boolean field as on/off ("" when absent).

@@ -30,7 +30,7 @@ pipeline, uploading daemon and RAPID file analysis, with its uptime (GetSensorSt
 		Args:    cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -38,8 +38,8 @@ pipeline, uploading daemon and RAPID file analysis, with its uptime (GetSensorSt
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, opts.ID, statusKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
-				return sc.GetSensorStatus(ctx, id)
+			return f.ShowSSP(cmd, statusKind(), func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
+				return sc.GetSensorStatus(ctx, opts.ID)
 			})
 		},
 	}

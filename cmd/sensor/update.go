@@ -45,7 +45,7 @@ the sensor is still at revision N (for example, the _revision of an earlier
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -66,7 +66,7 @@ the sensor is still at revision N (for example, the _revision of an earlier
 
 func updateRun(opts *UpdateOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := sensorKind()
@@ -97,7 +97,7 @@ func updateRun(opts *UpdateOptions) error {
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ of the vendor's {software_version, count} items; -o id prints the versions.`,
 
 func versionsRun(opts *VersionsOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := versionsKind()
@@ -46,7 +46,7 @@ func versionsRun(opts *VersionsOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/wait"
 )
 
 // CreateOptions are `token create`'s inputs.
@@ -24,6 +25,12 @@ type CreateOptions struct {
 	ExpiryMinutes    int64 // baremetal: expiry_time_since_creation_mins
 	Passphrase       PassphraseFlags
 
+	// ssp: -o install-script and --wait
+	Script ScriptFlags
+	Wait   string // used|registered|healthy
+	Count  int
+	cmdutil.WaitFlags
+
 	// agent
 	Name   string
 	Read   bool
@@ -32,19 +39,25 @@ type CreateOptions struct {
 
 // createFlags says which platforms each platform-specific flag applies to.
 var createFlags = map[string][]string{
-	"display-name":        {config.SSP},
-	"description":         {config.SSP},
-	"allowed-instances":   {config.SSP},
-	"expiry-minutes":      {config.SSP},
-	"passphrase-stdin":    {config.SSP},
-	"passphrase-file":     {config.SSP},
-	"generate-passphrase": {config.SSP},
-	"type":                {config.SSP, config.NSX},
-	"file":                {config.SSP, config.Agent},
-	"concurrency":         {config.SSP, config.Agent},
-	"name":                {config.Agent},
-	"read":                {config.Agent},
-	"change":              {config.Agent},
+	"display-name":         {config.SSP},
+	"description":          {config.SSP},
+	"allowed-instances":    {config.SSP},
+	"expiry-minutes":       {config.SSP},
+	"passphrase-stdin":     {config.SSP},
+	"passphrase-file":      {config.SSP},
+	"generate-passphrase":  {config.SSP},
+	"host-passphrase-file": {config.SSP},
+	"install-path":         {config.SSP},
+	"wait":                 {config.SSP},
+	"count":                {config.SSP},
+	"wait-timeout":         {config.SSP},
+	"interval":             {config.SSP},
+	"type":                 {config.SSP, config.NSX},
+	"file":                 {config.SSP, config.Agent},
+	"concurrency":          {config.SSP, config.Agent},
+	"name":                 {config.Agent},
+	"read":                 {config.Agent},
+	"change":               {config.Agent},
 }
 
 // NewCmdCreate builds `token create`; runF replaces the run (tests).
@@ -63,7 +76,15 @@ plain flag: use --passphrase-stdin, --passphrase-file, TOKENCTL_PASSPHRASE, a ma
 --generate-passphrase (written to --passphrase-file, 0600, never overwritten), or a prompt.
 -o manifest prints only the registration manifest, for piping to an installer; for a
 baremetal token (created with 201, without a manifest) tokenctl then fetches the token's
-status and prints its registration_manifest.
+status and prints its registration_manifest. -o install-script (baremetal) prints a POSIX sh
+script for the host that runs the vendor's installer, vdefend-cli, with the manifest and
+the passphrase just used (or, with --host-passphrase-file PATH, read on the host); see
+'tokenctl token status --help' and docs/guides/provision-baremetal.md.
+
+--wait used|registered|healthy prints the output, closes stdout so that a pipe's reader
+(sh, ssh) goes ahead, then waits as 'tokenctl token wait' does (--count, --wait-timeout,
+--interval; exit 0, 5 or 124), with progress and failed hosts on stderr:
+  tokenctl token create --type baremetal ... -o install-script --wait healthy | ssh host sudo sh
 
 nsx: a registration token with your own roles, or with --type sensor a sensor registration
 token (roles ["sensor"]). NSX takes no request body and has no list call: the token is shown
@@ -72,6 +93,7 @@ once, so store it now (-o secret prints it alone).
 agent: --name, --read and --change, or a manifest with the fields name, read and change.
 The token's uuid is the secret agents pass; -o secret prints it alone.`,
 		Example: `  tokenctl --profile sandbox token create --display-name demo --generate-passphrase --passphrase-file pp.txt -o manifest
+  tokenctl token create --type baremetal --display-name web-01 --passphrase-file pp -o install-script --wait healthy | ssh web-01 sudo sh
   tokenctl token create --type baremetal -f host.yaml --passphrase-file pp -o manifest | ssh host sudo ./install.sh
   printf '%s\n' "$PASSPHRASE" | tokenctl token create --display-name edge-01 --passphrase-stdin
   tokenctl token create -f tokens.yaml -o json
@@ -97,10 +119,15 @@ The token's uuid is the secret agents pass; -o secret prints it alone.`,
 	fl.BoolVar(&opts.Passphrase.Stdin, "passphrase-stdin", false, "ssp: read the passphrase from the first line of stdin")
 	fl.StringVar(&opts.Passphrase.File, "passphrase-file", "", "ssp: read the passphrase from this file, or write the generated one to it")
 	fl.BoolVar(&opts.Passphrase.Generate, "generate-passphrase", false, "ssp: generate a passphrase that meets the vendor's rules")
+	opts.Script.Register(cmd)
+	fl.StringVar(&opts.Wait, "wait", "", "ssp: after printing, close stdout and wait until the token is used, or its hosts registered or healthy")
+	fl.IntVar(&opts.Count, "count", 1, "ssp, with --wait: how many hosts must reach the condition")
+	opts.WaitFlags.Register(cmd)
 	fl.StringVar(&opts.Name, "name", "", "agent: name of the token (informational)")
 	fl.BoolVar(&opts.Read, "read", false, "agent: the token may read agent state")
 	fl.BoolVar(&opts.Change, "change", false, "agent: the token may change agent state (enable/disable; needs --read to be useful)")
 	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
+	cmdutil.CompleteFlag(cmd, "wait", cmdutil.FixedValues(wait.Conditions...))
 	return cmd
 }
 

@@ -40,7 +40,7 @@ func createNSX(opts *CreateOptions) error {
 		return err
 	}
 	f.Notice("Created %s %s (roles %v).", kind.Noun, output.Mask(tok.Token), tok.Roles)
-	if o.Format == output.Table {
+	if o.IsTable() {
 		f.Warn("store this token now: NSX has no call that lists tokens, so it cannot be shown again (-o secret prints it alone)")
 	}
 	return f.Printer(o).Object(raw, kind)

@@ -27,10 +27,24 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	if opts.Concurrency < 1 {
 		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
 	}
-	// Both token types print the same formats (a baremetal token's
-	// manifest comes from its status).
-	if p := o.FormatProblem(sensorTokenKind(), output.One); p != nil {
+	if o.Format == output.InstallScript && typ != ssp.Baremetal {
+		problems = append(problems, exit.Problem{Field: "--output", Rule: "-o install-script is for baremetal tokens (--type baremetal)"})
+	} else if p := o.FormatProblem(createdKind(typ), output.One); p != nil {
 		problems = append(problems, *p)
+	}
+	if o.Format == output.InstallScript && opts.Passphrase.Generate && opts.Passphrase.File == "" {
+		problems = append(problems, exit.Problem{Field: "--generate-passphrase", Rule: "with -o install-script needs --passphrase-file PATH: the passphrase is needed again for the pool's other hosts"})
+	}
+	problems = append(problems, opts.Script.Problems(opts.Cmd, o.Format)...)
+	waiting := opts.Wait != ""
+	spec := waitSpec{For: opts.Wait, Count: opts.Count, CountGiven: cmdutil.Changed(opts.Cmd, "count"), WaitFlags: opts.WaitFlags}
+	if waiting {
+		problems = append(problems, spec.problems(opts.Cmd, "--wait")...)
+	} else {
+		problems = append(problems, opts.WaitFlags.Validate(opts.Cmd, false)...)
+		if cmdutil.Changed(opts.Cmd, "count") {
+			problems = append(problems, exit.Problem{Field: "--count", Rule: "applies only with --wait"})
+		}
 	}
 	if typ != ssp.Baremetal && cmdutil.Changed(opts.Cmd, "expiry-minutes") {
 		problems = append(problems, exit.Problem{Field: "--expiry-minutes", Rule: "applies to --type baremetal only (a sensor token lives 30 minutes)"})
@@ -49,8 +63,12 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 			return err
 		}
 	}
-	if o.Format == output.Manifest && len(docs) > 1 {
-		return exit.Usagef("-o manifest prints one registration manifest; %s has %d documents", opts.File, len(docs))
+	if (o.Format == output.Manifest || o.Format == output.InstallScript) && len(docs) > 1 {
+		what := map[string]string{output.Manifest: "registration manifest", output.InstallScript: "token's install script"}[o.Format]
+		return exit.Usagef("-o %s prints one %s; %s has %d documents", o.Format, what, opts.File, len(docs))
+	}
+	if waiting && len(docs) > 1 {
+		return exit.Usagef("--wait waits for one token; %s has %d documents", opts.File, len(docs))
 	}
 	flagPassphrase, err := opts.Passphrase.Resolve(f)
 	if err != nil {
@@ -103,7 +121,16 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		if err != nil {
 			return err
 		}
-		return printCreatedSSP(ctx, f, sc, o, typ, raw)
+		_, _, _, passphrase := tokenFields(reqs[0])
+		id, err := printCreatedSSP(ctx, f, sc, o, typ, raw, *passphrase, opts.Script)
+		if err != nil || !waiting {
+			return err
+		}
+		// The output is complete: let a pipe's reader (sh, ssh) go ahead.
+		if err := f.IOStreams.CloseOut(); err != nil {
+			return err
+		}
+		return waitForHosts(ctx, f, sc, typ, id, spec, nil)
 	}
 	results := f.RunBulk(ctx, "created", sources, opts.Concurrency, func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
 		return createSSPToken(ctx, sc, reqs[i])
@@ -170,25 +197,30 @@ func applySSPFlags(opts *CreateOptions, req sspRequest) {
 	}
 }
 
-// printCreatedSSP prints a new token; -o manifest prints only its
-// registration manifest, exactly. A baremetal token is created without one
-// (RegistrationToken has no manifest), so its status is fetched for it.
-func printCreatedSSP(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, o output.Options, typ string, raw json.RawMessage) error {
+// printCreatedSSP prints a new token and returns its id; -o manifest prints
+// only its registration manifest, exactly, and -o install-script the host
+// script with the passphrase just used. A baremetal token is created
+// without a manifest (RegistrationToken has none), so its status is fetched
+// for it.
+func printCreatedSSP(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, o output.Options, typ string, raw json.RawMessage, passphrase string, script ScriptFlags) (string, error) {
 	kind := sspKind(typ)
 	var info ssp.TokenInfo
 	if err := json.Unmarshal(raw, &info); err != nil {
-		return err
+		return "", err
 	}
 	f.Notice("Created %s %s (%s).", kind.Noun, info.ID, info.DisplayName)
-	if o.Format != output.Manifest {
-		return f.Printer(o).Object(raw, kind)
-	}
-	if typ == ssp.Baremetal {
+	switch {
+	case o.Format != output.Manifest && o.Format != output.InstallScript:
+		return info.ID, f.Printer(o).Object(raw, kind)
+	case typ == ssp.Baremetal:
 		st, err := sc.GetBaremetalTokenStatus(ctx, info.ID)
 		if err != nil {
-			return fmt.Errorf("the token was created, but its manifest could not be fetched (retry with `tokenctl token status %s -o manifest`): %w", info.ID, err)
+			return "", fmt.Errorf("the token was created, but its manifest could not be fetched (retry with `tokenctl token status %s -o %s`): %w", info.ID, o.Format, err)
 		}
-		return printManifestOf(f, o, st, kind.Noun)
+		if o.Format == output.InstallScript {
+			return info.ID, printInstallScript(f, o, st, passphrase, script)
+		}
+		return info.ID, printManifestOf(f, o, st, kind.Noun)
 	}
-	return printManifestOf(f, o, raw, kind.Noun)
+	return info.ID, printManifestOf(f, o, raw, kind.Noun)
 }

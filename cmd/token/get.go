@@ -118,7 +118,7 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 		}
 		return printManifestOf(f, o, raw, kind.Noun)
 	}
-	if found.typ == ssp.Baremetal && (o.Format == output.Table || o.Format == output.Wide) {
+	if found.typ == ssp.Baremetal && o.IsTable() {
 		// A table shows the token's status, from one more call.
 		st, err := sc.GetBaremetalTokenStatus(ctx, opts.ID)
 		if err != nil {

@@ -144,7 +144,7 @@ func listSSP(opts *ListOptions, p *config.Resolved) error {
 	}
 	sc := ssp.New(c)
 	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), DisplayName: opts.DisplayName, Ascending: opts.Ascending(opts.Cmd)}
-	if typ == ssp.Baremetal && (o.Format == output.Table || o.Format == output.Wide) {
+	if typ == ssp.Baremetal && o.IsTable() {
 		states, err := baremetalStates(ctx, sc, opts.DisplayName)
 		if err != nil {
 			return err

@@ -138,12 +138,14 @@ func baremetalTokenKind(states map[string]baremetalState) output.Kind {
 	return k
 }
 
-// baremetalStatusKind prints TokenStatusInfo, the baremetal status view.
+// baremetalStatusKind prints TokenStatusInfo, the baremetal status view
+// (-o install-script is printed by the command from it).
 func baremetalStatusKind() output.Kind {
 	return output.Kind{
 		Noun:          "baremetal registration token",
 		IDField:       "id",
 		ManifestField: "registration_manifest",
+		Extra:         []string{output.InstallScript},
 		Columns: []output.Column{
 			output.TextField("NAME", "display_name"),
 			output.Field("ID", "id"),
@@ -154,6 +156,19 @@ func baremetalStatusKind() output.Kind {
 			output.TimeField("EXPIRES", "expiration_timestamp"),
 		},
 	}
+}
+
+// createdKind says what a create of a token type prints: a sensor token
+// itself; a baremetal token, which comes back without status or manifest,
+// also its manifest and install script, from its status.
+func createdKind(typ string) output.Kind {
+	if typ == ssp.Baremetal {
+		k := baremetalTokenKind(nil)
+		k.ManifestField = "registration_manifest"
+		k.Extra = []string{output.InstallScript}
+		return k
+	}
+	return sensorTokenKind()
 }
 
 // sspKind is the output kind of a token type (baremetal: without states).

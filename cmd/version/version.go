@@ -35,7 +35,7 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.Format == output.Table || o.Format == output.Wide {
+			if o.IsTable() {
 				_, err := fmt.Fprintf(f.IOStreams.Out, "tokenctl %s (commit %s, built %s, %s %s/%s)\n", info.Version, info.Commit, info.Date, info.Go, info.OS, info.Arch)
 				return err
 			}

@@ -65,6 +65,7 @@ type Client struct {
 	auth      Auth
 	redactor  *Redactor
 	retryable map[int]bool
+	clock     serverClock
 }
 
 // New builds a client. Auth may be nil (set later with SetAuth).
@@ -237,6 +238,14 @@ type Call struct {
 	Idempotent *bool
 	// NoAuth skips authentication (login calls).
 	NoAuth bool
+	// Read marks an operation that changes nothing whatever its method (a
+	// query POST such as SSP's servers-status-detail): it is retried like
+	// a GET, and a dry run may send it.
+	Read bool
+	// PageBody, for a listing whose paging fields travel in a JSON body
+	// (a query POST), builds the body of the page at offset; ListOffset
+	// then sends no offset or page_size query parameters.
+	PageBody func(offset, pageSize int) any
 	// Header adds request headers.
 	Header http.Header
 
@@ -245,6 +254,8 @@ type Call struct {
 	into *bytes.Buffer
 	// bodyRetries counts tries again after a body broke off (with into).
 	bodyRetries int
+	// stream leaves a 2xx body unread for Download.
+	stream bool
 }
 
 // True is a helper for Call.Idempotent.
@@ -253,6 +264,9 @@ func True() *bool { t := true; return &t }
 func (call *Call) idempotent() bool {
 	if call.Idempotent != nil {
 		return *call.Idempotent
+	}
+	if call.Read {
+		return true
 	}
 	switch call.Method {
 	case http.MethodGet, http.MethodHead, http.MethodDelete:
@@ -266,6 +280,9 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+
+	// raw is the unread response of a streamed call (Download).
+	raw *http.Response
 }
 
 // JSON decodes the body into v.
@@ -297,6 +314,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	if resp.Status < 200 || resp.Status > 299 {
 		return nil, c.apiError(call, resp)
 	}
+	c.clock.note(resp.Header)
 	return resp, nil
 }
 
@@ -341,7 +359,7 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	// Reading the body into the caller's buffer saves a page-sized
 	// allocation per page; --debug wants resty to read and log bodies.
 	into := call.into != nil && c.opts.Debug == nil
-	if into {
+	if into || call.stream {
 		req.SetDoNotParseResponse(true)
 	}
 	req.AddRetryCondition(func(r *resty.Response, err error) bool {
@@ -361,7 +379,7 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 			}
 			return idem && c.retryable[status]
 		}()
-		if retry && into && r != nil && r.RawResponse != nil && r.Request.Attempt <= c.opts.MaxRetries {
+		if retry && (into || call.stream) && r != nil && r.RawResponse != nil && r.Request.Attempt <= c.opts.MaxRetries {
 			// The answer is dropped for another try (not after the last
 			// try, whose answer is returned): free its connection.
 			io.Copy(io.Discard, io.LimitReader(r.RawResponse.Body, 1<<20))
@@ -372,6 +390,15 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	r, err := req.Execute(call.Method, call.Path)
 	if err != nil {
 		return nil, c.networkError(ctx, call, err)
+	}
+	if call.stream {
+		if r.StatusCode() >= 200 && r.StatusCode() <= 299 {
+			return &Response{Status: r.StatusCode(), Header: r.Header(), raw: r.RawResponse}, nil
+		}
+		// An error answer is small: read it for the error message.
+		body, _ := io.ReadAll(io.LimitReader(r.RawResponse.Body, 1<<20))
+		r.RawResponse.Body.Close()
+		return &Response{Status: r.StatusCode(), Header: r.Header(), Body: body}, nil
 	}
 	if !into {
 		return &Response{Status: r.StatusCode(), Header: r.Header(), Body: r.Body()}, nil
@@ -394,6 +421,10 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	}
 	return &Response{Status: r.StatusCode(), Header: r.Header(), Body: call.into.Bytes()}, nil
 }
+
+// Permanent reports a network error that no retry can fix: a certificate
+// or pin the client refuses, a redirect it will not follow.
+func Permanent(err error) bool { return isPermanent(err) }
 
 // isPermanent reports errors no retry can fix: certificates and pins.
 func isPermanent(err error) bool {

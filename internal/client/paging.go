@@ -277,17 +277,21 @@ type fetchedPage struct {
 // cancel function abandons it.
 func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int, into *bytes.Buffer) (<-chan fetchedPage, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
-	q := url.Values{}
-	for k, vs := range call.Query {
-		q[k] = append([]string(nil), vs...)
+	if call.PageBody != nil {
+		call.Body = call.PageBody(offset, pageSize)
+	} else {
+		q := url.Values{}
+		for k, vs := range call.Query {
+			q[k] = append([]string(nil), vs...)
+		}
+		if pageSize > 0 {
+			q.Set("page_size", strconv.Itoa(pageSize))
+		}
+		if offset > 0 {
+			q.Set("offset", strconv.Itoa(offset))
+		}
+		call.Query = q
 	}
-	if pageSize > 0 {
-		q.Set("page_size", strconv.Itoa(pageSize))
-	}
-	if offset > 0 {
-		q.Set("offset", strconv.Itoa(offset))
-	}
-	call.Query = q
 	call.into = into
 	ch := make(chan fetchedPage, 1)
 	go func() {

@@ -40,7 +40,7 @@ func (f *Factory) PrintBulk(o output.Options, kind output.Kind, results []bulk.R
 			}
 		}
 	}
-	f.printFailures(results)
+	f.PrintFailures(results)
 	if machine || l.Count() > 0 {
 		if err := l.Close(); err != nil {
 			return err
@@ -49,9 +49,9 @@ func (f *Factory) PrintBulk(o output.Options, kind output.Kind, results []bulk.R
 	return bulk.Outcome(results)
 }
 
-// printFailures lists the failed items on stderr, one line each; the items
+// PrintFailures lists the failed items on stderr, one line each; the items
 // an interrupt kept from starting get one line together.
-func (f *Factory) printFailures(results []bulk.Result) {
+func (f *Factory) PrintFailures(results []bulk.Result) {
 	var notStarted []string
 	for _, r := range results {
 		switch {

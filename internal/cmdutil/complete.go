@@ -149,6 +149,16 @@ func (f *Factory) CompleteSensorIDs(cmd *cobra.Command, args []string, toComplet
 	})(cmd, args, toComplete)
 }
 
+// CompleteBaremetalServerIDs completes SSP baremetal server ids, described
+// by display name and state.
+func (f *Factory) CompleteBaremetalServerIDs(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return f.CompleteFromServer([]string{config.SSP}, func(ctx context.Context, c *client.Client, p *config.Resolved, cmd *cobra.Command) ([]cobra.Completion, error) {
+		return listIDs(ctx, c, "list baremetal servers", "/baremetal/servers", func(it output.Item) string {
+			return describe(it.String("display_name"), it.String("state"))
+		})
+	})(cmd, args, toComplete)
+}
+
 // listIDs reads one SSP list page (at most CompletionLimit items).
 func listIDs(ctx context.Context, c *client.Client, op, path string, desc func(output.Item) string) ([]cobra.Completion, error) {
 	var out []cobra.Completion

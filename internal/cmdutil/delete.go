@@ -87,6 +87,6 @@ func (f *Factory) DeleteEach(ctx context.Context, o output.Options, ids []string
 	case output.JSON, output.JSONL, output.YAML, output.ID:
 		return f.PrintBulk(o, DeletedKind(noun), results)
 	}
-	f.printFailures(results)
+	f.PrintFailures(results)
 	return bulk.Outcome(results)
 }

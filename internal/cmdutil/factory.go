@@ -82,6 +82,7 @@ const (
 	FlagTimeout  = "timeout"
 	FlagDebug    = "debug"
 	FlagQuiet    = "quiet"
+	FlagDryRun   = "dry-run"
 	// FlagNoHeaders drops a table's header row.
 	FlagNoHeaders = "no-headers"
 )
@@ -99,7 +100,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagProfile, "", env("profile to use; \"sandbox\" runs the built-in emulator", FlagProfile))
 	fs.String(FlagPlatform, "", env("platform: ssp, nsx, sdwan or agent (for --profile sandbox and --server)", FlagPlatform))
 	fs.String(FlagServer, "", env("server URL, overriding the profile's", FlagServer))
-	fs.StringP(FlagOutput, "o", "", env("output format: table, wide, json, jsonl, yaml, id, manifest or secret (which apply depends on the command)", FlagOutput))
+	fs.StringP(FlagOutput, "o", "", env("output format: table, wide, json, jsonl, yaml, id, manifest, secret or install-script (which apply depends on the command)", FlagOutput))
 	fs.String(FlagJQ, "", env("filter JSON output with a jq expression", FlagJQ))
 	fs.String(FlagTemplate, "", env("format JSON output with a Go template (helpers: timefmt, timeago, tablerow, tablerender, pluck, join, truncate)", FlagTemplate))
 	fs.Bool(FlagNoInput, false, env("never prompt; fail naming the flag that would answer", FlagNoInput))
@@ -152,7 +153,7 @@ func (f *Factory) OutputOptions() (output.Options, error) {
 	if err := o.Validate(); err != nil {
 		return o, err
 	}
-	if o.Format == output.Table || o.Format == output.Wide {
+	if o.IsTable() {
 		o.NoHeaders = f.Bool(FlagNoHeaders)
 		o.Width = f.IOStreams.TerminalWidth()
 		o.Color = f.IOStreams.ColorEnabled()
@@ -284,8 +285,14 @@ func (f *Factory) startSandbox(p *config.Resolved) error {
 	if f.completing {
 		wait = CompletionTimeout
 	}
+	// The lifecycle step and faults come from TOKENCTL_SANDBOX_LCM_*, so
+	// that tests and demos can make installs quick or failing.
+	lc, err := sandbox.LifecycleFromEnv()
+	if err != nil {
+		return exit.WithCode(exit.Usage, err)
+	}
 	srv, err := sandbox.New(sandbox.Options{
-		Options:     sim.Options{Seed: 1, SeedSensors: BuiltinSandboxSensors},
+		Options:     sim.Options{Seed: 1, SeedSensors: BuiltinSandboxSensors, LCMStep: lc.Step, LCMFaults: lc.Faults},
 		StatePath:   state,
 		WaitForLock: wait,
 	})

@@ -30,10 +30,13 @@ const (
 	ID       = "id"
 	Manifest = "manifest"
 	Secret   = "secret"
+	// InstallScript is a baremetal token's host install script
+	// (internal/installscript); the token commands print it.
+	InstallScript = "install-script"
 )
 
 // AllFormats is the help text's list.
-var AllFormats = []string{Table, Wide, JSON, JSONL, YAML, ID, Manifest, Secret}
+var AllFormats = []string{Table, Wide, JSON, JSONL, YAML, ID, Manifest, Secret, InstallScript}
 
 // Options are the output flags.
 type Options struct {
@@ -166,6 +169,10 @@ func orList(fs []string) string {
 	return strings.Join(fs[:len(fs)-1], ", ") + " or " + fs[len(fs)-1]
 }
 
+// IsTable reports whether the output is a table for people (-o table or
+// wide), where commands may join in data that JSON does not carry.
+func (o *Options) IsTable() bool { return o.Format == Table || o.Format == Wide }
+
 // Filtered reports whether --jq or --template rewrites the JSON output.
 func (o *Options) Filtered() bool { return o.JQ != "" || o.Template != "" }
 
@@ -260,7 +267,11 @@ func (p *Printer) Object(raw json.RawMessage, kind Kind) error {
 		}
 		return l.Close()
 	default:
-		return p.opts.Check(kind, One)
+		if err := p.opts.Check(kind, One); err != nil {
+			return err
+		}
+		// A kind's Extra formats (install-script) are the command's to print.
+		return fmt.Errorf("-o %s: the command does not print it for a %s", p.opts.Format, kind.noun())
 	}
 }
 
