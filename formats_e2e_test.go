@@ -10,7 +10,7 @@ import (
 )
 
 // TestFormatsRefusedBeforeAnyRequest runs every command with each of -o id,
-// manifest and secret that it cannot print (each command declares what it
+// manifest, secret and install-script that it cannot print (each command declares what it
 // prints through its output Kind, one object or a list): each is exit 2
 // naming the format, and the sandbox receives no request at all.
 func TestFormatsRefusedBeforeAnyRequest(t *testing.T) {
@@ -32,7 +32,7 @@ func TestFormatsRefusedBeforeAnyRequest(t *testing.T) {
 	cases := []struct {
 		profile string
 		args    string
-		refused string // the formats among id, manifest and secret it cannot print
+		refused string // formats among id, manifest, secret and install-script it cannot print
 	}{
 		// The pairs of issue 16 item 7.
 		{"ssp", "token list", "manifest secret"},
@@ -58,6 +58,20 @@ func TestFormatsRefusedBeforeAnyRequest(t *testing.T) {
 		{"ssp", "sensor mps set --document-file-type=true", "id manifest secret"},
 		{"ssp", "sensor versions", "manifest secret"},
 		{"ssp", "profile check", "id manifest secret"},
+		{"ssp", "token list", "install-script"},
+		{"ssp", "token status --type baremetal", "install-script"},
+		{"ssp", "token get " + uuid, "install-script"},
+		{"ssp", "token wait " + uuid, "manifest secret install-script"},
+		{"ssp", "baremetal list", "manifest secret install-script"},
+		{"ssp", "baremetal details", "manifest secret"},
+		{"ssp", "baremetal get " + uuid, "manifest secret install-script"},
+		{"ssp", "baremetal status " + uuid, "manifest secret"},
+		{"ssp", "baremetal summary", "id manifest secret"},
+		{"ssp", "baremetal task " + uuid, "manifest secret"},
+		{"ssp", "baremetal uninstall " + uuid + " --yes", "manifest secret"},
+		{"ssp", "baremetal upgrade " + uuid + " --yes", "manifest secret"},
+		{"ssp", "apply -f plan.yaml", "id manifest secret"},
+		{"ssp", "diff -f plan.yaml", "id manifest secret"},
 		{"nsx", "token get nsx-token-value", "id manifest secret"},
 		{"nsx", "token create", "manifest"},
 		{"nsx", "token delete nsx-token-value --yes", "id manifest secret"},
