@@ -13,6 +13,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 )
 
@@ -174,7 +175,8 @@ func plural(n int, unit string) string {
 func (t *Template) tablerow(fields ...any) (string, error) {
 	row := make([]string, len(fields))
 	for i, f := range fields {
-		row[i] = cell(f)
+		// A table for people: server text cannot write escape sequences.
+		row[i] = escape.Text(cell(f))
 	}
 	t.rows = append(t.rows, row)
 	return "", nil
