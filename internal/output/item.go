@@ -18,7 +18,6 @@ import (
 // a generic decode cost more than fetching them. An Item aliases the bytes
 // it was parsed from.
 type Item struct {
-	raw    []byte
 	fields []member
 }
 
@@ -33,7 +32,7 @@ func ParseItem(raw json.RawMessage) (Item, error) {
 
 // parse indexes raw into it, reusing its index's memory.
 func (it *Item) parse(raw []byte) error {
-	it.raw, it.fields = raw, it.fields[:0]
+	it.fields = it.fields[:0]
 	err := client.EachField(raw, func(k, v []byte) bool {
 		it.fields = append(it.fields, member{k, v})
 		return true
@@ -43,9 +42,6 @@ func (it *Item) parse(raw []byte) error {
 	}
 	return nil
 }
-
-// Raw is the item's JSON.
-func (it Item) Raw() json.RawMessage { return it.raw }
 
 // rawPath returns the raw JSON value at a dotted path such as
 // "sensor_status.health".
