@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
@@ -12,8 +13,13 @@ import (
 // take as ID).
 func listAgent(opts *ListOptions) error {
 	f := opts.Factory
-	o, err := f.OutputFor(agentTokenKind(), output.Many)
+	kind := agentTokenKind()
+	o, err := f.OutputFor(kind, output.Many)
 	if err != nil {
+		return err
+	}
+	// The API neither pages nor sorts: --sort-by is tokenctl's.
+	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, []string{}, kind)); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)
@@ -21,7 +27,7 @@ func listAgent(opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	l := f.Printer(o).List(agentTokenKind())
+	l := opts.ListFlags.Sorted(f.Printer(o).List(kind))
 	if _, err := ac.ListTokens(ctx, l.Add); err != nil {
 		return err
 	}

@@ -30,8 +30,8 @@ var listFlags = map[string][]string{
 	"all":          {config.SSP},
 	"limit":        {config.SSP},
 	"page-size":    {config.SSP},
-	"sort-by":      {config.SSP},
-	"asc":          {config.SSP},
+	"sort-by":      {config.SSP, config.Agent},
+	"asc":          {config.SSP, config.Agent},
 	"display-name": {config.SSP},
 	"status":       {config.SSP},
 	"type":         {config.SSP},
@@ -51,7 +51,8 @@ are in "token status --type baremetal"). NSX has no list call: a token can only 
 checked or revoked by value.
 
 agent: the whole token list in one call (the API does not page), uuids included; -o id
-prints one uuid per line.`,
+prints one uuid per line. The API does not sort either: --sort-by name (or uuid, read,
+change) is done by tokenctl.`,
 		Example: `  tokenctl token list --all -o json
   tokenctl token list --status AVAILABLE --sort-by display_name --asc
   tokenctl token list --jq '.[] | select(.usage_count > 0) | .id'`,

@@ -54,15 +54,27 @@ func (l *ListFlags) Validate(cmd *cobra.Command, sortable []string, kind output.
 	if l.SortBy != "" && !slices.Contains(sortable, l.SortBy) {
 		if path, ok := kind.SortKey(l.SortBy); ok {
 			l.clientSort, l.clientAsc = path, !Changed(cmd, "asc") || l.Asc
-		} else if sortable != nil {
+		} else if len(sortable) > 0 {
 			ps = append(ps, exit.Problem{Field: "--sort-by", Rule: fmt.Sprintf("%q is not one of %s (sorted by the server) or %s (sorted by tokenctl)",
 				l.SortBy, strings.Join(sortable, ", "), strings.Join(kind.SortNames(), ", "))})
+		} else if sortable != nil {
+			ps = append(ps, exit.Problem{Field: "--sort-by", Rule: fmt.Sprintf("%q is not one of %s (the server does not sort; tokenctl does)",
+				l.SortBy, strings.Join(kind.SortNames(), ", "))})
 		}
 	}
 	if Changed(cmd, "asc") && l.SortBy == "" && sortable != nil {
-		ps = append(ps, exit.Problem{Field: "--asc", Rule: "needs --sort-by (one of " + strings.Join(sortable, ", ") + ")"})
+		ps = append(ps, exit.Problem{Field: "--asc", Rule: "needs --sort-by (one of " + strings.Join(append(slices.Clone(sortable), kind.SortNames()...), ", ") + ")"})
 	}
 	return ps
+}
+
+// Sorted wraps a list writer in tokenctl's own sorting when --sort-by
+// names what the server cannot sort (see Validate); else it returns w.
+func (l *ListFlags) Sorted(w output.ListWriter) output.ListWriter {
+	if l.clientSort == "" {
+		return w
+	}
+	return output.Sorted(w, l.clientSort, l.clientAsc)
 }
 
 // ServerSortBy is the sort_by to send: "" when tokenctl sorts.
@@ -113,9 +125,7 @@ func (l *ListFlags) Done(f *Factory) {
 // the function that takes each item.
 func (l *ListFlags) Stream(f *Factory, o output.Options, kind output.Kind, list func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error)) error {
 	w := f.Printer(o).List(kind)
-	if l.clientSort != "" {
-		w = output.Sorted(w, l.clientSort, l.clientAsc)
-	}
+	w = l.Sorted(w)
 	pager := l.Pager(f)
 	if pe, ok := w.(output.PageEnder); ok {
 		// A table sizes its columns on the first page, then streams. A
