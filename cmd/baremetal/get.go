@@ -88,7 +88,7 @@ func showServer(f *cmdutil.Factory, cmd *cobra.Command, arg string, kind output.
 	if err != nil {
 		return err
 	}
-	ids, err := resolveServers(ctx, sc, []string{arg})
+	ids, err := resolveServers(ctx, f, sc, []string{arg})
 	if err != nil {
 		return err
 	}

@@ -95,7 +95,7 @@ func listRun(opts *ListOptions) error {
 // health (one status-detail query, every page), keyed by server id.
 func statusFields(ctx context.Context, sc *ssp.Client) (map[string]json.RawMessage, error) {
 	out := map[string]json.RawMessage{}
-	_, err := sc.QueryBaremetalServerDetails(ctx, ssp.ServerDetailsRequest{}, client.Pager{All: true}, func(raw json.RawMessage) error {
+	_, err := sc.QueryBaremetalServerDetails(ctx, ssp.ServerDetailsRequest{}, client.Pager{}, func(raw json.RawMessage) error {
 		var s struct {
 			ID           string          `json:"id"`
 			LCM          string          `json:"lcm_status,omitempty"`
@@ -119,7 +119,7 @@ func statusFields(ctx context.Context, sc *ssp.Client) (map[string]json.RawMessa
 // every page), keyed by server id.
 func tokenFields(ctx context.Context, sc *ssp.Client) (map[string]json.RawMessage, error) {
 	out := map[string]json.RawMessage{}
-	_, err := sc.ListBaremetalServers(ctx, ssp.ListQuery{}, client.Pager{All: true}, func(raw json.RawMessage) error {
+	_, err := sc.ListBaremetalServers(ctx, ssp.ListQuery{}, client.Pager{}, func(raw json.RawMessage) error {
 		var s ssp.Server
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return err

@@ -54,7 +54,7 @@ some failed, 5 when the task was aborted or every server failed, 124 when it tim
 		Args: cmdutil.MinArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
+			ids, err := f.ReadIDList(args)
 			if err != nil {
 				return err
 			}
@@ -89,6 +89,9 @@ func uninstallRun(opts *UninstallOptions) error {
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
+	if len(opts.Args) == 0 {
+		return f.NothingToDo(opts.Cmd)
+	}
 	args := dedupe(opts.Args)
 	if err := f.Confirm(fmt.Sprintf("Uninstall the agents from %d baremetal server(s) %s?", len(args), strings.Join(args, ", "))); err != nil {
 		return err
@@ -97,7 +100,7 @@ func uninstallRun(opts *UninstallOptions) error {
 	if err != nil {
 		return err
 	}
-	ids, err := resolveServers(ctx, sc, args)
+	ids, err := resolveServers(ctx, f, sc, args)
 	if err != nil {
 		return err
 	}

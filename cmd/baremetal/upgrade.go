@@ -38,7 +38,7 @@ server succeeded, 8 when some failed, 5 when the task was aborted or every serve
 		Args: cmdutil.MinArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
+			ids, err := f.ReadIDList(args)
 			if err != nil {
 				return err
 			}
@@ -68,11 +68,14 @@ func upgradeRun(opts *UpgradeOptions) error {
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
+	if len(opts.Args) == 0 {
+		return f.NothingToDo(opts.Cmd)
+	}
 	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	ids, err := resolveServers(ctx, sc, dedupe(opts.Args))
+	ids, err := resolveServers(ctx, f, sc, dedupe(opts.Args))
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ server (--sort-by): ` + strings.Join(ssp.SensorDetailSortFields, ", ") + `; by t
 reading every sensor: a column (name, registration, health, version, ...).`,
 		Example: `  tokenctl sensor details --health degraded
   tokenctl sensor details -o wide --sort-by version
-  tokenctl sensor details --software-versions '<5.2' --all -o id
+  tokenctl sensor details --software-versions '<5.2' -o id
   tokenctl sensor details --ids-enabled=false --registration-status registered
   tokenctl sensor details --sensor-ids ID1 --sensor-ids ID2 -o json`,
 		Args: cmdutil.NoArgs,

@@ -27,7 +27,8 @@ func NewCmdFeatures(f *cmdutil.Factory, runF func(*FeaturesOptions) error) *cobr
 		Short: "Show a sensor's IDS, PCAP, flow and MPS settings; `features set` changes them (ssp)",
 		Long: `Show which events a sensor reports (GetSensorFeatureConfig): IDS events (with or without
 packet capture), network flows, and malware-prevention (MPS) file events with the file
-types it extracts. "tokenctl sensor features set" changes them on many sensors at once.`,
+types it extracts. ID is a sensor id or display_name (see "sensor get").
+"tokenctl sensor features set" changes them on many sensors at once (ids only).`,
 		Example: `  tokenctl sensor features 8c147e21-7410-4f77-a3a6-e7aa6034992f
   tokenctl sensor features set --ids enable_with_pcap --flows enable ID1 ID2`,
 		Args: cmdutil.ExactArgs("ID"),
@@ -41,8 +42,8 @@ types it extracts. "tokenctl sensor features set" changes them on many sensors a
 			if runF != nil {
 				return runF(opts)
 			}
-			return f.ShowSSP(cmd, featuresKind(), func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
-				return sc.GetSensorFeatures(ctx, opts.ID)
+			return showSensor(f, cmd, opts.ID, featuresKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
+				return sc.GetSensorFeatures(ctx, id)
 			})
 		},
 	}

@@ -5,11 +5,15 @@
 package sensor
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
@@ -40,6 +44,45 @@ types sensors extract for malware analysis. SSP profiles only.`,
 		NewCmdVersions(f, nil),
 	)
 	return cmd
+}
+
+// sensorLookup resolves sensor arguments that are not UUIDs as display
+// names, with one scan of the sensor list (DESIGN.md, names as IDs).
+func sensorLookup(sc *ssp.Client) cmdutil.NameLookup {
+	return cmdutil.NameLookup{
+		Noun: "sensor",
+		Scan: func(ctx context.Context, names []string, add func(cmdutil.Named)) error {
+			q := ssp.ListQuery{}
+			if len(names) == 1 {
+				q.DisplayName = names[0] // the server filters; the match is exact regardless
+			}
+			_, err := sc.ListSensors(ctx, q, client.Pager{}, func(raw json.RawMessage) error {
+				var s struct {
+					ID          string `json:"id"`
+					DisplayName string `json:"display_name"`
+				}
+				if err := json.Unmarshal(raw, &s); err != nil {
+					return fmt.Errorf("unexpected response: a sensor is not the documented JSON: %w", err)
+				}
+				add(cmdutil.Named{ID: s.ID, Name: s.DisplayName})
+				return nil
+			})
+			return err
+		},
+	}
+}
+
+// showSensor is the run of the one-sensor reads (get, status, signatures,
+// features ID): the argument is an id or a display name.
+func showSensor(f *cmdutil.Factory, cmd *cobra.Command, arg string, kind output.Kind,
+	fetch func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error)) error {
+	return f.ShowSSP(cmd, kind, func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
+		n, err := f.ResolveID(ctx, arg, sensorLookup(sc))
+		if err != nil {
+			return nil, err
+		}
+		return fetch(ctx, sc, n.ID)
+	})
 }
 
 // onOff shows a boolean field as on/off ("" when absent).

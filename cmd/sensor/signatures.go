@@ -39,8 +39,8 @@ its id and when it was built and installed (GetSensorApplianceIdsSignatureBundle
 			if runF != nil {
 				return runF(opts)
 			}
-			return f.ShowSSP(cmd, signaturesKind(), func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
-				return sc.GetSensorSignatures(ctx, opts.ID)
+			return showSensor(f, cmd, opts.ID, signaturesKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
+				return sc.GetSensorSignatures(ctx, id)
 			})
 		},
 	}

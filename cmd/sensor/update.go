@@ -37,6 +37,9 @@ change (UpdateSensor). tokenctl reads the sensor, changes what the flags say and
 back with the _revision it read; if someone changed the sensor in between, the SSP refuses
 (412) and tokenctl exits 5: run the command again.
 
+ID is the sensor's id, or its display_name, looked up with one scan of the sensor list
+(several sensors of that name: exit 2, listing them; none: exit 4).
+
 --revision N sends N instead of the revision just read: the update then succeeds only if
 the sensor is still at revision N (for example, the _revision of an earlier
 "sensor get -o json").`,
@@ -101,11 +104,15 @@ func updateRun(opts *UpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	raw, err := sc.UpdateSensor(ctx, opts.ID, ch)
+	n, err := f.ResolveID(ctx, opts.ID, sensorLookup(sc))
 	if err != nil {
-		return explainConflict(err, opts.ID)
+		return err
 	}
-	f.Notice("Updated sensor %s.", opts.ID)
+	raw, err := sc.UpdateSensor(ctx, n.ID, ch)
+	if err != nil {
+		return explainConflict(err, n.ID)
+	}
+	f.Notice("Updated sensor %s.", n.ID)
 	return f.Printer(o).Object(raw, kind)
 }
 

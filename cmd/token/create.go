@@ -14,9 +14,10 @@ type CreateOptions struct {
 	Factory *cmdutil.Factory
 	Cmd     *cobra.Command
 
-	Type        string // ssp: sensor|baremetal; nsx: sensor
-	File        string // -f FILE|-
-	Concurrency int
+	Type         string // ssp: sensor|baremetal; nsx: sensor
+	File         string // -f FILE|-
+	Concurrency  int
+	SkipExisting bool
 
 	// ssp
 	DisplayName      string
@@ -55,6 +56,7 @@ var createFlags = map[string][]string{
 	"type":                 {config.SSP, config.NSX},
 	"file":                 {config.SSP, config.Agent},
 	"concurrency":          {config.SSP, config.Agent},
+	"skip-existing":        {config.SSP, config.Agent},
 	"name":                 {config.Agent},
 	"read":                 {config.Agent},
 	"change":               {config.Agent},
@@ -70,6 +72,23 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 (-f FILE, or -f - for stdin). Manifest fields are the vendor's request fields (snake_case);
 flags override them. Several documents create several tokens concurrently, each with its
 own result.
+
+A create from flags alone prints the vendor's object. A create from -f prints a result per
+document, whatever their number (-o json: [{"source": "FILE#N", "outcome": "created",
+"ok": true, "result": {...}}, ...]; outcome is created, exists, failed or unknown). -o id,
+-o secret and -o manifest print one value and take a manifest of one document only.
+
+--skip-existing makes creates safe to run again (ssp, agent): a document whose display_name
+(agent: name) already has a usable token (ssp: AVAILABLE; agent: with at least the
+permissions asked for) is reported as "exists" and not created; one list scan finds them
+all. After a batch ended with exit 8, the same command with --skip-existing creates only
+what is missing. With --skip-existing, --generate-passphrase --passphrase-file FILE takes the
+passphrase from FILE when it exists (an earlier run generated it), so the tokens a re-run
+still creates get the same passphrase as the others. An existing token's -o install-script
+embeds the passphrase given to this command (the SSP never returns one): the same one the
+token was made with, when the command is the same. "unknown" means the server may have made the token although its answer
+was lost or unreadable (exit 7 for a single create): look for it before creating again;
+--skip-existing does.
 
 ssp: a sensor (default) or baremetal registration token. The passphrase never comes from a
 plain flag: use --passphrase-stdin, --passphrase-file, TOKENCTL_PASSPHRASE, a manifest,
@@ -97,6 +116,7 @@ The token's uuid is the secret agents pass; -o secret prints it alone.`,
   tokenctl token create --type baremetal -f host.yaml --passphrase-file pp -o manifest | ssh host sudo ./install.sh
   printf '%s\n' "$PASSPHRASE" | tokenctl token create --display-name edge-01 --passphrase-stdin
   tokenctl token create -f tokens.yaml -o json
+  tokenctl token create -f tokens.yaml --skip-existing -o json
   TOKEN=$(tokenctl --profile nsx1 token create -o secret)
   tokenctl --profile bamboo token create --name ci-read-only --read`,
 		Args: cmdutil.NoArgs,
@@ -112,6 +132,7 @@ The token's uuid is the secret agents pass; -o secret prints it alone.`,
 	fl.StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default sensor, or the profile's token_type); nsx: sensor")
 	fl.StringVarP(&opts.File, "file", "f", "", "manifest file of one or more YAML/JSON documents; - reads stdin")
 	fl.IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many documents of a manifest are created at once")
+	fl.BoolVar(&opts.SkipExisting, "skip-existing", false, "ssp, agent: do not create a token whose display_name (agent: name) already has a usable one; report it as exists")
 	fl.StringVar(&opts.DisplayName, "display-name", "", "ssp: display_name of the token")
 	fl.StringVar(&opts.Description, "description", "", "ssp: description of the token")
 	fl.Int64Var(&opts.AllowedInstances, "allowed-instances", 0, "ssp: allowed_instance_count, how many appliances may register with the token")

@@ -45,7 +45,9 @@ expiration and registration_manifest); without one, the statuses call, streamed
 (--status AVAILABLE or EXPIRED). Sensor tokens: status, usage_count, number_available and
 expiration from the token itself; without an ID, the token list (--status AVAILABLE,
 EXPIRED or USED). An ID without --type is looked up as a sensor token, then as a
-baremetal token.
+baremetal token. A display_name instead of an ID is looked up with one list scan: a pool
+name resolves to its only AVAILABLE token; several candidates are refused (exit 2, listing
+them), none is exit 4.
 
 -o manifest prints the registration manifest of a live token and exits 5, printing
 nothing, when the token is EXPIRED or USED.
@@ -62,6 +64,7 @@ carries one only when given here with --passphrase-file or --passphrase-stdin; o
 passphrase on its command line, where 'ps' on the host shows it while it runs.`,
 		Example: `  tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64
   tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o manifest > host.manifest
+  tokenctl token status edge-pool -o manifest > host.manifest
   tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o install-script --passphrase-file pp | ssh host sudo sh
   tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o install-script --host-passphrase-file /etc/vdefend/pp | ssh host sudo sh
   tokenctl token status --status AVAILABLE -o json
@@ -143,7 +146,12 @@ func statusRun(opts *StatusOptions) error {
 		return err
 	}
 	c.Redactor().AddSecret(passphrase)
-	found, err := findSSPTokenWith(ctx, ssp.New(c), opts.ID, typ, explicit, statusSSPToken)
+	sc := ssp.New(c)
+	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
+	if err != nil {
+		return err
+	}
+	found, err := findSSPTokenWith(ctx, sc, id, typ, explicit, statusSSPToken)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,9 @@ func NewCmdWait(f *cmdutil.Factory, runF func(*WaitOptions) error) *cobra.Comman
                     SUCCESS, connectivity UP and overall agent health OK; a sensor's
                     health OK
 
+ID is the token's id, or its display_name (a pool's name resolves to its only AVAILABLE
+token; see "token get").
+
 Each round costs the same few calls however many hosts there are: the token's status,
 one scan of the server (or sensor details) list, every page, and for baremetal servers one
 status-detail query. The interval (--interval, default 5s) doubles while nothing changes,
@@ -117,11 +120,15 @@ func waitRun(opts *WaitOptions) error {
 		return err
 	}
 	sc := ssp.New(c)
-	found, err := findSSPTokenWith(ctx, sc, opts.ID, typ, explicit, statusSSPToken)
+	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
 	if err != nil {
 		return err
 	}
-	return waitForHosts(ctx, f, sc, found.typ, opts.ID, spec, &o)
+	found, err := findSSPTokenWith(ctx, sc, id, typ, explicit, statusSSPToken)
+	if err != nil {
+		return err
+	}
+	return waitForHosts(ctx, f, sc, found.typ, id, spec, &o)
 }
 
 // waitSpec is what to wait for: --for (or create's --wait), --count and

@@ -56,6 +56,10 @@ type Options struct {
 	RetryBaseWait time.Duration
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
+	// DryRun, when set, makes every call that changes something (see
+	// Call.Read) a recorded Change instead of a request: Do returns a
+	// *NotSentError for it. Reads are sent as usual.
+	DryRun *Plan
 }
 
 // Client talks to one server.
@@ -238,9 +242,10 @@ type Call struct {
 	Idempotent *bool
 	// NoAuth skips authentication (login calls).
 	NoAuth bool
-	// Read marks an operation that changes nothing whatever its method (a
-	// query POST such as SSP's servers-status-detail): it is retried like
-	// a GET, and a dry run may send it.
+	// Read marks an operation that changes nothing whatever its method: a
+	// login, an OAuth token fetch, a query sent as a POST body (SSP's
+	// servers-status-detail). It is retried like a GET, and --dry-run
+	// sends it (every other non-GET call is recorded instead of sent).
 	Read bool
 	// PageBody, for a listing whose paging fields travel in a JSON body
 	// (a query POST), builds the body of the page at offset; ListOffset
@@ -296,6 +301,9 @@ func (r *Response) JSON(v any) error {
 // Do sends the call with retries and authentication, and returns the 2xx
 // response or an *APIError / *NetworkError.
 func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
+	if c.opts.DryRun != nil && call.changes() {
+		return nil, c.record(ctx, call)
+	}
 	resp, err := c.send(ctx, call)
 	if err != nil {
 		return nil, err
@@ -333,17 +341,9 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 		req.SetHeader("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBody(call.Form.Encode())
 	case call.Body != nil:
-		var body []byte
-		switch b := call.Body.(type) {
-		case []byte:
-			body = b
-		case json.RawMessage:
-			body = b
-		default:
-			var err error
-			if body, err = json.Marshal(b); err != nil {
-				return nil, err
-			}
+		body, err := bodyBytes(call.Body)
+		if err != nil {
+			return nil, err
 		}
 		req.SetHeader("Content-Type", "application/json")
 		// A string, not []byte: resty's debug log would print a []byte
@@ -443,11 +443,8 @@ const lookBeforeRetry = "the server may have carried out the request before the 
 
 func (c *Client) networkError(ctx context.Context, call Call, err error) error {
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		if !call.idempotent() {
-			// The request may have reached the server before Ctrl-C.
-			return exit.WithCode(exit.Interrupted, fmt.Errorf("%s: interrupted\n%s", call.Operation, lookBeforeRetry))
-		}
-		return exit.WithCode(exit.Interrupted, fmt.Errorf("%s: interrupted", call.Operation))
+		// A change may have reached the server before Ctrl-C.
+		return &InterruptedError{Operation: call.Operation, MayHaveActed: !call.idempotent()}
 	}
 	var tm *ThumbprintMismatchError
 	if errors.As(err, &tm) {
@@ -455,9 +452,10 @@ func (c *Client) networkError(ctx context.Context, call Call, err error) error {
 	}
 	ne := &NetworkError{Operation: call.Operation, Method: call.Method, URL: c.redactor.String(c.opts.BaseURL + call.Path), Err: unwrapURLError(err)}
 	if !call.idempotent() && !connectionRefused(err) {
-		ne.Hint = lookBeforeRetry
+		ne.Hint, ne.MayHaveActed = lookBeforeRetry, true
 	}
 	if isCertError(err) {
+		ne.MayHaveActed = false // the handshake failed: nothing was sent
 		ne.Hint = "the server's certificate is not trusted: pass --ca-file, pin it with `tokenctl profile set NAME --trust`, or (unsafe) --insecure"
 	}
 	return ne
@@ -497,7 +495,7 @@ func (c *Client) apiError(call Call, resp *Response) error {
 	}
 	switch {
 	case c.retryable[resp.Status] && resp.Status != http.StatusTooManyRequests && !call.idempotent():
-		e.Hint = lookBeforeRetry
+		e.Hint, e.MayHaveActed = lookBeforeRetry, true
 	case resp.Status == http.StatusTooManyRequests:
 		e.Hint = "the server is rate limiting; nothing was done, try again later"
 	}

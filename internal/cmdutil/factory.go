@@ -4,6 +4,7 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,6 +56,8 @@ type Factory struct {
 	// completing is set during dynamic shell completion, which must not
 	// wait long for anything.
 	completing bool
+	// dry is the --dry-run state once StartDryRun ran.
+	dry *dryRun
 }
 
 // NewFactory returns a factory for the process's streams.
@@ -110,6 +113,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagTimeout, "", env("timeout of each HTTP request, e.g. 30s", FlagTimeout))
 	fs.Bool(FlagDebug, false, env("log HTTP requests and responses to stderr, secrets redacted", FlagDebug))
 	fs.BoolP(FlagQuiet, "q", false, env("print no notices on stderr, only errors", FlagQuiet))
+	fs.Bool(FlagDryRun, false, env("send no change: print each one (method, URL, redacted body, curl line) on stderr, the plan as JSON with -o json; reads still happen, no local file is written, exit 0", FlagDryRun))
 	fs.Bool(FlagNoHeaders, false, env("print tables without their header row", FlagNoHeaders))
 	CompleteFlag(root, FlagProfile, f.CompleteProfiles)
 	CompleteFlag(root, FlagPlatform, FixedValues(config.Platforms...))
@@ -285,6 +289,13 @@ func (f *Factory) startSandbox(p *config.Resolved) error {
 	if f.completing {
 		wait = CompletionTimeout
 	}
+	if f.DryRun() {
+		if _, err := os.Stat(state); errors.Is(err, os.ErrNotExist) {
+			// A dry run writes no file: a state that does not exist yet
+			// is the empty state, kept in memory.
+			state = ""
+		}
+	}
 	// The lifecycle step and faults come from TOKENCTL_SANDBOX_LCM_*, so
 	// that tests and demos can make installs quick or failing.
 	lc, err := sandbox.LifecycleFromEnv()
@@ -344,7 +355,12 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 	if p.Insecure && p.Thumbprint == "" && strings.HasPrefix(p.Server, "https:") {
 		f.Warn("TLS certificate verification is disabled (--insecure): anyone on the path can read your credentials")
 	}
+	var plan *client.Plan
+	if f.dry != nil {
+		plan = f.dry.plan
+	}
 	return client.Options{
+		DryRun:    plan,
 		BaseURL:   p.Server,
 		Timeout:   timeout,
 		UserAgent: "tokenctl/" + f.Build.Version,

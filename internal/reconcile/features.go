@@ -38,7 +38,7 @@ func readSelected(ctx context.Context, sc *ssp.Client, f *featuresSpec) ([]selec
 	var out []selectedSensor
 	seen := map[string]bool{}
 	read := func(filter ssp.DetailsFilter) error {
-		_, err := sc.ListSensorDetails(ctx, ssp.ListQuery{DisplayName: f.displayName}, filter, client.Pager{All: true}, func(raw json.RawMessage) error {
+		_, err := sc.ListSensorDetails(ctx, ssp.ListQuery{DisplayName: f.displayName}, filter, client.Pager{}, func(raw json.RawMessage) error {
 			var d struct {
 				SensorInfo struct {
 					ID          string `json:"id"`

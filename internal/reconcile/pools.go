@@ -37,7 +37,7 @@ func readPools(ctx context.Context, sc *ssp.Client, typ string, docs []*Document
 		}
 	}
 	out := map[string][]poolToken{}
-	all := client.Pager{All: true}
+	all := client.Pager{} // every page
 	if typ == ssp.Sensor {
 		_, err := sc.ListSensorTokens(ctx, ssp.ListQuery{}, "", all, func(raw json.RawMessage) error {
 			var t struct {

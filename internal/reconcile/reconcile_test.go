@@ -136,9 +136,9 @@ func (w *world) tokens(typ, name string) map[string]string {
 	}
 	var err error
 	if typ == ssp.Baremetal {
-		_, err = w.ssp.ListBaremetalTokenStatuses(context.Background(), ssp.ListQuery{}, "", client.Pager{All: true}, fn)
+		_, err = w.ssp.ListBaremetalTokenStatuses(context.Background(), ssp.ListQuery{}, "", client.Pager{}, fn)
 	} else {
-		_, err = w.ssp.ListSensorTokens(context.Background(), ssp.ListQuery{}, "", client.Pager{All: true}, fn)
+		_, err = w.ssp.ListSensorTokens(context.Background(), ssp.ListQuery{}, "", client.Pager{}, fn)
 	}
 	if err != nil {
 		w.t.Fatal(err)

@@ -66,7 +66,7 @@ func TestServersClientContractSandbox(t *testing.T) {
 	env.Unlock()
 
 	var servers []map[string]any
-	if _, err := sc.ListBaremetalServers(ctx, ssp.ListQuery{}, client.Pager{PageSize: 2, All: true}, collect(&servers)); err != nil || len(servers) != 3 {
+	if _, err := sc.ListBaremetalServers(ctx, ssp.ListQuery{}, client.Pager{PageSize: 2}, collect(&servers)); err != nil || len(servers) != 3 {
 		t.Fatalf("list: %d, %v", len(servers), err)
 	}
 	ids := []string{servers[0]["id"].(string), servers[1]["id"].(string), servers[2]["id"].(string)}
@@ -78,7 +78,7 @@ func TestServersClientContractSandbox(t *testing.T) {
 	var details []map[string]any
 	asc := true
 	req := ssp.ServerDetailsRequest{DisplayName: []string{"web-01", "web-02"}, AgentHealth: []string{"OK"}, SortBy: "display_name", SortAscending: &asc}
-	if _, err := sc.QueryBaremetalServerDetails(ctx, req, client.Pager{PageSize: 1, All: true}, collect(&details)); err != nil || len(details) != 2 {
+	if _, err := sc.QueryBaremetalServerDetails(ctx, req, client.Pager{PageSize: 1}, collect(&details)); err != nil || len(details) != 2 {
 		t.Fatalf("details: %d, %v", len(details), err)
 	}
 	if details[0]["lcm_status"] != "SUCCESS" || details[0]["display_name"] != "web-01" {

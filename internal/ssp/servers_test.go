@@ -249,13 +249,13 @@ func TestServersClientContract(t *testing.T) {
 	ctx := context.Background()
 
 	var servers []map[string]any
-	res, err := sc.ListBaremetalServers(ctx, ssp.ListQuery{}, client.Pager{PageSize: 2, All: true}, collect(&servers))
+	res, err := sc.ListBaremetalServers(ctx, ssp.ListQuery{}, client.Pager{PageSize: 2}, collect(&servers))
 	if err != nil || len(servers) != 3 || res.Total != 3 {
 		t.Fatalf("list: %d servers, total %d, %v", len(servers), res.Total, err)
 	}
 	servers = nil
 	asc := true
-	if _, err := sc.ListBaremetalServers(ctx, ssp.ListQuery{DisplayName: "web-02", SortBy: "display_name", Ascending: &asc}, client.Pager{All: true}, collect(&servers)); err != nil || len(servers) != 1 {
+	if _, err := sc.ListBaremetalServers(ctx, ssp.ListQuery{DisplayName: "web-02", SortBy: "display_name", Ascending: &asc}, client.Pager{}, collect(&servers)); err != nil || len(servers) != 1 {
 		t.Fatalf("list --display-name: %d, %v", len(servers), err)
 	}
 
@@ -267,11 +267,11 @@ func TestServersClientContract(t *testing.T) {
 	if ps := all.Validate(); len(ps) != 0 {
 		t.Fatalf("valid filters refused: %v", ps)
 	}
-	if _, err := sc.QueryBaremetalServerDetails(ctx, all, client.Pager{All: true}, collect(&details)); err != nil || len(details) != 2 {
+	if _, err := sc.QueryBaremetalServerDetails(ctx, all, client.Pager{}, collect(&details)); err != nil || len(details) != 2 {
 		t.Fatalf("details with filters: %d, %v", len(details), err)
 	}
 	details = nil
-	if res, err := sc.QueryBaremetalServerDetails(ctx, ssp.ServerDetailsRequest{}, client.Pager{PageSize: 2, All: true}, collect(&details)); err != nil || len(details) != 3 || res.Total != 3 {
+	if res, err := sc.QueryBaremetalServerDetails(ctx, ssp.ServerDetailsRequest{}, client.Pager{PageSize: 2}, collect(&details)); err != nil || len(details) != 3 || res.Total != 3 {
 		t.Fatalf("details paged: %d, %v", len(details), err)
 	}
 	var bodies []string

@@ -52,7 +52,7 @@ func (b *Baremetal) Round(ctx context.Context, cond string) (Snapshot, error) {
 		return snap, nil
 	}
 	index := map[string]int{}
-	_, err = b.Client.ListBaremetalServers(ctx, ssp.ListQuery{}, client.Pager{All: true, PageSize: b.PageSize}, func(raw json.RawMessage) error {
+	_, err = b.Client.ListBaremetalServers(ctx, ssp.ListQuery{}, client.Pager{PageSize: b.PageSize}, func(raw json.RawMessage) error {
 		var s ssp.Server
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return err
@@ -85,7 +85,7 @@ func (b *Baremetal) Round(ctx context.Context, cond string) (Snapshot, error) {
 	if names == nil || len(req.DisplayName) > MaxNameFilter {
 		req.DisplayName = nil
 	}
-	_, err = b.Client.QueryBaremetalServerDetails(ctx, req, client.Pager{All: true, PageSize: b.PageSize}, func(raw json.RawMessage) error {
+	_, err = b.Client.QueryBaremetalServerDetails(ctx, req, client.Pager{PageSize: b.PageSize}, func(raw json.RawMessage) error {
 		var s ssp.ServerStatus
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return err
@@ -138,7 +138,7 @@ func (s *Sensor) Round(ctx context.Context, cond string) (Snapshot, error) {
 	if cond == Used {
 		return snap, nil
 	}
-	_, err = s.Client.ListSensorDetails(ctx, ssp.ListQuery{}, ssp.DetailsFilter{}, client.Pager{All: true, PageSize: s.PageSize}, func(raw json.RawMessage) error {
+	_, err = s.Client.ListSensorDetails(ctx, ssp.ListQuery{}, ssp.DetailsFilter{}, client.Pager{PageSize: s.PageSize}, func(raw json.RawMessage) error {
 		var d struct {
 			Info struct {
 				ID          string `json:"id"`
