@@ -48,7 +48,7 @@ func hostileSSP(t *testing.T) string {
 	mux.HandleFunc("GET /sensors/appliances/details", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"results":[{"sensor_info":{"id":"44444444-4444-4444-4444-444444444444","display_name":%q},`+
 			`"sensor_status":{"registration_status":"REGISTERED\u001b[0m","health":"OK"},`+
-			`"appliance_networking_info":{"host_name":"h\u001b[2Jost"}}],"result_count":1}`, hostileName)
+			`"appliance_networking_info":{"host_name":"h\u001b[2Jost"}}],"result_count":1,"total_result_count":1}`, hostileName)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

@@ -193,7 +193,7 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 	res := PageResult{Total: -1}
 	offset := p.Offset
 	firstCount := 0
-	var prevSum uint64
+	var prevSum, prevHead uint64
 	// Two body buffers serve every page: the one being printed and the one
 	// being fetched. Items passed to fn alias them, so fn must not keep
 	// them (every ListWriter copies or converts what it is given).
@@ -208,13 +208,17 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 		body := got.resp.Body
 		// Once the total and the page size are known, a full page is
 		// expected: the next one is asked for at once, while this one is
-		// counted and printed (a page that turns out short cancels it).
+		// counted and printed (a page that turns out short cancels it). A
+		// page that starts with the previous page's first item is not
+		// trusted that far: it may repeat it (see below).
 		prefetched := false
+		headSum := firstItemSum(body, key)
 		if page > 0 && res.Total >= 0 && int64(offset+firstCount) < res.Total &&
-			(p.Limit == 0 || res.Fetched+firstCount < p.Limit) {
+			(p.Limit == 0 || res.Fetched+firstCount < p.Limit) && headSum != prevHead {
 			next, cancelNext = c.fetchPage(ctx, call, p.PageSize, offset+firstCount, bufs[(page+1)%2])
 			prefetched = true
 		}
+		prevHead = headSum
 		// A first, cheap pass counts the items, to decide whether to
 		// fetch the next page before printing this one, and keeps its first
 		// and last items, to tell a page that repeats the previous one.
@@ -288,6 +292,19 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 			return res, nil
 		}
 	}
+}
+
+// firstItemSum hashes the first item of a page (0 when it has none),
+// reading no further into the page than that item.
+func firstItemSum(body []byte, key string) uint64 {
+	var sum uint64
+	_, _ = EachItem(body, key, func(raw json.RawMessage) error {
+		h := fnv.New64a()
+		h.Write(raw)
+		sum = h.Sum64()
+		return ErrStop
+	})
+	return sum
 }
 
 type fetchedPage struct {
