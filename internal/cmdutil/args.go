@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 )
 
@@ -109,6 +110,8 @@ func (f *Factory) Confirm(question string) error {
 	if f.Bool(FlagYes) || f.DryRun() {
 		return nil
 	}
+	// The question may quote names a server chose.
+	question = escape.Message(question)
 	if !f.IOStreams.CanPrompt() {
 		return exit.Usagef("--yes required when not running interactively (%s)", strings.TrimSuffix(question, "?"))
 	}
