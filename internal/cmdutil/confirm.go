@@ -185,4 +185,3 @@ func declined(ok bool, err error, done string) error {
 	}
 	return nil
 }
-
