@@ -139,6 +139,10 @@ else
   say "| \`sensor list -o jsonl\` | not in this build | | | | | | |"
 fi
 pt -n "$TABLE_PAIRS" -key list_table -label "\`sensor list\` (table), 100,000 sensors, vs one curl of the 100 pages" -- "${list[@]}" -- "${curlpages[@]}"
+echo "list formats against -o json..." >&2
+for f in jsonl id table; do
+  pt -n "$LIST_PAIRS" -key "vs_json_$f" -label "\`sensor list -o $f\` vs \`-o json\`, 100,000 sensors" -- "${list[@]}" -o "$f" -- "${list[@]}" -o json
+done
 pt -n 5 -key list_json_10k -label "\`sensor list -o json\`, 10,000 sensors (10 pages), vs one curl" \
   -- "$tk" --profile bench10k sensor list -o json -- curl -s -u "admin:$PW" "${pages10k[@]}"
 echo "1,000 creates..." >&2

@@ -466,6 +466,23 @@ func funcs(d *Data) template.FuncMap {
 		},
 		"atoi": func(s string) int { n, _ := strconv.Atoi(s); return n },
 		"msOf": func(ns float64) float64 { return ns / 1e6 },
+		// vsjson F TARGET: a list format's time against -o json, from its own
+		// pairs (vs_json_F) or else from the two rows' medians.
+		"vsjson": func(f string, target float64) map[string]any {
+			m := map[string]any{"Target": target, "Pair": d.Rows["vs_json_"+f], "Cross": 0.0}
+			if m["Pair"] == (*Record)(nil) {
+				m["Pair"] = nil
+				key := "list_" + f
+				if f == "table" {
+					key = "list_table"
+				}
+				if a, b := d.Rows[key], d.Rows["list_json"]; a != nil && b != nil {
+					m["Cross"] = float64(a.A.Median) / float64(b.A.Median)
+				}
+			}
+			return m
+		},
+		"list": func(s ...string) []string { return s },
 		"sortedKeys": func() []string {
 			keys := make([]string, 0, len(d.Rows))
 			for k := range d.Rows {

@@ -48,6 +48,8 @@ func TestRenderThePage(t *testing.T) {
 		rec("version", 6*time.Millisecond, 10*time.Millisecond, 12*1024, 0.62), // within 5% of 0.6
 		rec("list_json", 1800*time.Millisecond, 1500*time.Millisecond, 33*1024, 1.2),
 		rec("list_table", 3000*time.Millisecond, 1500*time.Millisecond, 50*1024, 2.0),
+		rec("list_id", 1900*time.Millisecond, 1500*time.Millisecond, 34*1024, 1.27),
+		rec("vs_json_id", 1900*time.Millisecond, 1800*time.Millisecond, 34*1024, 1.04),
 	)
 	d, err := Load(dir)
 	if err != nil {
@@ -63,7 +65,9 @@ func TestRenderThePage(t *testing.T) {
 		"**0.80 (0.79–0.81)** | ≤ 0.85 ✓",
 		"**0.62 (0.61–0.63)** | ≤ 0.6 ✓",
 		"`sensor list -o jsonl` | not in this build",
-		"≤ 1.5× `-o json`: 1.67× ✗",                      // table time
+		"≤ 1.5× `-o json`: 1.67× (medians of the two rows) ✗", // table time, no pairs of its own
+		"≤ 1.0× `-o json`: 1.04 (1.03–1.05) ✓",                // -o id, from its pairs with -o json
+		"| `-o id` | 1.90 s | 1.80 s | **1.04 (1.03–1.05)** | 34.0 MiB / 0.0 MiB |",
 		"≤ 1.3× `-o json`: 1.52× ✗",                      // table memory
 		"at the start: **3.10 2.00 1.00**",               // the load
 		"median of 3 runs): **2.21 ms** over 3 packages", // inittrace: median of the totals 1.11, 3.31, 2.21
@@ -80,7 +84,7 @@ func TestRenderThePage(t *testing.T) {
 		t.Errorf("the page shows a missing value:\n%s", s)
 	}
 	figs := PreviousFigures(page)
-	if len(figs) != 4 || figs["version"].Ratio != 0.62 || figs["list_table"].ARSSMi != 50 {
+	if len(figs) != 6 || figs["version"].Ratio != 0.62 || figs["list_table"].ARSSMi != 50 {
 		t.Errorf("the page's own figures: %+v", figs)
 	}
 }
