@@ -28,7 +28,8 @@ import (
 
 type sample struct {
 	wall   time.Duration
-	maxRSS int64 // KiB
+	cpu    time.Duration // user + system
+	maxRSS int64         // KiB
 }
 
 func main() {
@@ -54,7 +55,7 @@ func main() {
 		runOnce(b, devnull)
 	}
 	var as, bs []sample
-	var ratios []float64
+	var ratios, cpuRatios []float64
 	for i := range *n {
 		var sa, sb sample
 		if i%2 == 0 {
@@ -64,21 +65,25 @@ func main() {
 		}
 		as, bs = append(as, sa), append(bs, sb)
 		ratios = append(ratios, float64(sa.wall)/float64(sb.wall))
+		cpuRatios = append(cpuRatios, float64(sa.cpu)/float64(sb.cpu))
 	}
 	ma, mb := median(walls(as)), median(walls(bs))
 	q1, q3 := quantile(ratios, 0.25), quantile(ratios, 0.75)
 	if *header {
-		fmt.Println("| measurement | tokenctl (median) | other (median) | ratio of medians | median of pair ratios (IQR) | tokenctl peak RSS | other peak RSS | pairs |")
-		fmt.Println("|---|---|---|---|---|---|---|---|")
+		fmt.Println("| measurement | tokenctl (median) | other (median) | ratio of medians | median of pair ratios (IQR) | CPU time ratio (IQR) | tokenctl peak RSS | other peak RSS | pairs |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	}
-	fmt.Printf("| %s | %s | %s | %.2f | %.2f (%.2f–%.2f) | %.1f MiB | %.1f MiB | %d |\n", *label, round(ma), round(mb),
-		float64(ma)/float64(mb), medianF(ratios), q1, q3, float64(maxRSS(as))/1024, float64(maxRSS(bs))/1024, *n)
+	fmt.Printf("| %s | %s | %s | %.2f | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.1f MiB | %.1f MiB | %d |\n", *label, round(ma), round(mb),
+		float64(ma)/float64(mb), medianF(ratios), q1, q3, medianF(cpuRatios), quantile(cpuRatios, 0.25), quantile(cpuRatios, 0.75),
+		float64(maxRSS(as))/1024, float64(maxRSS(bs))/1024, *n)
 	if *jsonFile != "" {
 		rec := Record{
 			Key: *key, Label: *label, Pairs: *n,
 			A: side(a, as), B: side(b, bs),
 			Ratios: ratios, RatioOfMedians: float64(ma) / float64(mb), MedianRatio: medianF(ratios),
 			Q1: q1, Q3: q3, Min: slices.Min(ratios), Max: slices.Max(ratios),
+			CPURatios: cpuRatios, CPUMedianRatio: medianF(cpuRatios),
+			CPUQ1: quantile(cpuRatios, 0.25), CPUQ3: quantile(cpuRatios, 0.75),
 		}
 		if err := appendJSON(*jsonFile, rec); err != nil {
 			fmt.Fprintln(os.Stderr, "pairtime:", err)
@@ -101,6 +106,12 @@ type Record struct {
 	Q3             float64   `json:"q3"`
 	Min            float64   `json:"min"`
 	Max            float64   `json:"max"`
+	// CPU time (user + system) of each run, a figure a busy machine moves
+	// less than wall time.
+	CPURatios      []float64 `json:"cpu_ratios"`
+	CPUMedianRatio float64   `json:"cpu_median_ratio"`
+	CPUQ1          float64   `json:"cpu_q1"`
+	CPUQ3          float64   `json:"cpu_q3"`
 }
 
 // Side is one command's runs.
@@ -108,11 +119,17 @@ type Side struct {
 	Command  []string        `json:"command"`
 	Walls    []time.Duration `json:"walls_ns"`
 	Median   time.Duration   `json:"median_ns"`
+	CPU      []time.Duration `json:"cpu_ns"`
+	CPUMed   time.Duration   `json:"cpu_median_ns"`
 	MaxRSSKi int64           `json:"max_rss_kib"`
 }
 
 func side(argv []string, s []sample) Side {
-	return Side{Command: argv, Walls: walls(s), Median: median(walls(s)), MaxRSSKi: maxRSS(s)}
+	cpus := make([]time.Duration, len(s))
+	for i, x := range s {
+		cpus[i] = x.cpu
+	}
+	return Side{Command: argv, Walls: walls(s), Median: median(walls(s)), CPU: cpus, CPUMed: median(cpus), MaxRSSKi: maxRSS(s)}
 }
 
 func appendJSON(path string, v any) error {
@@ -173,7 +190,7 @@ func runOnce(argv []string, stdout *os.File) sample {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss
 	}
-	return sample{wall: wall, maxRSS: rss}
+	return sample{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), maxRSS: rss}
 }
 
 func walls(s []sample) []time.Duration {

@@ -79,6 +79,10 @@ type Record struct {
 	Q3             float64   `json:"q3"`
 	Min            float64   `json:"min"`
 	Max            float64   `json:"max"`
+	CPURatios      []float64 `json:"cpu_ratios"`
+	CPUMedianRatio float64   `json:"cpu_median_ratio"`
+	CPUQ1          float64   `json:"cpu_q1"`
+	CPUQ3          float64   `json:"cpu_q3"`
 }
 
 // Side is one command's runs.
@@ -86,6 +90,7 @@ type Side struct {
 	Command  []string        `json:"command"`
 	Walls    []time.Duration `json:"walls_ns"`
 	Median   time.Duration   `json:"median_ns"`
+	CPUMed   time.Duration   `json:"cpu_median_ns"`
 	MaxRSSKi int64           `json:"max_rss_kib"`
 }
 
@@ -416,6 +421,13 @@ func funcs(d *Data) template.FuncMap {
 		// ratio R: "0.82 (0.79–0.86)", the median of pair ratios and its IQR.
 		"ratio": func(r *Record) string {
 			return fmt.Sprintf("%s (%s–%s)", fmtRatio(r.MedianRatio), fmtRatio(r.Q1), fmtRatio(r.Q3))
+		},
+		// cpu R: the same for CPU time (user + system), "—" when not recorded.
+		"cpu": func(r *Record) string {
+			if len(r.CPURatios) == 0 {
+				return "—"
+			}
+			return fmt.Sprintf("%s (%s–%s)", fmtRatio(r.CPUMedianRatio), fmtRatio(r.CPUQ1), fmtRatio(r.CPUQ3))
 		},
 		// meets V TARGET: ✓ when V is at most TARGET, within 5%.
 		"meets": func(v, target float64) string {
