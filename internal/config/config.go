@@ -11,14 +11,11 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/fsutil"
 )
 
 // Platforms tokenctl speaks.
@@ -186,6 +183,9 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi.IsDir() {
+		return nil, dirError(path)
+	}
 	if err := checkPerm(path, fi); err != nil {
 		return nil, err
 	}
@@ -210,28 +210,4 @@ func cleanDecodeError(err error) string {
 	s := err.Error()
 	s = strings.ReplaceAll(s, "decoding failed due to the following error(s):\n\n", "")
 	return strings.TrimSpace(s)
-}
-
-// Update applies change to the config file under its lock: read, change,
-// write atomically with mode 0600. Concurrent tokenctl processes take turns,
-// so none loses another's profile.
-func Update(path string, change func(*File) error) error {
-	lock, err := fsutil.LockFile(path, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer lock.Unlock()
-	f, err := Load(path)
-	if err != nil {
-		return err
-	}
-	if err := change(f); err != nil {
-		return err
-	}
-	data, err := yaml.Marshal(f)
-	if err != nil {
-		return err
-	}
-	header := "# tokenctl configuration; edit with `tokenctl profile set`. Keep this file private (mode 0600).\n"
-	return fsutil.WriteFileAtomic(path, append([]byte(header), data...), 0o600)
 }
