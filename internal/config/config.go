@@ -53,6 +53,8 @@ type Profile struct {
 	Password        string `yaml:"password,omitempty" json:"password,omitempty" mapstructure:"password"`
 	PasswordEnv     string `yaml:"password_env,omitempty" json:"password_env,omitempty" mapstructure:"password_env"`
 	PasswordCommand string `yaml:"password_command,omitempty" json:"password_command,omitempty" mapstructure:"password_command"`
+	// SecretCommandTimeout bounds every *_command (a duration; default 30s).
+	SecretCommandTimeout string `yaml:"secret_command_timeout,omitempty" json:"secret_command_timeout,omitempty" mapstructure:"secret_command_timeout"`
 
 	// sdwan legacy static token
 	Token        string `yaml:"token,omitempty" json:"token,omitempty" mapstructure:"token"`

@@ -1,12 +1,9 @@
 package config
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +37,8 @@ type Resolved struct {
 
 	password    *string // from TOKENCTL_PASSWORD or a prompt
 	staticToken *string // from TOKENCTL_TOKEN
+	// secretTimeoutEnv is TOKENCTL_SECRET_COMMAND_TIMEOUT.
+	secretTimeoutEnv string
 }
 
 // NoProfileError is returned when nothing says which server to talk to.
@@ -100,8 +99,13 @@ func Resolve(f *File, ov Overrides) (*Resolved, error) {
 		}
 		r.Platform = platform
 	}
-	if v, _, ok := ov.Lookup("server"); ok {
+	serverFrom := fmt.Sprintf("profile %q: server", r.Name)
+	if v, src, ok := ov.Lookup("server"); ok {
 		r.Server = v
+		serverFrom = "--server"
+		if src == FromEnv {
+			serverFrom = "TOKENCTL_SERVER"
+		}
 	}
 	if v, _, ok := ov.Lookup("username"); ok {
 		r.Username = v
@@ -125,8 +129,19 @@ func Resolve(f *File, ov Overrides) (*Resolved, error) {
 	if v, _, ok := ov.Lookup("token"); ok {
 		r.staticToken = &v
 	}
+	if v, _, ok := ov.Lookup("secret-command-timeout"); ok {
+		r.secretTimeoutEnv = v
+	}
 	if r.Server == "" {
 		return nil, exit.Usagef("profile %q has no server; set one with `tokenctl profile set %s --server URL`", r.Name, r.Name)
+	}
+	if err := CheckServerURL(r.Server); err != nil {
+		return nil, exit.Usagef("%s: %v", serverFrom, err)
+	}
+	if r.AuthURL != "" {
+		if err := CheckServerURL(r.AuthURL); err != nil {
+			return nil, exit.Usagef("profile %q: auth_url: %v", r.Name, err)
+		}
 	}
 	return r, nil
 }
@@ -163,7 +178,7 @@ func (r *Resolved) Password(ctx context.Context) (string, bool, error) {
 	if r.password != nil {
 		return *r.password, true, nil
 	}
-	return resolveSecret(ctx, r.Name, "password", r.Profile.Password, r.PasswordEnv, r.PasswordCommand)
+	return r.resolveSecret(ctx, "password", r.Profile.Password, r.PasswordEnv, r.PasswordCommand)
 }
 
 // StaticToken returns the SD-WAN static auth token (TOKENCTL_TOKEN first).
@@ -171,7 +186,7 @@ func (r *Resolved) StaticToken(ctx context.Context) (string, bool, error) {
 	if r.staticToken != nil {
 		return *r.staticToken, true, nil
 	}
-	return resolveSecret(ctx, r.Name, "token", r.Token, r.TokenEnv, r.TokenCommand)
+	return r.resolveSecret(ctx, "token", r.Token, r.TokenEnv, r.TokenCommand)
 }
 
 // SetStaticToken sets the SD-WAN static token for this run.
@@ -182,50 +197,32 @@ func (r *Resolved) ClientSecretValue(ctx context.Context) (string, bool, error) 
 	if r.password != nil { // TOKENCTL_PASSWORD doubles as the client secret
 		return *r.password, true, nil
 	}
-	return resolveSecret(ctx, r.Name, "client_secret", r.ClientSecret, r.ClientSecretEnv, r.ClientSecretCommand)
+	return r.resolveSecret(ctx, "client_secret", r.ClientSecret, r.ClientSecretEnv, r.ClientSecretCommand)
 }
 
-func resolveSecret(ctx context.Context, profile, field, inline, envName, command string) (string, bool, error) {
+func (r *Resolved) resolveSecret(ctx context.Context, field, inline, envName, command string) (string, bool, error) {
 	switch {
 	case inline != "":
 		return inline, true, nil
 	case envName != "":
 		v, ok := os.LookupEnv(envName)
 		if !ok || v == "" {
-			return "", false, exit.Usagef("profile %q takes its %s from $%s, which is not set", profile, field, envName)
+			return "", false, exit.Usagef("profile %q takes its %s from $%s, which is not set", r.Name, field, envName)
 		}
 		return v, true, nil
 	case command != "":
-		v, err := runSecretCommand(ctx, command)
+		timeout, err := r.secretCommandTimeout()
 		if err != nil {
-			return "", false, exit.Usagef("profile %q: %s_command failed: %v", profile, field, err)
+			return "", false, err
+		}
+		v, err := runSecretCommand(ctx, field, command, timeout)
+		if exit.CodeOf(err) == exit.Interrupted {
+			return "", false, err
+		}
+		if err != nil {
+			return "", false, exit.Usagef("profile %q: %v", r.Name, err)
 		}
 		return v, true, nil
 	}
 	return "", false, nil
-}
-
-// runSecretCommand runs a *_command through the shell; its stdout, without
-// the final newline, is the secret. Its stderr goes to ours, so a password
-// manager can ask for a PIN; its stdout is never shown.
-func runSecretCommand(ctx context.Context, command string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		cmd = exec.CommandContext(ctx, "cmd", "/C", command)
-	} else {
-		cmd = exec.CommandContext(ctx, "sh", "-c", command)
-	}
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", err
-	}
-	s := strings.TrimRight(out.String(), "\r\n")
-	if s == "" {
-		return "", fmt.Errorf("it printed nothing")
-	}
-	return s, nil
 }
