@@ -109,8 +109,22 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 		sandboxcmd.NewCmdSandbox(f),
 		version.NewCmdVersion(f),
 	)
+	strictCompletionCmd(root)
 	defaultNoFileCompletion(root)
 	return root
+}
+
+// strictCompletionCmd adds cobra's `completion` command now rather than at
+// Execute, so that a shell it does not know (`completion tcsh`) is a usage
+// error (exit 2) instead of its help and exit 0.
+func strictCompletionCmd(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = cmdutil.GroupRunE
+		}
+	}
 }
 
 // defaultNoFileCompletion makes commands without their own argument
