@@ -47,8 +47,9 @@ never show it.`,
 
 // addIDFlags registers --tenant and --operator.
 func addIDFlags(cmd *cobra.Command, ids *cmdutil.SDWANIDs) {
-	cmd.Flags().StringVar(&ids.TenantID, "tenant", "", "tenant id (legacy API; default: the profile's tenant_id, else discovered)")
-	cmd.Flags().StringVar(&ids.OperatorID, "operator", "", "operator id (default: the profile's operator_id, else discovered)")
+	// An empty value would fall back to discovery unnoticed: refuse it.
+	cmdutil.NonEmptyStringVar(cmd.Flags(), &ids.TenantID, "tenant", "tenant id (legacy API; default: the profile's tenant_id, else discovered)")
+	cmdutil.NonEmptyStringVar(cmd.Flags(), &ids.OperatorID, "operator", "operator id (default: the profile's operator_id, else discovered)")
 }
 
 // sdwanProfile resolves the profile and insists on an sdwan one.
