@@ -286,7 +286,8 @@ func (a *Client) ListTokens(ctx context.Context, fn func(json.RawMessage) error)
 	if err != nil {
 		return 0, err
 	}
-	return client.EachArrayItem(body, fn)
+	n, err := client.EachArrayItem(body, fn)
+	return n, client.WithOperation("list agent tokens", err)
 }
 
 // FindToken returns the token with this uuid from the list (the API has no

@@ -389,3 +389,30 @@ func TestDebugRedactsUUIDs(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A list body cut short, or followed by garbage, is an error even when
+// every element it holds was well formed (issue 16 item 3).
+func TestListRejectsIncompleteArrays(t *testing.T) {
+	for _, body := range []string{`[{"uuid":"x"`, `[{"uuid":"x","name":"a","read":true,"change":false}`, `[`, `[]garbage`, `[{"uuid":"x"}] {}`, `[{"uuid":"x"},`, ``, `{"uuid":"x"}`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, body)
+		}))
+		a := newAgent(t, srv.URL, "admin", sandboxPassword, Options{Version: VersionCurrent}, nil)
+		n := 0
+		_, err := a.ListTokens(context.Background(), func(json.RawMessage) error { n++; return nil })
+		srv.Close()
+		if err == nil || exit.CodeOf(err) != exit.Error || !strings.HasPrefix(err.Error(), "list agent tokens: unexpected response (not the documented JSON)") {
+			t.Errorf("body %q: %d items, err %v (exit %d)", body, n, err, exit.CodeOf(err))
+		}
+	}
+	for body, want := range map[string]int{"[]": 0, " [ ] \n": 0, `[{"uuid":"x"}, {"uuid":"y"}]` + "\n": 2} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+		a := newAgent(t, srv.URL, "admin", sandboxPassword, Options{Version: VersionCurrent}, nil)
+		n, err := a.ListTokens(context.Background(), func(json.RawMessage) error { return nil })
+		srv.Close()
+		if err != nil || n != want {
+			t.Errorf("body %q: %d items, %v", body, n, err)
+		}
+	}
+}
