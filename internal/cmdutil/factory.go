@@ -81,6 +81,8 @@ const (
 	FlagTimeout  = "timeout"
 	FlagDebug    = "debug"
 	FlagQuiet    = "quiet"
+	// FlagRetryMaxWait caps the total wait between one request's tries.
+	FlagRetryMaxWait = "retry-max-wait"
 )
 
 // EnvName is the environment variable of a global setting.
@@ -106,6 +108,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagTimeout, "", env("timeout of each HTTP request, e.g. 30s", FlagTimeout))
 	fs.Bool(FlagDebug, false, env("log HTTP requests and responses to stderr, secrets redacted", FlagDebug))
 	fs.BoolP(FlagQuiet, "q", false, env("print no notices on stderr, only errors", FlagQuiet))
+	fs.String(FlagRetryMaxWait, "", env("cap on the total wait between one request's retries, whatever the server's Retry-After asks (default 2m)", FlagRetryMaxWait))
 	CompleteFlag(root, FlagProfile, f.CompleteProfiles)
 	CompleteFlag(root, FlagPlatform, FixedValues(config.Platforms...))
 	CompleteFlag(root, FlagOutput, FixedValues(output.AllFormats...))
@@ -309,6 +312,14 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 	if err != nil {
 		return client.Options{}, err
 	}
+	retryMax, err := f.RetryMaxWait()
+	if err != nil {
+		return client.Options{}, err
+	}
+	var notices io.Writer
+	if !f.Bool(FlagQuiet) {
+		notices = f.IOStreams.ErrOut
+	}
 	if p.Insecure && p.Thumbprint == "" && strings.HasPrefix(p.Server, "https:") {
 		f.Warn("TLS certificate verification is disabled (--insecure): anyone on the path can read your credentials")
 	}
@@ -319,6 +330,8 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 		Debug:     f.DebugWriter(),
 		// 0 leaves the client's default.
 		RetryBaseWait: retryWait,
+		RetryMaxWait:  retryMax,
+		Notices:       notices,
 		TLS: client.TLSOptions{
 			CAFile:     p.CAFile,
 			Insecure:   p.Insecure,
@@ -346,4 +359,27 @@ func RetryBaseWait() (time.Duration, error) {
 		return 0, exit.Usagef("%s=%q: must be a positive duration such as 300ms", RetryBaseWaitEnv, v)
 	}
 	return d, nil
+}
+
+// RetryMaxWait is --retry-max-wait (env TOKENCTL_RETRY_MAX_WAIT); 0 when
+// unset, which leaves the client's default (2m).
+func (f *Factory) RetryMaxWait() (time.Duration, error) {
+	v, src, ok := f.Lookup(FlagRetryMaxWait)
+	if !ok {
+		return 0, nil
+	}
+	d, err := config.ParsePositiveDuration(v)
+	if err != nil {
+		return 0, exit.Usagef("%s %q: %v", SourceName(FlagRetryMaxWait, src), v, err)
+	}
+	return d, nil
+}
+
+// SourceName names where a global setting came from, for errors about its
+// value: the flag (--timeout) or its environment variable (TOKENCTL_TIMEOUT).
+func SourceName(key string, src config.Source) string {
+	if src == config.FromEnv {
+		return EnvName(key)
+	}
+	return "--" + key
 }
