@@ -92,8 +92,12 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 		Args:              cobra.ArbitraryArgs,
 		RunE:              cmdutil.GroupRunE,
 		DisableAutoGenTag: true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.CheckEnv(); err != nil {
+				return err
+			}
 			f.IOStreams.NoInput = f.Bool(cmdutil.FlagNoInput)
+			return nil
 		},
 	}
 	root.SetFlagErrorFunc(cmdutil.FlagError)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -334,6 +335,7 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 		Notices:       notices,
 		TLS: client.TLSOptions{
 			CAFile:     p.CAFile,
+			CAFileFrom: p.CAFileFrom,
 			Insecure:   p.Insecure,
 			Thumbprint: p.Thumbprint,
 			CertFile:   p.CertFile,
@@ -382,4 +384,29 @@ func SourceName(key string, src config.Source) string {
 		return EnvName(key)
 	}
 	return "--" + key
+}
+
+// CheckEnv refuses TOKENCTL_* values that cannot mean anything, naming the
+// variable (not the flag it stands for): a switch that is not a boolean
+// (TOKENCTL_YES=sure would otherwise read as false), a platform that does
+// not exist. Values a command reads later are checked where they are
+// read, also naming the variable (TOKENCTL_TIMEOUT, TOKENCTL_SERVER, ...).
+func (f *Factory) CheckEnv() error {
+	var ps []exit.Problem
+	for _, key := range []string{FlagYes, FlagDebug, FlagQuiet, FlagNoInput, FlagInsecure} {
+		if fl := f.flags.Lookup(key); fl != nil && fl.Changed {
+			continue
+		}
+		if v, ok := os.LookupEnv(EnvName(key)); ok && v != "" {
+			if _, err := strconv.ParseBool(v); err != nil {
+				ps = append(ps, exit.Problem{Field: EnvName(key), Rule: fmt.Sprintf("%q is not a boolean (true, false, 1 or 0)", v)})
+			}
+		}
+	}
+	if v, src, ok := f.Lookup(FlagPlatform); ok && src == config.FromEnv {
+		if err := config.ValidatePlatform(v); err != nil {
+			ps = append(ps, exit.Problem{Field: EnvName(FlagPlatform), Rule: fmt.Sprintf("%q: must be one of %s", v, strings.Join(config.Platforms, ", "))})
+		}
+	}
+	return exit.Problems(ps)
 }

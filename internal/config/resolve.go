@@ -39,6 +39,11 @@ type Resolved struct {
 	staticToken *string // from TOKENCTL_TOKEN
 	// secretTimeoutEnv is TOKENCTL_SECRET_COMMAND_TIMEOUT.
 	secretTimeoutEnv string
+	// timeoutFrom names where Timeout came from, for errors about it.
+	timeoutFrom string
+	// CAFileFrom names where CAFile came from (--ca-file,
+	// TOKENCTL_CA_FILE or the profile), for errors about it.
+	CAFileFrom string
 }
 
 // NoProfileError is returned when nothing says which server to talk to.
@@ -110,18 +115,22 @@ func Resolve(f *File, ov Overrides) (*Resolved, error) {
 	if v, _, ok := ov.Lookup("username"); ok {
 		r.Username = v
 	}
-	if v, _, ok := ov.Lookup("ca-file"); ok {
+	r.CAFileFrom = fmt.Sprintf("profile %q: ca_file", r.Name)
+	if v, src, ok := ov.Lookup("ca-file"); ok {
 		r.CAFile = v
+		r.CAFileFrom = sourceName("ca-file", src)
 	}
-	if v, _, ok := ov.Lookup("insecure"); ok {
+	if v, src, ok := ov.Lookup("insecure"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, exit.Usagef("--insecure / TOKENCTL_INSECURE: %q is not a boolean", v)
+			return nil, exit.Usagef("%s: %q is not a boolean", sourceName("insecure", src), v)
 		}
 		r.Insecure = b
 	}
-	if v, _, ok := ov.Lookup("timeout"); ok {
+	r.timeoutFrom = fmt.Sprintf("profile %q: timeout", r.Name)
+	if v, src, ok := ov.Lookup("timeout"); ok {
 		r.Timeout = v
+		r.timeoutFrom = sourceName("timeout", src)
 	}
 	if v, _, ok := ov.Lookup("password"); ok {
 		r.password = &v
@@ -163,7 +172,11 @@ func (r *Resolved) TimeoutDuration() (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(r.Timeout)
 	if err != nil || d <= 0 {
-		return 0, exit.Usagef("--timeout %q: must be a positive duration such as 30s or 2m", r.Timeout)
+		from := r.timeoutFrom
+		if from == "" {
+			from = "--timeout"
+		}
+		return 0, exit.Usagef("%s %q: must be a positive duration such as 30s or 2m", from, r.Timeout)
 	}
 	return d, nil
 }
@@ -225,4 +238,13 @@ func (r *Resolved) resolveSecret(ctx context.Context, field, inline, envName, co
 		return v, true, nil
 	}
 	return "", false, nil
+}
+
+// sourceName names where a global setting came from: its flag or its
+// TOKENCTL_* environment variable.
+func sourceName(key string, src Source) string {
+	if src == FromEnv {
+		return "TOKENCTL_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
+	}
+	return "--" + key
 }
