@@ -416,3 +416,46 @@ func TestListRejectsIncompleteArrays(t *testing.T) {
 		}
 	}
 }
+
+// Every write carries X-Atlassian-Token: no-check, as the plugin author's
+// own scripts send it (issue 16 item 18).
+func TestWritesSendXSRFHeader(t *testing.T) {
+	srv, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	got := map[string][]string{}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.Method] = append(got[r.Method], r.Header.Get("X-Atlassian-Token"))
+		mu.Unlock()
+		srv.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	a := newAgent(t, hs.URL, "admin", sandboxPassword, Options{}, nil)
+	ctx := context.Background()
+	_, tok, err := a.CreateToken(ctx, &TokenRequest{Name: "ci", Read: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.UpdateToken(ctx, tok.UUID, Change{Change: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	var nd *NoDeleteError
+	if _, err := a.DeleteToken(ctx, tok.UUID); !errors.As(err, &nd) {
+		t.Fatalf("delete: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if len(got[m]) == 0 {
+			t.Errorf("no %s was sent", m)
+		}
+		for _, h := range got[m] {
+			if h != "no-check" {
+				t.Errorf("%s sent X-Atlassian-Token %q, want no-check", m, h)
+			}
+		}
+	}
+}
