@@ -62,7 +62,11 @@ tokenctl-sandbox-token and OAuth client tokenctl-sandbox / tokenctl-sandbox.
 --password-file replaces the password tokenctl-sandbox.
 
 State lives in --state FILE (one process at a time); without it a fresh temporary file is
-used, never the built-in profile's. Sandbox-only control routes live under /_sandbox/.`,
+used, never the built-in profile's. Sandbox-only control routes live under /_sandbox/.
+
+It listens on loopback only and answers only requests addressed to a loopback host
+(127.0.0.1, ::1, localhost), so a web page cannot reach it through DNS rebinding; a request
+body must arrive within 10s, so a slow client holds up nobody else.`,
 		Example: `  tokenctl sandbox serve --listen 127.0.0.1:8443 --tls --seed-sensors 100000
   tokenctl sandbox serve --state ./sandbox.json --url-file ./url.txt &`,
 		Args: cmdutil.NoArgs,
