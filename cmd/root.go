@@ -44,7 +44,8 @@ func Main() int {
 	}()
 	defer signal.Stop(sigs)
 
-	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{Version: build.Version, Commit: build.Commit, Date: build.Date})
+	b := build.Get()
+	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{Version: b.Version, Commit: b.Commit, Date: b.Date, Modified: b.Modified})
 	root := NewCmdRoot(f)
 	root.SetArgs(os.Args[1:])
 	err := root.ExecuteContext(ctx)

@@ -16,9 +16,11 @@ type Info struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
 	Date    string `json:"date"`
-	Go      string `json:"go"`
-	OS      string `json:"os"`
-	Arch    string `json:"arch"`
+	// Modified: built from a work tree with uncommitted changes.
+	Modified bool   `json:"modified,omitempty"`
+	Go       string `json:"go"`
+	OS       string `json:"os"`
+	Arch     string `json:"arch"`
 }
 
 // NewCmdVersion builds `tokenctl version`.
@@ -29,13 +31,17 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b := f.Build
-			info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+			info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date, Modified: b.Modified, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
 			o, err := f.OutputOptions()
 			if err != nil {
 				return err
 			}
 			if o.Format == output.Table {
-				_, err := fmt.Fprintf(f.IOStreams.Out, "tokenctl %s (commit %s, built %s, %s %s/%s)\n", info.Version, info.Commit, info.Date, info.Go, info.OS, info.Arch)
+				commit := info.Commit
+				if info.Modified {
+					commit += ", modified"
+				}
+				_, err := fmt.Fprintf(f.IOStreams.Out, "tokenctl %s (commit %s, built %s, %s %s/%s)\n", info.Version, commit, info.Date, info.Go, info.OS, info.Arch)
 				return err
 			}
 			raw, err := output.MarshalJSON(info)

@@ -26,11 +26,13 @@ import (
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
 )
 
-// BuildInfo is set with -ldflags by goreleaser.
+// BuildInfo is set with -ldflags by goreleaser, else read from the Go
+// toolchain's build record (internal/build).
 type BuildInfo struct {
-	Version string
-	Commit  string
-	Date    string
+	Version  string
+	Commit   string
+	Date     string
+	Modified bool
 }
 
 // Factory gives commands what they need, lazily: nothing is read or
