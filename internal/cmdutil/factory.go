@@ -57,6 +57,9 @@ type Factory struct {
 	// completing is set during dynamic shell completion, which must not
 	// wait long for anything.
 	completing bool
+	// plainHTTPWarned records the plain-HTTP servers warned about (once per
+	// run each).
+	plainHTTPWarned map[string]bool
 }
 
 // NewFactory returns a factory for the process's streams.
