@@ -69,7 +69,7 @@ Secrets never come from a plain flag value. Store none (you will be asked at a t
 set TOKENCTL_PASSWORD), point at one (--password-env VAR, --password-command CMD), or store
 it in the 0600 file (--password-stdin).
 
-The global --server, --ca-file, --insecure and --timeout flags set the profile's values.
+The global --server, --ca-file, --insecure, --timeout and --rps flags set the profile's values.
 --trust connects to the server, shows its certificate's SHA-256 thumbprint and pins it
 after confirmation; scripts pass --thumbprint instead.`,
 		Example: `  tokenctl profile set prod --platform ssp --server https://ssp.example.com --username admin --password-env SSP_PASSWORD
@@ -218,6 +218,14 @@ func setRun(opts *SetOptions) error {
 	set("secret-command-timeout", &p.SecretCommandTimeout, opts.SecretCommandTimeout)
 	if changed(cmdutil.FlagInsecure) {
 		p.Insecure = f.Bool(cmdutil.FlagInsecure)
+	}
+	if changed(cmdutil.FlagRPS) {
+		v := opts.Cmd.Flags().Lookup(cmdutil.FlagRPS).Value.String()
+		if n, err := config.ParseRPS(v); err != nil {
+			problem("--rps", err.Error())
+		} else {
+			p.RPS = n
+		}
 	}
 
 	// Secrets: one source each; a new source replaces the old ones.

@@ -61,8 +61,16 @@ type Options struct {
 	// Notices receives one line per retry ("503 from server, retrying in
 	// 2s (2/5)"); nil says nothing (--quiet).
 	Notices io.Writer
+	// Limiter, when set, is waited on before every request, retries
+	// included (--rps). Clients that share one share its rate.
+	Limiter Limiter
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
+}
+
+// Limiter paces requests (*rate.Limiter implements it).
+type Limiter interface {
+	Wait(ctx context.Context) error
 }
 
 // Client talks to one server.
@@ -136,6 +144,12 @@ func New(opts Options, auth Auth) (*Client, error) {
 		}
 		return retryAfter(resp, opts.RetryBaseWait), nil
 	})
+	if opts.Limiter != nil {
+		// Before every try, retries included: the server counts them all.
+		r.OnBeforeRequest(func(_ *resty.Client, req *resty.Request) error {
+			return opts.Limiter.Wait(req.Context())
+		})
+	}
 	r.SetLogger(&debugLogger{w: opts.Debug, redactor: c.redactor})
 	r.SetDisableWarn(true)
 	if opts.Debug != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+	"golang.org/x/time/rate"
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/config"
@@ -60,6 +61,9 @@ type Factory struct {
 	// plainHTTPWarned records the plain-HTTP servers warned about (once per
 	// run each).
 	plainHTTPWarned map[string]bool
+	// limiter paces every request of the process (--rps); one for all
+	// clients, so concurrent batches share the rate.
+	limiter *rate.Limiter
 }
 
 // NewFactory returns a factory for the process's streams.
@@ -89,6 +93,8 @@ const (
 	FlagQuiet    = "quiet"
 	// FlagRetryMaxWait caps the total wait between one request's tries.
 	FlagRetryMaxWait = "retry-max-wait"
+	// FlagRPS caps the requests per second of the whole process.
+	FlagRPS = "rps"
 )
 
 // EnvName is the environment variable of a global setting.
@@ -115,6 +121,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.Bool(FlagDebug, false, env("log HTTP requests and responses to stderr, secrets redacted", FlagDebug))
 	fs.BoolP(FlagQuiet, "q", false, env("print no notices on stderr, only errors", FlagQuiet))
 	fs.String(FlagRetryMaxWait, "", env("cap on the total wait between one request's retries, whatever the server's Retry-After asks (default 2m)", FlagRetryMaxWait))
+	fs.String(FlagRPS, "", env("at most this many requests per second from this process, retries and concurrent batches included (e.g. 20, or 0.5); also a profile setting", FlagRPS))
 	CompleteFlag(root, FlagProfile, f.CompleteProfiles)
 	CompleteFlag(root, FlagPlatform, FixedValues(config.Platforms...))
 	CompleteFlag(root, FlagOutput, FixedValues(output.AllFormats...))
@@ -338,6 +345,7 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 		RetryBaseWait: retryWait,
 		RetryMaxWait:  retryMax,
 		Notices:       notices,
+		Limiter:       f.rateLimiter(p.RPS),
 		TLS: client.TLSOptions{
 			CAFile:     p.CAFile,
 			CAFileFrom: p.CAFileFrom,
@@ -414,4 +422,17 @@ func (f *Factory) CheckEnv() error {
 		}
 	}
 	return exit.Problems(ps)
+}
+
+// rateLimiter is the process's request pacer for rps requests per second
+// (nil when rps is 0): a token bucket of one, so requests are spaced
+// evenly and no burst goes over the rate.
+func (f *Factory) rateLimiter(rps float64) client.Limiter {
+	if rps <= 0 {
+		return nil
+	}
+	if f.limiter == nil {
+		f.limiter = rate.NewLimiter(rate.Limit(rps), 1)
+	}
+	return f.limiter
 }

@@ -77,6 +77,8 @@ type Profile struct {
 	Insecure   bool   `yaml:"insecure,omitempty" json:"insecure,omitempty" mapstructure:"insecure"`
 	Thumbprint string `yaml:"thumbprint,omitempty" json:"thumbprint,omitempty" mapstructure:"thumbprint"`
 	Timeout    string `yaml:"timeout,omitempty" json:"timeout,omitempty" mapstructure:"timeout"`
+	// RPS caps requests per second to this server from one process (--rps).
+	RPS float64 `yaml:"rps,omitempty" json:"rps,omitempty" mapstructure:"rps"`
 
 	// ssp: default --type of token verbs (sensor or baremetal)
 	TokenType string `yaml:"token_type,omitempty" json:"token_type,omitempty" mapstructure:"token_type"`

@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -75,7 +76,15 @@ func Resolve(f *File, ov Overrides) (*Resolved, error) {
 		if !platSet {
 			platform = SSP
 		}
-		return &Resolved{Name: SandboxProfile, Sandbox: true, Profile: Profile{Platform: platform, Username: "admin", Auth: AuthBasic}}, nil
+		r := &Resolved{Name: SandboxProfile, Sandbox: true, Profile: Profile{Platform: platform, Username: "admin", Auth: AuthBasic}}
+		if v, src, ok := ov.Lookup("rps"); ok {
+			n, err := ParseRPS(v)
+			if err != nil {
+				return nil, exit.Usagef("%s %q: %v", sourceName("rps", src), v, err)
+			}
+			r.RPS = n
+		}
+		return r, nil
 	}
 	r := &Resolved{}
 	if name != "" {
@@ -126,6 +135,17 @@ func Resolve(f *File, ov Overrides) (*Resolved, error) {
 			return nil, exit.Usagef("%s: %q is not a boolean", sourceName("insecure", src), v)
 		}
 		r.Insecure = b
+	}
+	if v, src, ok := ov.Lookup("rps"); ok {
+		n, err := ParseRPS(v)
+		if err != nil {
+			return nil, exit.Usagef("%s %q: %v", sourceName("rps", src), v, err)
+		}
+		r.RPS = n
+	} else if r.RPS != 0 {
+		if _, err := ParseRPS(strconv.FormatFloat(r.RPS, 'g', -1, 64)); err != nil {
+			return nil, exit.Usagef("profile %q: rps %v: %v", r.Name, r.RPS, err)
+		}
 	}
 	r.timeoutFrom = fmt.Sprintf("profile %q: timeout", r.Name)
 	if v, src, ok := ov.Lookup("timeout"); ok {
@@ -247,4 +267,14 @@ func sourceName(key string, src Source) string {
 		return "TOKENCTL_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
 	}
 	return "--" + key
+}
+
+// ParseRPS reads a requests-per-second cap: a positive number (0.5 is one
+// request every two seconds).
+func ParseRPS(v string) (float64, error) {
+	n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || n <= 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+		return 0, fmt.Errorf("must be a positive number of requests per second, such as 20 or 0.5")
+	}
+	return n, nil
 }
