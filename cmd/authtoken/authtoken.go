@@ -65,7 +65,10 @@ func sdwanProfile(f *cmdutil.Factory, cmd *cobra.Command) (*config.Resolved, err
 }
 
 // noSecretOutput rejects -o secret and -o manifest where no secret is shown.
-func noSecretOutput(o output.Options, verb string) error {
+func noSecretOutput(o *output.Options, verb string) error {
+	if (o.Format == output.Secret || o.Format == output.Manifest) && o.DropEnvFormat() {
+		return nil
+	}
 	switch o.Format {
 	case output.Secret:
 		return exit.Usagef("-o secret: an auth token's x_auth_token is shown once, by `authtoken create`; `authtoken %s` never shows it", verb)

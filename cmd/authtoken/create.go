@@ -150,7 +150,7 @@ func createRun(opts *CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Manifest {
+	if o.Format == output.Manifest && !o.DropEnvFormat() {
 		return exit.Usagef("-o manifest does not apply to SD-WAN auth tokens; -o secret prints the new x_auth_token")
 	}
 	api, err := sdwan.ResolveAPI(p.APIGeneration, p.APIVersion, p.Auth)

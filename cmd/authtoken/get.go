@@ -59,7 +59,7 @@ func getRun(opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := noSecretOutput(o, "get"); err != nil {
+	if err := noSecretOutput(&o, "get"); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)

@@ -52,7 +52,7 @@ func listRun(opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := noSecretOutput(o, "list"); err != nil {
+	if err := noSecretOutput(&o, "list"); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)

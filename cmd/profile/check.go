@@ -81,7 +81,7 @@ func checkRun(f *cmdutil.Factory, cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Manifest || o.Format == output.Secret || o.Format == output.ID {
+	if (o.Format == output.Manifest || o.Format == output.Secret || o.Format == output.ID) && !o.DropEnvFormat() {
 		return exit.Usagef("-o %s does not apply to profile check", o.Format)
 	}
 	ctx := cmdutil.Context(cmd)

@@ -31,7 +31,7 @@ func NewCmdList(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.Format == output.Manifest || o.Format == output.Secret {
+			if (o.Format == output.Manifest || o.Format == output.Secret) && !o.DropEnvFormat() {
 				return exit.Usagef("-o %s does not apply to profile list", o.Format)
 			}
 			cf, err := f.Config()

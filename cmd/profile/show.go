@@ -28,7 +28,7 @@ func NewCmdShow(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.Format == output.Manifest || o.Format == output.Secret || o.Format == output.ID {
+			if (o.Format == output.Manifest || o.Format == output.Secret || o.Format == output.ID) && !o.DropEnvFormat() {
 				return exit.Usagef("-o %s does not apply to profile show", o.Format)
 			}
 			cf, err := f.Config()

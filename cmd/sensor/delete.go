@@ -66,7 +66,7 @@ func deleteRun(opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Manifest || o.Format == output.Secret {
+	if (o.Format == output.Manifest || o.Format == output.Secret) && !o.DropEnvFormat() {
 		return exit.Usagef("-o %s does not apply to sensor delete", o.Format)
 	}
 	if opts.Concurrency < 1 {

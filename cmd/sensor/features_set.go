@@ -160,7 +160,7 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Manifest || o.Format == output.Secret {
+	if (o.Format == output.Manifest || o.Format == output.Secret) && !o.DropEnvFormat() {
 		return exit.Usagef("-o %s does not apply to sensor features set", o.Format)
 	}
 	chs, problems := opts.changes()

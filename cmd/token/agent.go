@@ -17,7 +17,7 @@ func listAgent(opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Manifest || o.Format == output.Secret {
+	if (o.Format == output.Manifest || o.Format == output.Secret) && !o.DropEnvFormat() {
 		return exit.Usagef("-o %s prints one object; it does not apply to a list", o.Format)
 	}
 	ctx := cmdutil.Context(opts.Cmd)
@@ -39,7 +39,7 @@ func getAgent(opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Manifest {
+	if o.Format == output.Manifest && !o.DropEnvFormat() {
 		return exit.Usagef("-o manifest: agent tokens have no manifest")
 	}
 	ctx := cmdutil.Context(opts.Cmd)

@@ -23,7 +23,7 @@ func createAgent(opts *CreateOptions) error {
 	if opts.Concurrency < 1 {
 		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
 	}
-	if o.Format == output.Manifest {
+	if o.Format == output.Manifest && !o.DropEnvFormat() {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "agent tokens have no manifest; use -o secret (the uuid), -o json or -o id"})
 	}
 	if len(problems) > 0 {

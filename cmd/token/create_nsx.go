@@ -20,7 +20,7 @@ func createNSX(opts *CreateOptions) error {
 	if opts.Type != "" && opts.Type != "sensor" {
 		problems = append(problems, exit.Problem{Field: "--type", Rule: "nsx: only sensor (the sensor-registration-token call); without --type the token gets your own roles"})
 	}
-	if o.Format == output.Manifest {
+	if o.Format == output.Manifest && !o.DropEnvFormat() {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "NSX registration tokens have no manifest; use -o secret, -o json or -o id"})
 	}
 	if len(problems) > 0 {

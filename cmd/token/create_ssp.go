@@ -27,7 +27,7 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	if opts.Concurrency < 1 {
 		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
 	}
-	if o.Format == output.Secret {
+	if o.Format == output.Secret && !o.DropEnvFormat() {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "SSP tokens have no one-time secret to print; use -o manifest or -o json"})
 	}
 	if typ != ssp.Baremetal && cmdutil.Changed(opts.Cmd, "expiry-minutes") {

@@ -100,7 +100,7 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Manifest || o.Format == output.Secret {
+	if (o.Format == output.Manifest || o.Format == output.Secret) && !o.DropEnvFormat() {
 		return exit.Usagef("-o %s does not apply to token delete", o.Format)
 	}
 	typ, explicit, err := sspType(opts.Type, p)
@@ -162,9 +162,13 @@ func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect fu
 		return err
 	}
 	switch o.Format {
-	case output.Manifest, output.Secret:
-		return exit.Usagef("-o %s does not apply to token delete", o.Format)
-	case output.ID:
+	case output.Manifest, output.Secret, output.ID:
+		if o.DropEnvFormat() {
+			break
+		}
+		if o.Format != output.ID {
+			return exit.Usagef("-o %s does not apply to token delete", o.Format)
+		}
 		return exit.Usagef("-o id: %s are secrets, and token delete does not print them back; -o json gives per-token results with masked labels", secretNoun)
 	}
 	if err := f.Confirm(fmt.Sprintf("Delete %d %s(s) %s?", len(opts.IDs), noun, maskedList(opts.IDs))); err != nil {

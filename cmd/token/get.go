@@ -88,7 +88,7 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Secret {
+	if o.Format == output.Secret && !o.DropEnvFormat() {
 		return exit.Usagef("SSP tokens have no one-time secret to print; use -o json")
 	}
 	typ, explicit, err := sspType(opts.Type, p)

@@ -22,6 +22,9 @@ func getNSX(opts *GetOptions) error {
 	}
 	switch o.Format {
 	case output.ID, output.Secret, output.Manifest:
+		if o.DropEnvFormat() {
+			break
+		}
 		return exit.Usagef("-o %s: token get does not print the NSX token back (you supplied it); use -o json or the exit code (4 when the token does not exist)", o.Format)
 	}
 	ctx := cmdutil.Context(opts.Cmd)

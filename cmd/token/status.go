@@ -163,7 +163,7 @@ func printManifestOf(f *cmdutil.Factory, o output.Options, raw json.RawMessage, 
 
 func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	f := opts.Factory
-	if o.Format == output.Manifest {
+	if o.Format == output.Manifest && !o.DropEnvFormat() {
 		return exit.Usagef("-o manifest needs a token ID")
 	}
 	if typ == ssp.Baremetal {

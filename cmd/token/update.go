@@ -92,7 +92,7 @@ func updateRun(opts *UpdateOptions) error {
 	if ch.Name != nil && strings.TrimSpace(*ch.Name) == "" {
 		problems = append(problems, exit.Problem{Field: "--name", Rule: "must not be empty"})
 	}
-	if o.Format == output.Manifest {
+	if o.Format == output.Manifest && !o.DropEnvFormat() {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "agent tokens have no manifest"})
 	}
 	if len(problems) > 0 {

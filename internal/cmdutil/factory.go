@@ -160,6 +160,20 @@ func (f *Factory) String(key string) string { return f.Settings.GetString(key) }
 // OutputOptions are the validated -o/--jq/--template settings.
 func (f *Factory) OutputOptions() (output.Options, error) {
 	o := output.Options{Format: f.String(FlagOutput), JQ: f.String(FlagJQ), Template: f.String(FlagTemplate)}
+	// Environment defaults apply only where they fit the command
+	// (output.Options.DropEnvFormat); a flag given explicitly still errs.
+	_, src, ok := f.Lookup(FlagOutput)
+	o.FormatFromEnv = ok && src == config.FromEnv
+	_, jqSrc, jqOK := f.Lookup(FlagJQ)
+	_, tmplSrc, tmplOK := f.Lookup(FlagTemplate)
+	jqEnv, tmplEnv := jqOK && jqSrc == config.FromEnv, tmplOK && tmplSrc == config.FromEnv
+	switch {
+	case o.JQ != "" && o.Template != "" && jqEnv && !tmplEnv:
+		o.JQ, jqEnv = "", false // --template given: TOKENCTL_JQ gives way
+	case o.JQ != "" && o.Template != "" && tmplEnv && !jqEnv:
+		o.Template, tmplEnv = "", false
+	}
+	o.FilterFromEnv = (jqEnv && o.JQ != "") || (tmplEnv && o.Template != "")
 	err := o.Validate()
 	return o, err
 }

@@ -39,8 +39,44 @@ type Options struct {
 	Template string
 	// Now is the clock of the template's timeago (time.Now when nil).
 	Now func() time.Time
+	// FormatFromEnv says Format is TOKENCTL_OUTPUT's default, not -o: where
+	// a command cannot print it, the command's default applies instead of
+	// an error (DropEnvFormat).
+	FormatFromEnv bool
+	// FilterFromEnv says JQ or Template is TOKENCTL_JQ's or
+	// TOKENCTL_TEMPLATE's default: it applies where it fits, and output
+	// it does not fit is printed without it (with a note on stderr).
+	FilterFromEnv bool
 
 	tmpl *Template
+}
+
+// DropEnvFormat gives up a TOKENCTL_OUTPUT default the command cannot
+// print, and reports whether it did: an explicit -o stays, and the
+// command refuses it.
+func (o *Options) DropEnvFormat() bool {
+	if !o.FormatFromEnv {
+		return false
+	}
+	o.FormatFromEnv = false
+	o.Format = Table
+	if o.Filtered() {
+		o.Format = JSON
+	}
+	return true
+}
+
+// dropEnvFilter gives up a TOKENCTL_JQ or TOKENCTL_TEMPLATE default.
+func (o *Options) dropEnvFilter() {
+	o.JQ, o.Template, o.tmpl, o.FilterFromEnv = "", "", nil, false
+}
+
+// envName names a setting's source in errors: the flag, or the variable.
+func envName(fromEnv bool, flag, variable string) string {
+	if fromEnv {
+		return variable
+	}
+	return flag
 }
 
 // Validate checks the flags before anything is sent.
@@ -55,7 +91,17 @@ func (o *Options) Validate() error {
 		}
 	}
 	if !ok {
-		return exit.Usagef("-o/--output %q: must be one of %s", o.Format, strings.Join(AllFormats, ", "))
+		return exit.Usagef("%s %q: must be one of %s", envName(o.FormatFromEnv, "-o/--output", "TOKENCTL_OUTPUT"), o.Format, strings.Join(AllFormats, ", "))
+	}
+	if o.Filtered() && o.Format != Table && o.Format != JSON {
+		// A filter works on JSON. Where one side is only an environment
+		// default, the other side wins.
+		switch {
+		case o.FilterFromEnv:
+			o.dropEnvFilter()
+		case o.FormatFromEnv:
+			o.Format, o.FormatFromEnv = Table, false
+		}
 	}
 	if o.JQ != "" {
 		if o.Format != Table && o.Format != JSON {
@@ -63,7 +109,7 @@ func (o *Options) Validate() error {
 		}
 		o.Format = JSON
 		if _, err := compileJQ(o.JQ); err != nil {
-			return exit.Usagef("--jq %q: %v", o.JQ, err)
+			return exit.Usagef("%s %q: %v", envName(o.FilterFromEnv, "--jq", "TOKENCTL_JQ"), o.JQ, err)
 		}
 	}
 	if o.Template != "" {
@@ -89,12 +135,37 @@ func (o *Options) Filtered() bool { return o.JQ != "" || o.Template != "" }
 // Render prints one JSON document (an object, or a whole list) as the
 // options say: through --jq or --template, else indented.
 func (p *Printer) Render(raw []byte) error {
+	if p.opts.FilterFromEnv && p.opts.Filtered() {
+		return p.renderEnvFilter(raw)
+	}
 	switch {
 	case p.opts.tmpl != nil:
 		return p.opts.tmpl.Execute(p.io.Out, raw)
 	case p.opts.JQ != "":
 		return runJQ(p.io.Out, p.opts.JQ, raw, p.io.IsStdoutTTY())
 	}
+	return writeIndented(p.io.Out, raw)
+}
+
+// renderEnvFilter applies a TOKENCTL_JQ or TOKENCTL_TEMPLATE default where
+// it fits this output: it runs to the end first, and when it fails (a
+// list's expression on one object, say) the output is printed without it,
+// with a note on stderr. An explicit --jq or --template still fails.
+func (p *Printer) renderEnvFilter(raw []byte) error {
+	var buf bytes.Buffer
+	var err error
+	name := "TOKENCTL_JQ"
+	if p.opts.tmpl != nil {
+		name = "TOKENCTL_TEMPLATE"
+		err = p.opts.tmpl.Execute(&buf, raw)
+	} else {
+		err = runJQ(&buf, p.opts.JQ, raw, p.io.IsStdoutTTY())
+	}
+	if err == nil {
+		_, err = p.io.Out.Write(buf.Bytes())
+		return err
+	}
+	fmt.Fprintf(p.io.ErrOut, "note: %s does not fit this output (%v); printed without it\n", name, err)
 	return writeIndented(p.io.Out, raw)
 }
 
@@ -146,6 +217,9 @@ func (p *Printer) Object(raw json.RawMessage, kind Kind) error {
 	case ID, Secret, Manifest:
 		field := map[string]string{ID: kind.IDField, Secret: kind.SecretField, Manifest: kind.ManifestField}[p.opts.Format]
 		if field == "" {
+			if o := p.opts; o.DropEnvFormat() {
+				return New(p.io, o).Object(raw, kind)
+			}
 			return p.unsupported(kind)
 		}
 		item, err := ParseItem(raw)
@@ -207,6 +281,9 @@ func (p *Printer) List(kind Kind) ListWriter {
 	case ID:
 		return &fieldList{w: newStreamWriter(p.io.Out), field: kind.IDField}
 	case Secret, Manifest:
+		if o := p.opts; o.DropEnvFormat() {
+			return New(p.io, o).List(kind)
+		}
 		return &errList{err: exit.Usagef("-o %s prints one object; it does not apply to a list", p.opts.Format)}
 	default:
 		return &tableList{p: p, kind: kind}
