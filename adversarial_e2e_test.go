@@ -67,7 +67,9 @@ func TestAdversarialBadInputs(t *testing.T) {
 	}
 	uuid := "8c147e21-7410-4f77-a3a6-e7aa6034992f"
 	long := strings.Repeat("x", 1100)
-	ps := func(args ...string) badInput { return badInput{args: append([]string{"profile", "set", "p", "--platform", "ssp", "--username", "a"}, args...)} }
+	ps := func(args ...string) badInput {
+		return badInput{args: append([]string{"profile", "set", "p", "--platform", "ssp", "--username", "a"}, args...)}
+	}
 	cases := []badInput{
 		// profile set: the server URL, *-env names, PEM files, durations
 		ps("--server", "https://"), ps("--server", "https://:443"), ps("--server", "https://host:0"),

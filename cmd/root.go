@@ -14,7 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/cmd/api"
+	"github.com/tokenctl/tokenctl/cmd/apply"
 	"github.com/tokenctl/tokenctl/cmd/authtoken"
+	"github.com/tokenctl/tokenctl/cmd/baremetal"
 	"github.com/tokenctl/tokenctl/cmd/profile"
 	sandboxcmd "github.com/tokenctl/tokenctl/cmd/sandbox"
 	"github.com/tokenctl/tokenctl/cmd/sensor"
@@ -31,11 +33,14 @@ func Main() int {
 	ios := iostreams.System()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The first Ctrl-C cancels the command, which stops cleanly (exit 130);
+	// The first Ctrl-C (or SIGTERM, SIGHUP) cancels the command, which stops
+	// cleanly (exit 130);
 	// a second one kills the process the default way. Config and state are
 	// written atomically, so neither can be left half-written.
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal went away) ends a batch the same way, with its
+	// report, rather than killing it with nothing said.
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		if _, ok := <-sigs; ok {
 			cancel()
@@ -50,11 +55,19 @@ func Main() int {
 	root.SetArgs(os.Args[1:])
 	err := root.ExecuteContext(ctx)
 	f.Cleanup()
+	err = f.FinishDryRun(err)
 	if err == nil {
 		return exit.OK
 	}
 	if ctx.Err() != nil {
-		err = exit.WithCode(exit.Interrupted, fmt.Errorf("interrupted"))
+		var silent *exit.SilentError
+		if exit.CodeOf(err) != exit.Interrupted || errors.As(err, &silent) {
+			// A batch printed its per-item report already; anything else
+			// stopped by the interrupt says only that.
+			err = exit.WithCode(exit.Interrupted, fmt.Errorf("interrupted"))
+		}
+		// An interrupted call keeps its own message: a change in flight
+		// says that it may have been carried out, and what to look for.
 	}
 	return report(f, err)
 }
@@ -87,7 +100,15 @@ VMware/Broadcom SSP (sensor and baremetal registration tokens, sensors), VMware 
 agent-config API (agent tokens).
 
 A profile names one server of one platform; the current profile's platform decides
-which API a command speaks. Try it without any server: tokenctl --profile sandbox token list`,
+which API a command speaks. Try it without any server: tokenctl --profile sandbox token list
+
+Credentials come from the profile, a prompt at a terminal, or TOKENCTL_USERNAME,
+TOKENCTL_PASSWORD, TOKENCTL_TOKEN and TOKENCTL_PASSPHRASE (never from a flag value): see
+tokenctl help environment. Exit codes: tokenctl help exit-codes.`,
+		Example: `  tokenctl --profile sandbox token create --display-name demo --generate-passphrase --passphrase-file demo.pp
+  tokenctl profile set prod --platform ssp --server https://ssp.example.com --username admin --password-env SSP_PASSWORD
+  tokenctl token list -o json
+  tokenctl help exit-codes`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		Args:              cobra.ArbitraryArgs,
@@ -98,7 +119,7 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 				return err
 			}
 			f.IOStreams.NoInput = f.Bool(cmdutil.FlagNoInput)
-			return nil
+			return f.StartDryRun(cmd)
 		},
 	}
 	root.SetFlagErrorFunc(cmdutil.FlagError)
@@ -108,12 +129,20 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 	root.AddCommand(
 		token.NewCmdToken(f),
 		sensor.NewCmdSensor(f),
+		baremetal.NewCmdBaremetal(f),
 		authtoken.NewCmdAuthtoken(f),
 		profile.NewCmdProfile(f),
+		apply.NewCmdApply(f, nil),
+		apply.NewCmdDiff(f, nil),
 		api.NewCmdAPI(f, nil),
 		sandboxcmd.NewCmdSandbox(f),
 		version.NewCmdVersion(f),
 	)
+	root.AddCommand(helpTopics(root)...)
+	root.Version = f.Build.Version
+	root.SetVersionTemplate(version.Line(f.Build) + "\n")
+	root.SuggestionsMinimumDistance = 2
+	completionExamples(root)
 	strictCompletionCmd(root)
 	defaultNoFileCompletion(root)
 	return root

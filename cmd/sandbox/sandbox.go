@@ -17,6 +17,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/sandbox"
 	sdwansim "github.com/tokenctl/tokenctl/internal/sandbox/sdwan"
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
+	"github.com/tokenctl/tokenctl/internal/sandbox/ssp"
 )
 
 // NewCmdSandbox builds `tokenctl sandbox`.
@@ -24,10 +25,12 @@ func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sandbox <command>",
 		Short: "Run the built-in emulator of the four vendor APIs",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  cmdutil.GroupRunE,
+		Example: `  tokenctl --profile sandbox token list
+  tokenctl sandbox serve --listen 127.0.0.1:8443 --state ./sandbox.json`,
+		Args: cobra.ArbitraryArgs,
+		RunE: cmdutil.GroupRunE,
 	}
-	cmd.AddCommand(NewCmdServe(f))
+	cmd.AddCommand(NewCmdServe(f), NewCmdVdefend(f))
 	return cmd
 }
 
@@ -45,6 +48,11 @@ type ServeOptions struct {
 	FaultKinds   string
 	RetryAfter   int
 	Latency      time.Duration
+
+	LCMStep        time.Duration
+	LCMFailRate    float64
+	LCMFailHosts   string
+	LCMTaskOutcome string
 }
 
 // NewCmdServe builds `sandbox serve`.
@@ -58,17 +66,50 @@ The URL, the credentials and ready ` + "`profile set`" + ` lines are printed on 
 
 Credentials: admin / tokenctl-sandbox (read-write) and auditor / tokenctl-sandbox (read-only),
 HTTP Basic for ssp, nsx and agent (NSX session login too); SD-WAN static token
-tokenctl-sandbox-token and OAuth client tokenctl-sandbox / tokenctl-sandbox.
---password-file replaces the password tokenctl-sandbox.
+tokenctl-sandbox-token and OAuth client tokenctl-sandbox / tokenctl-sandbox. SSP also has
+engineer / tokenctl-sandbox with the security_engineer role: it may uninstall one baremetal
+server at a time, while batch actions (BATCH_DELETE, BATCH_UPGRADE) are enterprise_admin only
+(403). --password-file replaces the password tokenctl-sandbox.
 
 State lives in --state FILE (one process at a time); without it a fresh temporary file is
-used, never the built-in profile's. Sandbox-only control routes live under /_sandbox/.
+used, never the built-in profile's.
+
+SSP baremetal servers: a host joins when it registers with a baremetal token through the
+register route below, which ` + "`tokenctl sandbox vdefend-cli`" + ` (the stand-in for the vendor's
+host installer) calls at the URL in the manifest. Its display_name is the hostname it reports
+(INFERRED: the vendor does not say how a host names itself) and its registration_token_id the
+token. Installs, upgrades and uninstalls go ACCEPTED -> RUNNING -> SUCCESS, one step per
+--lcm-step of the sandbox clock; an installed server then shows connectivity UP and agent
+health OK, an uninstalled one goes TERMINATING -> TERMINATED. --lcm-fail-hosts and
+--lcm-fail-rate make operations FAILED with an lcm_error naming the host; --lcm-task-outcome
+ends new tasks TIMEDOUT, ABORTED or FAILED. Sensor registrations go IN_PROGRESS -> REGISTERED
+(or FAILED) the same way. Installer downloads serve a small generated bundle per version.
+The built-in profile (--profile sandbox) takes the same settings from TOKENCTL_SANDBOX_LCM_STEP,
+TOKENCTL_SANDBOX_LCM_FAIL_RATE, TOKENCTL_SANDBOX_LCM_FAIL_HOSTS and
+TOKENCTL_SANDBOX_LCM_TASK_OUTCOME.
+
+Control routes (sandbox only: no credentials, errors as {"error": "..."}):
+  GET  /_sandbox/info                 vendors, the sandbox clock (now_ms), requests served
+  POST /_sandbox/clock                {"advance": "31m"}: move the sandbox clock forward
+  POST /_sandbox/ssp/register         {"token_id": ID, "passphrase": P, "hostname": H}: a host
+                                      (baremetal token) or a sensor (sensor token) registers;
+                                      404 unknown token, 403 wrong passphrase, 409 EXPIRED or
+                                      USED; the same hostname on the same token again is the
+                                      same server or sensor and uses no instance (a FAILED
+                                      install is retried)
+  POST /_sandbox/ssp/local-uninstall  {"server_id": ID}: the agent was removed on the host
+  GET  /_sandbox/ssp/faults           the lifecycle faults and step
+  POST /_sandbox/ssp/faults           {"fail_rate": F, "fail_hosts": RE, "task_outcome": X}:
+                                      replace the lifecycle faults until the sandbox stops
+HTTP faults (--faults, --latency) never hit the control routes.
 
 It listens on loopback only and answers only requests addressed to a loopback host
 (127.0.0.1, ::1, localhost), so a web page cannot reach it through DNS rebinding; a request
 body must arrive within 10s, so a slow client holds up nobody else.`,
 		Example: `  tokenctl sandbox serve --listen 127.0.0.1:8443 --tls --seed-sensors 100000
-  tokenctl sandbox serve --state ./sandbox.json --url-file ./url.txt &`,
+  tokenctl sandbox serve --state ./sandbox.json --url-file ./url.txt &
+  tokenctl sandbox serve --lcm-step 200ms --lcm-fail-hosts '^db-'
+  curl -s -X POST "$URL/_sandbox/ssp/faults" -d '{"task_outcome": "TIMEDOUT"}'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return serveRun(f, cmd, opts)
@@ -87,6 +128,11 @@ body must arrive within 10s, so a slow client holds up nobody else.`,
 	fl.StringVar(&opts.FaultKinds, "fault-kinds", "", "comma-separated kinds to inject: 429, 502, 503, 504, reset-before, reset-after (default all)")
 	fl.IntVar(&opts.RetryAfter, "retry-after", 1, "Retry-After seconds sent with injected 429 and 503 (0 allowed; -1 sends none)")
 	fl.DurationVar(&opts.Latency, "latency", 0, "delay every answer by this long, e.g. 200ms")
+	fl.DurationVar(&opts.LCMStep, "lcm-step", 0, "length of one SSP lifecycle step on the sandbox clock (default 2s; env "+sandbox.EnvLCMStep+")")
+	fl.Float64Var(&opts.LCMFailRate, "lcm-fail-rate", 0, "fail this fraction (0..1) of lifecycle operations, drawn from --seed and the host name (env "+sandbox.EnvLCMFailRate+")")
+	fl.StringVar(&opts.LCMFailHosts, "lcm-fail-hosts", "", "fail lifecycle operations on hosts whose name matches this regular expression (env "+sandbox.EnvLCMFailHosts+")")
+	fl.StringVar(&opts.LCMTaskOutcome, "lcm-task-outcome", "", "end new baremetal tasks TIMEDOUT, ABORTED or FAILED (every server fails) (env "+sandbox.EnvLCMTaskOutcome+")")
+	cmdutil.CompleteFlag(cmd, "lcm-task-outcome", cmdutil.FixedValues(ssp.TaskOutcomes...))
 	return cmd
 }
 
@@ -127,6 +173,10 @@ func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error 
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
+	lc, err := lifecycle(cmd, opts)
+	if err != nil {
+		return err
+	}
 	retryAfter := time.Duration(opts.RetryAfter) * time.Second
 	if opts.RetryAfter < 0 {
 		retryAfter = -1
@@ -140,7 +190,8 @@ func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error 
 		state = filepath.Join(dir, "state.json")
 	}
 	srv, err := sandbox.New(sandbox.Options{
-		Options:   sim.Options{Password: password, Seed: opts.Seed, SeedSensors: opts.SeedSensors, AgentLegacy: opts.AgentLegacy},
+		Options: sim.Options{Password: password, Seed: opts.Seed, SeedSensors: opts.SeedSensors, AgentLegacy: opts.AgentLegacy,
+			LCMStep: lc.Step, LCMFaults: lc.Faults},
 		StatePath: state,
 		TLS:       opts.TLS,
 		Log:       f.IOStreams.ErrOut,
@@ -169,6 +220,37 @@ func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error 
 	return srv.Close()
 }
 
+// lifecycle is the environment's lifecycle setting with the flags given on
+// top.
+func lifecycle(cmd *cobra.Command, opts *ServeOptions) (sandbox.Lifecycle, error) {
+	lc, err := sandbox.LifecycleFromEnv()
+	if err != nil {
+		return lc, exit.WithCode(exit.Usage, err)
+	}
+	fl := cmd.Flags()
+	if fl.Changed("lcm-step") {
+		if opts.LCMStep <= 0 {
+			return lc, exit.Usagef("--lcm-step %v: must be positive", opts.LCMStep)
+		}
+		lc.Step = opts.LCMStep
+	}
+	if fl.Changed("lcm-fail-rate") {
+		lc.Faults.FailRate = opts.LCMFailRate
+	}
+	if fl.Changed("lcm-fail-hosts") {
+		lc.Faults.FailHosts = opts.LCMFailHosts
+	}
+	if fl.Changed("lcm-task-outcome") {
+		lc.Faults.TaskOutcome = opts.LCMTaskOutcome
+	}
+	faults, err := ssp.CheckLCMFaults(lc.Faults)
+	if err != nil {
+		return lc, exit.Usagef("--lcm-fail-rate, --lcm-fail-hosts, --lcm-task-outcome: %v", err)
+	}
+	lc.Faults = faults
+	return lc, nil
+}
+
 func printBanner(f *cmdutil.Factory, srv *sandbox.Server, url, state, passwordFile string) {
 	customPassword := passwordFile != ""
 	w := f.IOStreams.ErrOut
@@ -184,7 +266,7 @@ func printBanner(f *cmdutil.Factory, srv *sandbox.Server, url, state, passwordFi
 	}
 	fmt.Fprintf(w, "sandbox: serving SSP, NSX, SD-WAN and agent-config APIs at %s\n", url)
 	fmt.Fprintf(w, "sandbox: state %s\n", state)
-	fmt.Fprintf(w, "sandbox: users admin / %s (read-write), auditor / %s (read-only)\n", pw, pw)
+	fmt.Fprintf(w, "sandbox: users admin / %s (read-write), auditor / %s (read-only); SSP also engineer / %s (security_engineer: no batch actions)\n", pw, pw, pw)
 	fmt.Fprintf(w, "sandbox: SD-WAN static token %s; OAuth client %s / %s, TSG %s\n", sdwansim.StaticAuthToken, sdwansim.OAuthClientID, pw, sdwansim.TSGID)
 	exportPW := "SBX_PASSWORD=" + sim.DefaultPassword
 	if customPassword {

@@ -2,11 +2,16 @@ package sensor
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
@@ -18,10 +23,11 @@ type FeaturesSetOptions struct {
 	Factory *cmdutil.Factory
 	Cmd     *cobra.Command
 
-	IDs   []string
-	IDS   string // --ids action
-	Flows string // --flows action
-	MPS   string // --mps action
+	IDs         []string
+	IDS         string // --ids action
+	Flows       string // --flows action
+	MPS         string // --mps action
+	Concurrency int
 }
 
 // NewCmdFeaturesSet builds `sensor features set` (the three POST
@@ -34,9 +40,11 @@ func NewCmdFeaturesSet(f *cmdutil.Factory, runF func(*FeaturesSetOptions) error)
 		Long: `Switch IDS events (with or without packet capture), flow collection and malware-prevention
 (MPS) file events on any number of sensors. The vendor takes at most 25 sensors per call,
 so the ids are sent in batches of 25, one call per feature per batch
-(UpdateSensorIdsFeatureConfig, UpdateSensorFlowFeatureConfig, UpdateSensorMpsFeatureConfig).
+(UpdateSensorIdsFeatureConfig, UpdateSensorFlowFeatureConfig, UpdateSensorMpsFeatureConfig);
+the first call goes alone (refused credentials cost one request), then --concurrency calls
+run at once (default 4), with a progress bar on a terminal's stderr.
 Every id must be a sensor UUID; they are checked before anything is sent. A repeated id is
-sent once. "-" reads ids from stdin.
+sent once. "-" reads ids from stdin; an empty stdin changes nothing and exits 0.
 
 Each call's answer lists the sensors it updated (successful_sensor_ids) and those it could
 not (failed_sensor_ids); tokenctl reports per sensor what the answers say:
@@ -49,11 +57,11 @@ Exit 0 when every change succeeded, 8 when some did and some did not, else the f
 code. -o json prints [{"sensor_id", "ok", "features": [{"feature", "action", "result",
 "error"}]}]; -o id prints the sensors whose every change succeeded.`,
 		Example: `  tokenctl sensor features set --ids enable_with_pcap --flows enable 8c147e21-7410-4f77-a3a6-e7aa6034992f
-  tokenctl sensor details --mps-enabled=false --all -o id | tokenctl sensor features set --mps enable -`,
+  tokenctl sensor details --mps-enabled=false -o id | tokenctl sensor features set --mps enable -`,
 		Args: cmdutil.MinArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
+			ids, err := f.ReadIDList(args)
 			if err != nil {
 				return err
 			}
@@ -67,8 +75,9 @@ code. -o json prints [{"sensor_id", "ok", "features": [{"feature", "action", "re
 	fl := cmd.Flags()
 	fl.StringVar(&opts.IDS, "ids", "", "IDS events: "+strings.Join(ssp.FeatureIDS.Actions, ", "))
 	fl.StringVar(&opts.Flows, "flows", "", "flow collection: "+strings.Join(ssp.FeatureFlows.Actions, ", "))
+	fl.IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many calls run at once")
 	fl.StringVar(&opts.MPS, "mps", "", "malware-prevention file events: "+strings.Join(ssp.FeatureMPS.Actions, ", "))
-	cmd.ValidArgsFunction = f.CompleteSensorIDs
+	cmd.ValidArgsFunction = f.CompleteSensorIDsOnly
 	cmdutil.CompleteFlag(cmd, "ids", cmdutil.FixedValues(ssp.FeatureIDS.Actions...))
 	cmdutil.CompleteFlag(cmd, "flows", cmdutil.FixedValues(ssp.FeatureFlows.Actions...))
 	cmdutil.CompleteFlag(cmd, "mps", cmdutil.FixedValues(ssp.FeatureMPS.Actions...))
@@ -82,6 +91,8 @@ const (
 	resultUnreported = "unreported"
 	resultError      = "error"
 	resultNotSent    = "not_sent"
+	// resultDryRun: --dry-run recorded the call instead of sending it.
+	resultDryRun = "dry_run"
 )
 
 type featureOutcome struct {
@@ -153,7 +164,7 @@ func sensorIDs(ids []string) ([]string, []exit.Problem) {
 
 func featuresSetRun(opts *FeaturesSetOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	o, err := f.OutputOptions()
@@ -164,19 +175,29 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 		return exit.Usagef("-o %s does not apply to sensor features set", o.Format)
 	}
 	chs, problems := opts.changes()
+	if opts.Concurrency < 1 {
+		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
+	}
 	ids, idProblems := sensorIDs(opts.IDs)
 	if err := exit.Problems(append(problems, idProblems...)); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	if len(ids) == 0 {
+		return f.NothingToDo(opts.Cmd)
+	}
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	outcomes, stats := applyFeatures(ctx, f, sc, ids, chs)
+	outcomes, stats := applyFeatures(ctx, f, sc, ids, chs, opts.Concurrency)
 	if err := printOutcomes(f, o, chs, outcomes); err != nil {
 		return err
 	}
-	f.Notice("%d of %d sensors updated (%d calls of at most %d sensors each).", stats.okSensors, len(ids), stats.calls, ssp.MaxFeatureBatch)
+	if f.DryRun() {
+		f.Notice("dry run: %d of %d sensors would be updated (%d calls of at most %d sensors each).", stats.okSensors, len(ids), stats.calls, ssp.MaxFeatureBatch)
+	} else {
+		f.Notice("%d of %d sensors updated (%d calls of at most %d sensors each).", stats.okSensors, len(ids), stats.calls, ssp.MaxFeatureBatch)
+	}
 	switch {
 	case stats.failed == 0:
 		return nil
@@ -194,10 +215,75 @@ type applyStats struct {
 	code       int // exit code when nothing succeeded
 }
 
-// applyFeatures sends the changes batch by batch, in order, and merges the
-// answers per sensor. A call refused for its credentials or interrupted
-// stops the rest, which would fail the same way.
-func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids []string, chs []featureChange) ([]sensorOutcome, applyStats) {
+// featureCall is one call: one feature's action for one batch of ids.
+type featureCall struct {
+	batch []string
+	ch    featureChange
+
+	res     *ssp.FeatureResult
+	err     error
+	notSent *exit.Detail // set when the call was not sent
+}
+
+// applyFeatures sends the changes, one call per feature per batch of 25,
+// at most concurrency calls at a time (with the bulk progress bar on a
+// terminal), and merges the answers per sensor in call order. A call
+// refused for its credentials, or an interrupt, keeps the calls not yet
+// started from being sent: they would fail the same way.
+func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids []string, chs []featureChange, concurrency int) ([]sensorOutcome, applyStats) {
+	var calls []*featureCall
+	var sources []string
+	for _, batch := range ssp.Batches(ids, ssp.MaxFeatureBatch) {
+		for _, ch := range chs {
+			calls = append(calls, &featureCall{batch: batch, ch: ch})
+			sources = append(sources, fmt.Sprintf("%s %s (%d sensors)", ch.feature.Name, ch.action, len(batch)))
+		}
+	}
+	var mu sync.Mutex
+	var stop *exit.Detail
+	errNotSent := errors.New("not sent")
+	// The first call goes alone: when the credentials are refused, it is
+	// the only request sent. The others then run concurrently.
+	first := 1
+	if len(calls) <= 1 {
+		first = len(calls)
+	}
+	results := make([]bulk.Result, 0, len(calls))
+	run := func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
+		c := calls[i]
+		mu.Lock()
+		c.notSent = stop
+		mu.Unlock()
+		if c.notSent != nil {
+			return nil, errNotSent
+		}
+		c.res, c.err = sc.SetFeature(ctx, c.ch.feature, c.ch.action, c.batch)
+		if code := exit.CodeOf(c.err); c.err != nil && (code == exit.Auth || code == exit.Interrupted) {
+			mu.Lock()
+			if stop == nil {
+				stop = &exit.Detail{ExitCode: code, Message: "not sent: an earlier call failed: " + exit.DetailOf(c.err).Message}
+			}
+			mu.Unlock()
+		}
+		return nil, c.err
+	}
+	results = append(results, bulk.Run(ctx, sources[:first], 1, func(ctx context.Context, i int) (json.RawMessage, error) {
+		return run(ctx, i, nil)
+	})...)
+	if len(calls) > first {
+		rest := f.RunBulk(ctx, "feature calls done", sources[first:], concurrency, func(ctx context.Context, i int, pr *cmdutil.Progress) (json.RawMessage, error) {
+			return run(ctx, first+i, pr)
+		})
+		results = append(results, rest...)
+	}
+	for i, r := range results {
+		if r.NotStarted() && calls[i].res == nil && calls[i].err == nil {
+			d := exit.DetailOf(r.Err)
+			d.Message = "not sent: interrupted"
+			calls[i].notSent = &d
+		}
+	}
+
 	outcomes := make([]sensorOutcome, len(ids))
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {
@@ -205,11 +291,10 @@ func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids 
 		index[strings.ToLower(id)] = i
 	}
 	st := applyStats{code: exit.Error}
-	var stop *exit.Detail
 	record := func(id string, ch featureChange, result string, detail *exit.Detail) {
 		i := index[strings.ToLower(id)]
 		outcomes[i].Features = append(outcomes[i].Features, featureOutcome{Feature: ch.feature.Name, Action: ch.action, Result: result, Error: detail})
-		if result == resultSuccessful {
+		if result == resultSuccessful || result == resultDryRun {
 			st.ok++
 			return
 		}
@@ -217,43 +302,44 @@ func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids 
 		outcomes[i].OK = false
 	}
 	firstErr := true
-	for _, batch := range ssp.Batches(ids, ssp.MaxFeatureBatch) {
-		for _, ch := range chs {
-			if stop != nil {
-				for _, id := range batch {
-					record(id, ch, resultNotSent, stop)
-				}
-				continue
+	for _, c := range calls {
+		switch {
+		case c.notSent != nil:
+			for _, id := range c.batch {
+				record(id, c.ch, resultNotSent, c.notSent)
 			}
+			continue
+		case client.IsNotSent(c.err):
 			st.calls++
-			res, err := sc.SetFeature(ctx, ch.feature, ch.action, batch)
-			if err != nil {
-				fmt.Fprintf(f.IOStreams.ErrOut, "tokenctl: %v\n", err)
-				d := exit.DetailOf(err)
-				if firstErr {
-					st.code, firstErr = d.ExitCode, false
-				}
-				for _, id := range batch {
-					record(id, ch, resultError, &d)
-				}
-				if c := exit.CodeOf(err); c == exit.Auth || c == exit.Interrupted {
-					stop = &exit.Detail{ExitCode: c, Message: "not sent: an earlier call failed: " + d.Message}
-				}
-				continue
+			for _, id := range c.batch {
+				record(id, c.ch, resultDryRun, nil)
 			}
-			succ, failed := lowerSet(res.Successful), lowerSet(res.Failed)
-			for _, id := range batch {
-				key := strings.ToLower(id)
-				switch {
-				case succ[key]:
-					record(id, ch, resultSuccessful, nil)
-				case failed[key]:
-					fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s failed (the SSP listed it in failed_sensor_ids)\n", id, ch.feature.Name, ch.action)
-					record(id, ch, resultFailed, nil)
-				default:
-					fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s: the SSP reported neither success nor failure\n", id, ch.feature.Name, ch.action)
-					record(id, ch, resultUnreported, nil)
-				}
+			continue
+		case c.err != nil:
+			st.calls++
+			fmt.Fprintf(f.IOStreams.ErrOut, "tokenctl: %v\n", c.err)
+			d := exit.DetailOf(c.err)
+			if firstErr {
+				st.code, firstErr = d.ExitCode, false
+			}
+			for _, id := range c.batch {
+				record(id, c.ch, resultError, &d)
+			}
+			continue
+		}
+		st.calls++
+		succ, failed := lowerSet(c.res.Successful), lowerSet(c.res.Failed)
+		for _, id := range c.batch {
+			key := strings.ToLower(id)
+			switch {
+			case succ[key]:
+				record(id, c.ch, resultSuccessful, nil)
+			case failed[key]:
+				fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s failed (the SSP listed it in failed_sensor_ids)\n", id, c.ch.feature.Name, c.ch.action)
+				record(id, c.ch, resultFailed, nil)
+			default:
+				fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s: the SSP reported neither success nor failure\n", id, c.ch.feature.Name, c.ch.action)
+				record(id, c.ch, resultUnreported, nil)
 			}
 		}
 	}

@@ -17,6 +17,8 @@ func NewCmdMPS(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mps <command>",
 		Short: "Show or set which file types sensors extract for malware analysis (ssp)",
+		Example: `  tokenctl sensor mps get
+  tokenctl sensor mps set --media-file-type=false`,
 		Long: `The SSP-wide malware-prevention (MPS) configuration: which of the seven file categories
 (document, executable, media, archive, data, script, other) sensors extract and send for
 analysis. It applies to every sensor with MPS reporting on (see "sensor features set --mps").`,
@@ -47,7 +49,7 @@ func NewCmdMPSGet(f *cmdutil.Factory, runF func(*MPSGetOptions) error) *cobra.Co
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, "", mpsKind(), func(ctx context.Context, sc *ssp.Client, _ string) (json.RawMessage, error) {
+			return f.ShowSSP(cmd, mpsKind(), func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
 				return sc.GetMPSGlobal(ctx)
 			})
 		},
@@ -99,11 +101,11 @@ _revision: a change someone else makes between the read and the write is overwri
 
 func mpsSetRun(opts *MPSSetOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := mpsKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind)
 	if err != nil {
 		return err
 	}
@@ -116,7 +118,7 @@ func mpsSetRun(opts *MPSSetOptions) error {
 	if len(change) == 0 {
 		return exit.Usagef("nothing to change: give at least one of --%s", strings.Join(mpsFlags(), ", --"))
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

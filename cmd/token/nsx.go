@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -67,17 +66,9 @@ func blankField(raw json.RawMessage, field string) (json.RawMessage, error) {
 
 // deleteNSX revokes tokens by value.
 func deleteNSX(opts *DeleteOptions) error {
-	return deleteSecretTokens(opts, "registration token", "NSX tokens", func(ctx context.Context) (secretDeleter, error) {
+	// An NSX token is its own id: never looked up by name.
+	return deleteSecretTokens(opts, "registration token", "NSX tokens", func(ctx context.Context) (secretDeleter, *cmdutil.NameLookup, error) {
 		n, _, err := opts.Factory.NSXClient(ctx)
-		return n, err
+		return n, nil, err
 	})
-}
-
-// maskedList is ids' masked labels for a prompt.
-func maskedList(ids []string) string {
-	labels := make([]string, len(ids))
-	for i, id := range ids {
-		labels[i] = output.Mask(id)
-	}
-	return strings.Join(labels, ", ")
 }

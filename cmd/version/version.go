@@ -28,7 +28,10 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print tokenctl's version",
-		Args:  cmdutil.NoArgs,
+		Long:  "Print tokenctl's version, commit, build date, Go version and platform (also: tokenctl --version).",
+		Example: `  tokenctl version
+  tokenctl version -o json --jq .version`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b := f.Build
 			info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date, Modified: b.Modified, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
@@ -37,11 +40,7 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			if o.Format == output.Table {
-				commit := info.Commit
-				if info.Modified {
-					commit += ", modified"
-				}
-				_, err := fmt.Fprintf(f.IOStreams.Out, "tokenctl %s (commit %s, built %s, %s %s/%s)\n", info.Version, commit, info.Date, info.Go, info.OS, info.Arch)
+				_, err := fmt.Fprintln(f.IOStreams.Out, Line(b))
 				return err
 			}
 			raw, err := output.MarshalJSON(info)
@@ -51,4 +50,13 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 			return f.Printer(o).Object(raw, output.Kind{Noun: "version", IDField: "version"})
 		},
 	}
+}
+
+// Line is the one-line version of `tokenctl version` and `tokenctl --version`.
+func Line(b cmdutil.BuildInfo) string {
+	commit := b.Commit
+	if b.Modified {
+		commit += ", modified"
+	}
+	return fmt.Sprintf("tokenctl %s (commit %s, built %s, %s %s/%s)", b.Version, commit, b.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -4,6 +4,7 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -64,6 +65,8 @@ type Factory struct {
 	// limiter paces every request of the process (--rps); one for all
 	// clients, so concurrent batches share the rate.
 	limiter *rate.Limiter
+	// dry is the --dry-run state once StartDryRun ran.
+	dry *dryRun
 }
 
 // NewFactory returns a factory for the process's streams.
@@ -94,7 +97,8 @@ const (
 	// FlagRetryMaxWait caps the total wait between one request's tries.
 	FlagRetryMaxWait = "retry-max-wait"
 	// FlagRPS caps the requests per second of the whole process.
-	FlagRPS = "rps"
+	FlagRPS    = "rps"
+	FlagDryRun = "dry-run"
 )
 
 // EnvName is the environment variable of a global setting.
@@ -110,7 +114,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagProfile, "", env("profile to use; \"sandbox\" runs the built-in emulator", FlagProfile))
 	fs.String(FlagPlatform, "", env("platform: ssp, nsx, sdwan or agent (for --profile sandbox and --server)", FlagPlatform))
 	fs.String(FlagServer, "", env("server URL, overriding the profile's", FlagServer))
-	fs.StringP(FlagOutput, "o", "", env("output format: table, json, yaml, id, manifest or secret", FlagOutput))
+	fs.StringP(FlagOutput, "o", "", env("output format: table, json, yaml, id, manifest, secret or install-script", FlagOutput))
 	fs.String(FlagJQ, "", env("filter JSON output with a jq expression", FlagJQ))
 	fs.String(FlagTemplate, "", env("format JSON output with a Go template (helpers: timefmt, timeago, tablerow, tablerender, pluck, join, truncate)", FlagTemplate))
 	fs.Bool(FlagNoInput, false, env("never prompt; fail naming the flag that would answer", FlagNoInput))
@@ -122,6 +126,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.BoolP(FlagQuiet, "q", false, env("print no notices on stderr, only errors", FlagQuiet))
 	fs.String(FlagRetryMaxWait, "", env("cap on the total wait between one request's retries, whatever the server's Retry-After asks (default 2m)", FlagRetryMaxWait))
 	fs.String(FlagRPS, "", env("at most this many requests per second from this process, retries and concurrent batches included (e.g. 20, or 0.5); also a profile setting", FlagRPS))
+	fs.Bool(FlagDryRun, false, env("send no change: print each one (method, URL, redacted body, curl line) on stderr, the plan as JSON with -o json; reads still happen, no local file is written, exit 0", FlagDryRun))
 	CompleteFlag(root, FlagProfile, f.CompleteProfiles)
 	CompleteFlag(root, FlagPlatform, FixedValues(config.Platforms...))
 	CompleteFlag(root, FlagOutput, FixedValues(output.AllFormats...))
@@ -289,8 +294,21 @@ func (f *Factory) startSandbox(p *config.Resolved) error {
 	if f.completing {
 		wait = CompletionTimeout
 	}
+	if f.DryRun() {
+		if _, err := os.Stat(state); errors.Is(err, os.ErrNotExist) {
+			// A dry run writes no file: a state that does not exist yet
+			// is the empty state, kept in memory.
+			state = ""
+		}
+	}
+	// The lifecycle step and faults come from TOKENCTL_SANDBOX_LCM_*, so
+	// that tests and demos can make installs quick or failing.
+	lc, err := sandbox.LifecycleFromEnv()
+	if err != nil {
+		return exit.WithCode(exit.Usage, err)
+	}
 	srv, err := sandbox.New(sandbox.Options{
-		Options:     sim.Options{Seed: 1, SeedSensors: BuiltinSandboxSensors},
+		Options:     sim.Options{Seed: 1, SeedSensors: BuiltinSandboxSensors, LCMStep: lc.Step, LCMFaults: lc.Faults},
 		StatePath:   state,
 		WaitForLock: wait,
 	})
@@ -350,7 +368,12 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 	if p.Insecure && p.Thumbprint == "" && strings.HasPrefix(p.Server, "https:") {
 		f.Warn("TLS certificate verification is disabled (--insecure): anyone on the path can read your credentials")
 	}
+	var plan *client.Plan
+	if f.dry != nil {
+		plan = f.dry.plan
+	}
 	return client.Options{
+		DryRun:    plan,
 		BaseURL:   p.Server,
 		Timeout:   timeout,
 		UserAgent: "tokenctl/" + f.Build.Version,

@@ -85,9 +85,9 @@ func (s *SessionAuth) login(ctx context.Context, c *client.Client) error {
 	resp, err := c.Do(ctx, client.Call{
 		Operation: op, Method: http.MethodPost, Path: SessionCreatePath, NoAuth: true,
 		Form: url.Values{"j_username": {s.Username}, "j_password": {s.Password}},
-		// Logging in changes nothing the user cares about: retried on
-		// 502/503/504 like a read, and never "may have been carried out".
-		Idempotent: client.True(),
+		// A login changes nothing: --dry-run logs in, and it is retried on
+		// 502/503/504 like a read, never "may have been carried out".
+		Read: true,
 	})
 	if err != nil {
 		return &LoginError{Err: err}
@@ -159,6 +159,7 @@ func (s *SessionAuth) Close(ctx context.Context) error {
 	}
 	_, err := c.Do(ctx, client.Call{
 		Operation: "destroy NSX session", Method: http.MethodPost, Path: SessionDestroyPath, NoAuth: true,
+		Read:   true, // ends the session this command opened; no object changes
 		Header: http.Header{"Cookie": {"JSESSIONID=" + cookie}, "X-Xsrf-Token": {xsrf}},
 	})
 	return err

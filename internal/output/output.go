@@ -26,10 +26,13 @@ const (
 	ID       = "id"
 	Manifest = "manifest"
 	Secret   = "secret"
+	// InstallScript is a baremetal token's host install script
+	// (internal/installscript); the token commands print it.
+	InstallScript = "install-script"
 )
 
 // AllFormats is the help text's list.
-var AllFormats = []string{Table, JSON, YAML, ID, Manifest, Secret}
+var AllFormats = []string{Table, JSON, YAML, ID, Manifest, Secret, InstallScript}
 
 // Options are the output flags.
 type Options struct {
@@ -49,6 +52,8 @@ type Options struct {
 	FilterFromEnv bool
 
 	tmpl *Template
+	// baseFormat is Format before a filter made it JSON.
+	baseFormat string
 }
 
 // DropEnvFormat gives up a TOKENCTL_OUTPUT default the command cannot
@@ -66,9 +71,16 @@ func (o *Options) DropEnvFormat() bool {
 	return true
 }
 
-// dropEnvFilter gives up a TOKENCTL_JQ or TOKENCTL_TEMPLATE default.
-func (o *Options) dropEnvFilter() {
+// DropEnvFilter gives up a TOKENCTL_JQ or TOKENCTL_TEMPLATE default, for
+// a command that prints no JSON at all.
+func (o *Options) DropEnvFilter() {
+	if !o.FilterFromEnv {
+		return
+	}
 	o.JQ, o.Template, o.tmpl, o.FilterFromEnv = "", "", nil, false
+	if o.baseFormat != "" {
+		o.Format = o.baseFormat
+	}
 }
 
 // envName names a setting's source in errors: the flag, or the variable.
@@ -84,6 +96,7 @@ func (o *Options) Validate() error {
 	if o.Format == "" {
 		o.Format = Table
 	}
+	o.baseFormat = o.Format
 	ok := false
 	for _, f := range AllFormats {
 		if o.Format == f {
@@ -98,7 +111,7 @@ func (o *Options) Validate() error {
 		// default, the other side wins.
 		switch {
 		case o.FilterFromEnv:
-			o.dropEnvFilter()
+			o.DropEnvFilter()
 		case o.FormatFromEnv:
 			o.Format, o.FormatFromEnv = Table, false
 		}
@@ -214,6 +227,8 @@ func (p *Printer) Object(raw json.RawMessage, kind Kind) error {
 		return p.Render(raw)
 	case YAML:
 		return writeYAMLDoc(p.io.Out, raw)
+	case InstallScript:
+		return p.unsupported(kind)
 	case ID, Secret, Manifest:
 		field := map[string]string{ID: kind.IDField, Secret: kind.SecretField, Manifest: kind.ManifestField}[p.opts.Format]
 		if field == "" {
@@ -280,7 +295,7 @@ func (p *Printer) List(kind Kind) ListWriter {
 		return &yamlList{w: p.io.Out}
 	case ID:
 		return &fieldList{w: newStreamWriter(p.io.Out), field: kind.IDField}
-	case Secret, Manifest:
+	case Secret, Manifest, InstallScript:
 		if o := p.opts; o.DropEnvFormat() {
 			return New(p.io, o).List(kind)
 		}

@@ -203,6 +203,8 @@ func writeFault(w http.ResponseWriter, r *http.Request, status int) {
 		body = fmt.Sprintf(`{"message":%q,"status-code":%d}`, msg, status)
 	case strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/policy/"):
 		body = fmt.Sprintf(`{"module_name":"common-services","error_message":%q,"error_code":%d}`, msg, status)
+	case strings.HasPrefix(p, "/baremetal/"):
+		body = fmt.Sprintf(`{"error_code":%d,"module_name":"baremetal-security","error_message":%q}`, status, msg)
 	default:
 		body = fmt.Sprintf(`{"error_code":%d,"module_name":"sensor","error_message":%q}`, status, msg)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/fsutil"
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
+	"github.com/tokenctl/tokenctl/internal/sandbox/ssp"
 )
 
 // Options configure a Server.
@@ -85,6 +86,14 @@ const stateVersion = 1
 
 // New creates a sandbox, takes the state file's lock and loads its state.
 func New(opts Options) (*Server, error) {
+	if opts.LCMStep < 0 {
+		return nil, fmt.Errorf("lifecycle step %v must not be negative", opts.LCMStep)
+	}
+	faults, err := ssp.CheckLCMFaults(opts.LCMFaults)
+	if err != nil {
+		return nil, fmt.Errorf("lifecycle faults: %w", err)
+	}
+	opts.LCMFaults = faults
 	env := sim.NewEnv(opts.Options)
 	s := &Server{
 		opts:    opts,
@@ -161,6 +170,14 @@ func (s *Server) Requests() int64 { return s.requests.Load() }
 func (s *Server) count(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
+		// Date tells the time by the sandbox clock, which tests move
+		// forward: clients that compare expiry timestamps with the
+		// server's time (apply's min_lifetime) see the clock the tokens
+		// expire by.
+		s.env.Lock()
+		now := s.env.Now()
+		s.env.Unlock()
+		w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 		if s.opts.Log == nil {
 			next.ServeHTTP(w, r)
 			return

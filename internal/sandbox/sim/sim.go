@@ -47,8 +47,32 @@ type Options struct {
 	// NSXNoBodyCalls emulates a pre-4.x NSX manager: the POST
 	// .../registration-token/retrieve and .../delete routes answer 404.
 	NSXNoBodyCalls bool
+	// LCMStep is how long each step of an SSP lifecycle operation lasts on
+	// the sandbox clock (a baremetal install, upgrade or uninstall, a sensor
+	// registration): ACCEPTED for one step, RUNNING for the next, then done.
+	// 0 means DefaultLCMStep.
+	LCMStep time.Duration
+	// LCMFaults make SSP lifecycle operations fail.
+	LCMFaults LCMFaults
 	// Now replaces time.Now (tests).
 	Now func() time.Time
+}
+
+// DefaultLCMStep is the length of one lifecycle step when Options.LCMStep is 0.
+const DefaultLCMStep = 2 * time.Second
+
+// LCMFaults make lifecycle operations (installs at registration, upgrades,
+// uninstalls, sensor registrations) fail, reproducibly.
+type LCMFaults struct {
+	// FailRate is the fraction (0..1) of operations that fail, drawn from
+	// Options.Seed and the host's name, so a run is reproducible.
+	FailRate float64 `json:"fail_rate"`
+	// FailHosts is a regular expression: operations on hosts whose name
+	// (display_name) matches it fail.
+	FailHosts string `json:"fail_hosts"`
+	// TaskOutcome forces how new baremetal tasks end: "" (as their servers
+	// do), TIMEDOUT, ABORTED or FAILED (every server fails).
+	TaskOutcome string `json:"task_outcome"`
 }
 
 // Env is shared by every vendor emulator of one sandbox.

@@ -1,8 +1,11 @@
 package ssp_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
@@ -40,4 +43,40 @@ func BenchmarkListSeededPage(b *testing.B) {
 			b.SetBytes(int64(bytes))
 		})
 	}
+}
+
+// BenchmarkBaremetalWaitRound is the emulator's side of one `token wait`
+// round over 200 registering hosts: the servers list (one page) and one
+// servers-status-detail query.
+func BenchmarkBaremetalWaitRound(b *testing.B) {
+	env := sim.NewEnv(sim.Options{Seed: 1})
+	mux := http.NewServeMux()
+	ssp.New(env).Register(mux)
+	do := func(method, path, body, user string) *discard {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		if user != "" {
+			req.SetBasicAuth(user, sim.DefaultPassword)
+		}
+		w := &discard{header: http.Header{}}
+		mux.ServeHTTP(w, req)
+		return w
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/baremetal/registration-tokens", strings.NewReader(`{"display_name":"pool","passphrase":"`+goodPassphrase+`","allowed_instance_count":200}`))
+	req.SetBasicAuth(sim.AdminUser, sim.DefaultPassword)
+	mux.ServeHTTP(rec, req)
+	var tok struct{ ID string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &tok); err != nil || tok.ID == "" {
+		b.Fatalf("token: %s", rec.Body)
+	}
+	for i := range 200 {
+		do("POST", "/_sandbox/ssp/register", fmt.Sprintf(`{"token_id":%q,"passphrase":%q,"hostname":"host-%03d"}`, tok.ID, goodPassphrase, i), "")
+	}
+	b.ReportAllocs()
+	var n int
+	for b.Loop() {
+		n = do("GET", "/baremetal/servers", "", sim.AdminUser).n
+		n += do("POST", "/baremetal/servers-status-detail", `{}`, sim.AdminUser).n
+	}
+	b.SetBytes(int64(n))
 }

@@ -101,6 +101,17 @@ func loadSSPSpec(t *testing.T) *openapi3.T {
 	return doc
 }
 
+// loadBaremetalSpec loads specs/ssp-baremetal-servers.yaml with the same
+// quirk relaxed (its README): BaremetalServer, BaremetalServerList,
+// BaremetalServerStatus, BaremetalTaskInfo and BaremetalServerTaskInfo put
+// additionalProperties: false beside an allOf, which strictly read rejects
+// every property. Every other schema stays strict.
+func loadBaremetalSpec(t *testing.T) *openapi3.T {
+	doc := specs.Load(t, "ssp-baremetal-servers.yaml")
+	specs.RelaxAdditionalProperties(t, doc, "BaremetalServer", "BaremetalServerList", "BaremetalServerStatus", "BaremetalTaskInfo", "BaremetalServerTaskInfo")
+	return doc
+}
+
 func TestContract(t *testing.T) {
 	doc := loadSSPSpec(t)
 	c := &contract{
@@ -266,42 +277,48 @@ func TestContract(t *testing.T) {
 }
 
 // TestContractRoles checks the emulator's role table against every
-// operation's security list, and that the auditor is refused exactly where
-// the spec leaves it out.
+// operation's security list in both SSP specs, and that the auditor and the
+// engineer are refused exactly where the spec leaves their role out.
 func TestContractRoles(t *testing.T) {
-	doc := loadSSPSpec(t)
+	docs := []*openapi3.T{loadSSPSpec(t), loadBaremetalSpec(t)}
 	h := newHarness(t, sim.Options{})
 	roles := ssp.RouteRoles(ssp.New(sim.NewEnv(sim.Options{})))
+	users := map[string]string{auditor: "auditor", engineer: "security_engineer"}
+	placeholder := "0e6c2ad1-94b7-4c38-9a51-6f0f5a1d2e3c"
+	concrete := strings.NewReplacer("{token-id}", placeholder, "{appliance-id}", placeholder, "{server-id}", placeholder, "{task-id}", placeholder)
 	seen := 0
-	for path, item := range doc.Paths.Map() {
-		for method, op := range item.Operations() {
-			seen++
-			var want []string
-			for _, req := range *op.Security {
-				for name := range req {
-					want = append(want, name)
+	for _, doc := range docs {
+		for path, item := range doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				seen++
+				var want []string
+				for _, req := range *op.Security {
+					for name := range req {
+						want = append(want, name)
+					}
 				}
-			}
-			got := slices.Clone(roles[op.OperationID])
-			slices.Sort(want)
-			slices.Sort(got)
-			if !slices.Equal(got, want) {
-				t.Errorf("%s: emulator roles %v, spec security %v", op.OperationID, got, want)
-			}
-			// The auditor gets 403 exactly where its role is missing; any
-			// other answer (404 for the placeholder id, 400 for no body)
-			// means the role check passed.
-			concrete := strings.NewReplacer("{token-id}", "0e6c2ad1-94b7-4c38-9a51-6f0f5a1d2e3c", "{appliance-id}", "0e6c2ad1-94b7-4c38-9a51-6f0f5a1d2e3c").Replace(path)
-			r := h.do(method, concrete, nil, auditor)
-			if denied := r.status == http.StatusForbidden; denied == slices.Contains(want, "auditor") {
-				t.Errorf("%s as auditor: status %d, spec security %v", op.OperationID, r.status, want)
-			}
-			if r := h.do(method, concrete, nil, ""); r.status != http.StatusUnauthorized {
-				t.Errorf("%s without credentials: status %d, want 401", op.OperationID, r.status)
+				got := slices.Clone(roles[op.OperationID])
+				slices.Sort(want)
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: emulator roles %v, spec security %v", op.OperationID, got, want)
+				}
+				// A user gets 403 exactly where its role is missing; any
+				// other answer (404 for the placeholder id, 400 for no
+				// body) means the role check passed.
+				for user, role := range users {
+					r := h.do(method, concrete.Replace(path), nil, user)
+					if denied := r.status == http.StatusForbidden; denied == slices.Contains(want, role) {
+						t.Errorf("%s as %s: status %d, spec security %v", op.OperationID, user, r.status, want)
+					}
+				}
+				if r := h.do(method, concrete.Replace(path), nil, ""); r.status != http.StatusUnauthorized {
+					t.Errorf("%s without credentials: status %d, want 401", op.OperationID, r.status)
+				}
 			}
 		}
 	}
 	if seen != len(roles) {
-		t.Errorf("the spec has %d operations, the emulator routes %d", seen, len(roles))
+		t.Errorf("the specs have %d operations, the emulator routes %d", seen, len(roles))
 	}
 }

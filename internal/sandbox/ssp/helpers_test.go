@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/sandbox"
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
+	"github.com/tokenctl/tokenctl/internal/sandbox/ssp"
 )
 
 // testNow is the sandbox clock's start in tests.
@@ -154,8 +155,9 @@ func (h *harness) expectError(want int, module, method, path string, body any, u
 }
 
 const (
-	admin   = sim.AdminUser
-	auditor = sim.AuditorUser
+	admin    = sim.AdminUser
+	auditor  = sim.AuditorUser
+	engineer = ssp.EngineerUser
 )
 
 // goodPassphrase satisfies the vendor's rule.
@@ -232,4 +234,29 @@ func field[T any](t testing.TB, l listBody, path ...string) []T {
 		out = append(out, v)
 	}
 	return out
+}
+
+// registerHost simulates a baremetal (or sensor) host registering with the
+// token under its hostname, as vdefend-cli does.
+func (h *harness) registerHost(tokenID, hostname string) map[string]any {
+	h.t.Helper()
+	return h.expect(http.StatusOK, "POST", "/_sandbox/ssp/register", map[string]any{"token_id": tokenID, "passphrase": goodPassphrase, "hostname": hostname}, "").json(h.t)
+}
+
+// setFaults replaces the lifecycle fault setting through its control route.
+func (h *harness) setFaults(body map[string]any) map[string]any {
+	h.t.Helper()
+	return h.expect(http.StatusOK, "POST", "/_sandbox/ssp/faults", body, "").json(h.t)
+}
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// jsonString is v as compact JSON with sorted keys, for comparisons.
+func jsonString(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -3,7 +3,10 @@ package ssp
 import (
 	"cmp"
 	"fmt"
+	"math"
+	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,47 +44,68 @@ type listParams struct {
 // parseListParams reads offset, page_size, sort_by, sort_ascending and
 // display_name. sortable lists the sort_by values the operation supports.
 func parseListParams(q url.Values, sortable []string) (listParams, error) {
-	p := listParams{pageSize: defaultPageSize}
+	var offset, pageSize *int64
+	var ascending *bool
 	if v := q.Get("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return p, fmt.Errorf("offset %q must be an integer >= 0", v)
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return listParams{}, fmt.Errorf("offset %q must be an integer >= 0", v)
 		}
-		p.offset = n
+		offset = &n
 	}
 	if v := q.Get("page_size"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || n < 0 {
-			return p, fmt.Errorf("page_size %q must be an integer >= 0", v)
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return listParams{}, fmt.Errorf("page_size %q must be an integer >= 0", v)
 		}
-		// 0 is allowed by the spec's minimum; it means the default.
-		if n > 0 {
-			p.pageSize = int(n)
-		}
+		pageSize = &n
 	}
 	if v := q.Get("sort_ascending"); v != "" {
 		b, err := parseBool(v)
 		if err != nil {
-			return p, fmt.Errorf("sort_ascending %q must be true or false", v)
+			return listParams{}, fmt.Errorf("sort_ascending %q must be true or false", v)
 		}
-		p.ascending = b
+		ascending = &b
 	}
-	if v := q.Get("sort_by"); v != "" {
-		ok := false
-		for _, s := range sortable {
-			if v == s {
-				ok = true
-			}
-		}
-		if !ok {
-			return p, fmt.Errorf("sort_by %q is not supported; sortable fields: %s", v, strings.Join(sortable, ", "))
-		}
-		p.sortBy = v
+	p, err := newListParams(offset, pageSize, q.Get("sort_by"), ascending, sortable)
+	if err != nil {
+		return p, err
 	}
 	for _, v := range q["display_name"] {
 		if v != "" {
 			p.displayNames = append(p.displayNames, v)
 		}
+	}
+	return p, nil
+}
+
+// newListParams checks the paging and sorting fields, from a query or from a
+// body (ListRequestParameters); nil and "" mean the spec's defaults.
+func newListParams(offset, pageSize *int64, sortBy string, ascending *bool, sortable []string) (listParams, error) {
+	p := listParams{pageSize: defaultPageSize}
+	if offset != nil {
+		if *offset < 0 || *offset > math.MaxInt32 {
+			return p, fmt.Errorf("offset %d must be an integer >= 0", *offset)
+		}
+		p.offset = int(*offset)
+	}
+	if pageSize != nil {
+		if *pageSize < 0 || *pageSize > math.MaxInt32 {
+			return p, fmt.Errorf("page_size %d must be an integer >= 0 (int32)", *pageSize)
+		}
+		// 0 is allowed by the spec's minimum; it means the default.
+		if *pageSize > 0 {
+			p.pageSize = int(*pageSize)
+		}
+	}
+	if ascending != nil {
+		p.ascending = *ascending
+	}
+	if sortBy != "" {
+		if !slices.Contains(sortable, sortBy) {
+			return p, fmt.Errorf("sort_by %q is not supported; sortable fields: %s", sortBy, strings.Join(sortable, ", "))
+		}
+		p.sortBy = sortBy
 	}
 	return p, nil
 }
@@ -175,4 +199,47 @@ func sortByKey[T any](items []T, key func(T) any, ascending bool) {
 		sorted[i] = items[j]
 	}
 	copy(items, sorted)
+}
+
+// sortField is one field a list sorts by, with the key it sorts on.
+type sortField[T any] struct {
+	name string
+	key  func(T) any
+}
+
+// sortFields are the sort_by values of one in-memory list, in the order its
+// errors name them. Every in-memory list (tokens, token statuses, baremetal
+// servers and their details) goes through writeList: lists differ only in
+// their item type and these fields.
+type sortFields[T any] []sortField[T]
+
+func (fs sortFields[T]) names() []string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.name
+	}
+	return names
+}
+
+// writeList sorts items as p says and writes p's page of them.
+func (fs sortFields[T]) writeList(w http.ResponseWriter, p listParams, items []T) {
+	if p.sortBy != "" {
+		for _, f := range fs {
+			if f.name == p.sortBy {
+				sortByKey(items, f.key, p.ascending)
+			}
+		}
+	}
+	writePage(w, p, items)
+}
+
+// writePage writes one page of an in-memory list.
+func writePage[T any](w http.ResponseWriter, p listParams, items []T) {
+	start, end := p.window(len(items))
+	sw := newStreamWriter(w)
+	sw.begin(p.envelope(len(items), end-start))
+	for _, it := range items[start:end] {
+		sw.item(it)
+	}
+	sw.end()
 }

@@ -204,8 +204,10 @@ func (e *Emulator) snapshot() *fleet {
 	for i, o := range e.overlayIdx {
 		f.overlay[i] = *o
 	}
+	step := e.lcmStepMs()
 	for i, s := range e.state.Sensors {
 		f.registered[i] = *s
+		f.registered[i].progress(f.now, step)
 	}
 	return f
 }
@@ -565,6 +567,7 @@ func (e *Emulator) lookupSensor(id string) (s *sensor, seeded int, ok bool) {
 	id = strings.ToLower(id)
 	for _, rs := range e.state.Sensors {
 		if rs.ID == id {
+			rs.progress(e.env.NowMs(), e.lcmStepMs())
 			return rs, -1, true
 		}
 	}

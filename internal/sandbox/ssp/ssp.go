@@ -5,8 +5,10 @@
 //
 // Choices where the vendor is silent (each is repeated where it is made):
 //   - Users map to the spec's RBAC roles: admin is enterprise_admin, auditor
-//     is auditor. Each operation's security list decides; other roles
-//     (security_engineer, sensor, ...) have no sandbox user.
+//     is auditor, and engineer (SSP only, same password) is
+//     security_engineer, who may uninstall one baremetal server but not run
+//     batch actions. Each operation's security list decides; other roles
+//     (security_op, sensor, ...) have no sandbox user.
 //   - error_code in an Error body is the HTTP status; module_name is
 //     "sensor" for the sensor tag's operations (as the vendor examples show)
 //     and "baremetal-security" (the spec tag) for baremetal operations.
@@ -29,16 +31,21 @@
 //   - Seeded sensors are generated from Options.Seed and their index, never
 //     stored; their changes live in a small overlay (see seed.go).
 //
-// Sandbox-only control route (no credentials, loopback only):
+// Baremetal servers, tasks and installer downloads
+// (specs/ssp-baremetal-servers.yaml) are in baremetal.go, tasks.go and
+// installer.go; their lifecycle progresses on the sandbox clock
+// (lifecycle.go).
 //
-//	POST /_sandbox/ssp/register {"token_id": "...", "passphrase": "...", "display_name": "..."}
+// Sandbox-only control routes (no credentials, loopback only; control.go):
 //
-// simulates a sensor appliance or a baremetal server registering with a
-// token; see control.go.
+//	POST /_sandbox/ssp/register        a sensor or baremetal host registers with a token
+//	POST /_sandbox/ssp/local-uninstall a host's agent was removed on the host
+//	GET|POST /_sandbox/ssp/faults      the lifecycle fault setting
 package ssp
 
 import (
 	"bufio"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -73,6 +80,11 @@ type Emulator struct {
 	// (rebuilt by reindex after every overlay change).
 	overlayIdx map[int]*overlay
 	deletedIdx []int
+	// faults make lifecycle operations fail (lifecycle.go); the control
+	// route /_sandbox/ssp/faults replaces them (lock held).
+	faults lcmFaults
+	// bundles caches the generated installer downloads (installer.go).
+	bundles bundleCache
 }
 
 // New returns the SSP emulator of env. Seeded sensors come from
@@ -84,6 +96,9 @@ func New(env *sim.Env) *Emulator {
 		state: newState(),
 		seed:  newSeeder(opts.Seed, opts.SeedSensors),
 	}
+	// sandbox.New checks the setting first (CheckLCMFaults); a bad one
+	// here (a test's) fails nothing.
+	e.faults, _ = compileLCMFaults(opts.LCMFaults)
 	e.reindex()
 	return e
 }
@@ -103,6 +118,7 @@ type route struct {
 
 // routes is the operation table; the contract test checks it against the spec.
 func (e *Emulator) routes() []route {
+	admin := []string{roleEnterpriseAdmin}
 	admEng := []string{roleEnterpriseAdmin, roleSecurityEngineer}
 	readers := []string{roleEnterpriseAdmin, roleAuditor, roleSecurityEngineer, roleSecurityOp}
 	readersSensor := append(append([]string{}, readers...), roleSensor)
@@ -134,6 +150,16 @@ func (e *Emulator) routes() []route {
 		{"GET /baremetal/registration-tokens/{id}", "GetRegistrationToken", admEng, b, e.getBaremetalToken},
 		{"DELETE /baremetal/registration-tokens/{id}", "DeleteRegistrationToken", admEng, b, e.deleteBaremetalToken},
 		{"GET /baremetal/registration-tokens/{id}/status", "GetRegistrationTokenStatus", readers, b, e.getBaremetalStatus},
+		{"GET /baremetal/servers", "GetBaremetalServerList", readers, b, e.listServers},
+		{"POST /baremetal/servers", "PerformBaremetalServersAction", admin, b, e.serversAction},
+		{"GET /baremetal/servers/{id}", "GetBaremetalServer", readers, b, e.getServer},
+		{"DELETE /baremetal/servers/{id}", "UninstallBaremetalServer", admEng, b, e.uninstallServer},
+		{"GET /baremetal/servers/{id}/status", "GetBaremetalServerStatus", readers, b, e.getServerStatus},
+		{"POST /baremetal/servers-status-detail", "QueryBaremetalServerDetails", readers, b, e.queryServerDetails},
+		{"GET /baremetal/servers-summary", "GetBaremetalServerSummary", readers, b, e.serverSummary},
+		{"GET /baremetal/tasks/{id}", "GetBaremetalTaskStatus", admEng, b, e.getTask},
+		{"GET /baremetal/download-linux-installer", "GetBaremetalServerInstallerBundle", admEng, b, e.downloadLinuxInstaller},
+		{"GET /baremetal/download-windows-agent-bundle", "GetBaremetalServerWindowsAgentBundle", admEng, b, e.downloadWindowsBundle},
 	}
 }
 
@@ -143,11 +169,33 @@ func (e *Emulator) Register(mux *http.ServeMux) {
 		mux.HandleFunc(rt.pattern, e.guard(rt))
 	}
 	mux.HandleFunc("POST /_sandbox/ssp/register", e.register)
+	mux.HandleFunc("POST /_sandbox/ssp/local-uninstall", e.localUninstall)
+	mux.HandleFunc("GET /_sandbox/ssp/faults", e.getFaults)
+	mux.HandleFunc("POST /_sandbox/ssp/faults", e.setFaults)
+}
+
+// EngineerUser is the SSP-only sandbox user with the security_engineer
+// role; its password is the sandbox password.
+const EngineerUser = "engineer"
+
+// authenticate checks the request's Basic credentials: the Env's users, and
+// the SSP-only engineer.
+func (e *Emulator) authenticate(r *http.Request) (sim.User, bool) {
+	if u, ok := e.env.BasicAuth(r); ok {
+		return u, true
+	}
+	name, password, ok := r.BasicAuth()
+	if ok && name == EngineerUser && subtle.ConstantTimeCompare([]byte(password), []byte(e.env.Options().Password)) == 1 {
+		return sim.User{Name: EngineerUser, Password: password}, true
+	}
+	return sim.User{}, false
 }
 
 // rolesOf maps a sandbox user to the spec's roles.
 func rolesOf(u sim.User) []string {
 	switch {
+	case u.Name == EngineerUser:
+		return []string{roleSecurityEngineer}
 	case u.Name == sim.AuditorUser || u.ReadOnly:
 		return []string{roleAuditor}
 	default:
@@ -158,7 +206,7 @@ func rolesOf(u sim.User) []string {
 // guard authenticates (401) and authorises (403) before the handler runs.
 func (e *Emulator) guard(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		user, ok := e.env.BasicAuth(r)
+		user, ok := e.authenticate(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Basic realm="SSP"`)
 			writeError(w, http.StatusUnauthorized, rt.module, "authentication required: send valid HTTP Basic credentials")

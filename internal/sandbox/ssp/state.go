@@ -13,6 +13,8 @@ import (
 //	  "sensor_tokens":    [tokenRecord...],
 //	  "baremetal_tokens": [tokenRecord + "expiry_time_since_creation_mins"...],
 //	  "sensors":          [sensorRecord...],      // registered through the control route
+//	  "baremetal_servers": [bmServer...],         // registered through the control route
+//	  "baremetal_tasks":  [bmTask...],
 //	  "seeded_overlay":   {"<seeded sensor id>": overlay...},
 //	  "mps_global_config": {seven booleans}
 //	}
@@ -20,20 +22,26 @@ import (
 // Tokens keep only a SHA-256 of their passphrase. Seeded sensors are not in
 // it: only what changed about them (the overlay).
 type state struct {
-	SensorTokens    []*sensorToken      `json:"sensor_tokens"`
-	BaremetalTokens []*baremetalToken   `json:"baremetal_tokens"`
-	Sensors         []*sensor           `json:"sensors"`
-	SeededOverlay   map[string]*overlay `json:"seeded_overlay"`
-	MPSGlobal       mpsConfig           `json:"mps_global_config"`
+	SensorTokens    []*sensorToken    `json:"sensor_tokens"`
+	BaremetalTokens []*baremetalToken `json:"baremetal_tokens"`
+	Sensors         []*sensor         `json:"sensors"`
+	// BaremetalServers and BaremetalTasks are in creation order; servers
+	// stay after their uninstall (TERMINATED).
+	BaremetalServers []*bmServer         `json:"baremetal_servers"`
+	BaremetalTasks   []*bmTask           `json:"baremetal_tasks"`
+	SeededOverlay    map[string]*overlay `json:"seeded_overlay"`
+	MPSGlobal        mpsConfig           `json:"mps_global_config"`
 }
 
 func newState() *state {
 	return &state{
-		SensorTokens:    []*sensorToken{},
-		BaremetalTokens: []*baremetalToken{},
-		Sensors:         []*sensor{},
-		SeededOverlay:   map[string]*overlay{},
-		MPSGlobal:       defaultMPSConfig(),
+		SensorTokens:     []*sensorToken{},
+		BaremetalTokens:  []*baremetalToken{},
+		Sensors:          []*sensor{},
+		BaremetalServers: []*bmServer{},
+		BaremetalTasks:   []*bmTask{},
+		SeededOverlay:    map[string]*overlay{},
+		MPSGlobal:        defaultMPSConfig(),
 	}
 }
 
@@ -124,6 +132,9 @@ type sensor struct {
 	// disabled the sensor reports DISABLED (as the vendor's example does).
 	RapidHealth string `json:"rapid_health"`
 	BootTime    int64  `json:"boot_time"`
+	// Lifecycle is the registration of a sensor registered through the
+	// control route; its status and health derive from it (progress).
+	Lifecycle *sensorLifecycle `json:"lifecycle,omitempty"`
 }
 
 type nic struct {
@@ -200,6 +211,12 @@ func (e *Emulator) LoadState(raw json.RawMessage) error {
 	}
 	if st.Sensors == nil {
 		st.Sensors = []*sensor{}
+	}
+	if st.BaremetalServers == nil {
+		st.BaremetalServers = []*bmServer{}
+	}
+	if st.BaremetalTasks == nil {
+		st.BaremetalTasks = []*bmTask{}
 	}
 	if st.SeededOverlay == nil {
 		st.SeededOverlay = map[string]*overlay{}

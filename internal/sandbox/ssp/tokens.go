@@ -43,24 +43,43 @@ func (t *tokenRecord) status(nowMs int64) string {
 
 func (t *tokenRecord) remaining() int64 { return max(0, t.AllowedInstanceCount-t.UsageCount) }
 
-// manifest is the sandbox's own registration manifest (the vendor documents
+// Manifest is the sandbox's own registration manifest (the vendor documents
 // only an opaque string for the installer): standard base64, without
 // newlines, of compact JSON
 // {"ssp":"<base URL>","token_id":"<id>","device_type":"SENSOR|BAREMETAL","expiration":<ms>}.
 // It carries no passphrase: the installer asks for that separately.
-//
-// It is computed once, when the token is created, and stored with it: a
-// token's manifest is a fact about the token, so it must not change when the
-// sandbox restarts on another port (the built-in profile does so on every
-// command), or a manifest printed earlier would no longer match.
+type Manifest struct {
+	SSP        string `json:"ssp"`
+	TokenID    string `json:"token_id"`
+	DeviceType string `json:"device_type"`
+	Expiration int64  `json:"expiration"`
+}
+
+// manifest encodes a token's manifest. It is computed once, when the token
+// is created, and stored with it: a token's manifest is a fact about the
+// token, so it must not change when the sandbox restarts on another port
+// (the built-in profile does so on every command), or a manifest printed
+// earlier would no longer match.
 func manifest(baseURL, id, deviceType string, expiration int64) string {
-	b, _ := json.Marshal(struct {
-		SSP        string `json:"ssp"`
-		TokenID    string `json:"token_id"`
-		DeviceType string `json:"device_type"`
-		Expiration int64  `json:"expiration"`
-	}{baseURL, id, deviceType, expiration})
+	b, _ := json.Marshal(Manifest{baseURL, id, deviceType, expiration})
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// ParseManifest decodes a sandbox registration manifest (surrounding white
+// space allowed), as the host installer stand-in reads it.
+func ParseManifest(data []byte) (Manifest, error) {
+	var m Manifest
+	raw, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(data)))
+	if err != nil {
+		return m, fmt.Errorf("not a sandbox registration manifest (base64 of JSON): %v", err)
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return m, fmt.Errorf("not a sandbox registration manifest (base64 of JSON): %v", err)
+	}
+	if m.SSP == "" || m.TokenID == "" || m.DeviceType == "" {
+		return m, fmt.Errorf("not a sandbox registration manifest: ssp, token_id and device_type are required")
+	}
+	return m, nil
 }
 
 // baseURL is the sandbox URL the manifest names: the listener's, or for a
@@ -273,8 +292,13 @@ func (t *sensorToken) out(baseURL string, nowMs int64) sensorTokenOut {
 	}
 }
 
-// sensorTokenSortable are the sort_by fields the vendor documents.
-var sensorTokenSortable = []string{"display_name", "remaining_instance_count", "usage_count", "status"}
+// sensorTokenSort are the sort_by fields the vendor documents.
+var sensorTokenSort = sortFields[sensorTokenOut]{
+	{"display_name", func(o sensorTokenOut) any { return o.DisplayName }},
+	{"remaining_instance_count", func(o sensorTokenOut) any { return o.NumberAvailable }},
+	{"usage_count", func(o sensorTokenOut) any { return o.UsageCount }},
+	{"status", func(o sensorTokenOut) any { return o.Status }},
+}
 
 func (e *Emulator) createSensorToken(w http.ResponseWriter, r *http.Request, caller sim.User) {
 	body, err := sim.ReadBody(r)
@@ -333,7 +357,7 @@ func (e *Emulator) deleteSensorToken(w http.ResponseWriter, r *http.Request, _ s
 
 func (e *Emulator) listSensorTokens(w http.ResponseWriter, r *http.Request, _ sim.User) {
 	q := r.URL.Query()
-	p, err := parseListParams(q, sensorTokenSortable)
+	p, err := parseListParams(q, sensorTokenSort.names())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, moduleSensor, err.Error())
 		return
@@ -354,32 +378,7 @@ func (e *Emulator) listSensorTokens(w http.ResponseWriter, r *http.Request, _ si
 		}
 	}
 	e.env.Unlock()
-	if p.sortBy != "" {
-		sortByKey(items, func(o sensorTokenOut) any {
-			switch p.sortBy {
-			case "display_name":
-				return o.DisplayName
-			case "remaining_instance_count":
-				return o.NumberAvailable
-			case "usage_count":
-				return o.UsageCount
-			default:
-				return o.Status
-			}
-		}, p.ascending)
-	}
-	writePage(w, p, items)
-}
-
-// writePage writes one page of an in-memory list.
-func writePage[T any](w http.ResponseWriter, p listParams, items []T) {
-	start, end := p.window(len(items))
-	sw := newStreamWriter(w)
-	sw.begin(p.envelope(len(items), end-start))
-	for _, it := range items[start:end] {
-		sw.item(it)
-	}
-	sw.end()
+	sensorTokenSort.writeList(w, p, items)
 }
 
 // ---- baremetal registration tokens ----
@@ -445,8 +444,24 @@ func (t *baremetalToken) statusOut(baseURL string, nowMs int64) tokenStatusOut {
 // SortBy parameter says "top-level parameters in the returned list of
 // records", so these are the scalar top-level fields of each record type.
 var (
-	baremetalTokenSortable  = []string{"display_name", "id", "description", "allowed_instance_count", "expiry_time_since_creation_mins", "_create_time", "_last_modified_time"}
-	baremetalStatusSortable = []string{"display_name", "id", "description", "allowed_instance_count", "remaining_instance_count", "status", "expiration_timestamp"}
+	baremetalTokenSort = sortFields[baremetalTokenOut]{
+		{"display_name", func(o baremetalTokenOut) any { return o.DisplayName }},
+		{"id", func(o baremetalTokenOut) any { return o.ID }},
+		{"description", func(o baremetalTokenOut) any { return o.Description }},
+		{"allowed_instance_count", func(o baremetalTokenOut) any { return o.AllowedInstanceCount }},
+		{"expiry_time_since_creation_mins", func(o baremetalTokenOut) any { return o.ExpiryMins }},
+		{"_create_time", func(o baremetalTokenOut) any { return o.CreateTime }},
+		{"_last_modified_time", func(o baremetalTokenOut) any { return o.LastModifiedTime }},
+	}
+	baremetalStatusSort = sortFields[tokenStatusOut]{
+		{"display_name", func(o tokenStatusOut) any { return o.DisplayName }},
+		{"id", func(o tokenStatusOut) any { return o.ID }},
+		{"description", func(o tokenStatusOut) any { return o.Description }},
+		{"allowed_instance_count", func(o tokenStatusOut) any { return o.AllowedInstanceCount }},
+		{"remaining_instance_count", func(o tokenStatusOut) any { return o.RemainingInstanceCount }},
+		{"status", func(o tokenStatusOut) any { return o.Status }},
+		{"expiration_timestamp", func(o tokenStatusOut) any { return o.ExpirationTimestamp }},
+	}
 )
 
 // Baremetal display names are limited to 3..64 characters at create: the
@@ -534,7 +549,7 @@ func (e *Emulator) getBaremetalStatus(w http.ResponseWriter, r *http.Request, _ 
 }
 
 func (e *Emulator) listBaremetalTokens(w http.ResponseWriter, r *http.Request, _ sim.User) {
-	p, err := parseListParams(r.URL.Query(), baremetalTokenSortable)
+	p, err := parseListParams(r.URL.Query(), baremetalTokenSort.names())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, moduleBaremetal, err.Error())
 		return
@@ -547,32 +562,12 @@ func (e *Emulator) listBaremetalTokens(w http.ResponseWriter, r *http.Request, _
 		}
 	}
 	e.env.Unlock()
-	if p.sortBy != "" {
-		sortByKey(items, func(o baremetalTokenOut) any {
-			switch p.sortBy {
-			case "display_name":
-				return o.DisplayName
-			case "id":
-				return o.ID
-			case "description":
-				return o.Description
-			case "allowed_instance_count":
-				return o.AllowedInstanceCount
-			case "expiry_time_since_creation_mins":
-				return o.ExpiryMins
-			case "_create_time":
-				return o.CreateTime
-			default:
-				return o.LastModifiedTime
-			}
-		}, p.ascending)
-	}
-	writePage(w, p, items)
+	baremetalTokenSort.writeList(w, p, items)
 }
 
 func (e *Emulator) listBaremetalStatuses(w http.ResponseWriter, r *http.Request, _ sim.User) {
 	q := r.URL.Query()
-	p, err := parseListParams(q, baremetalStatusSortable)
+	p, err := parseListParams(q, baremetalStatusSort.names())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, moduleBaremetal, err.Error())
 		return
@@ -594,25 +589,5 @@ func (e *Emulator) listBaremetalStatuses(w http.ResponseWriter, r *http.Request,
 		}
 	}
 	e.env.Unlock()
-	if p.sortBy != "" {
-		sortByKey(items, func(o tokenStatusOut) any {
-			switch p.sortBy {
-			case "display_name":
-				return o.DisplayName
-			case "id":
-				return o.ID
-			case "description":
-				return o.Description
-			case "allowed_instance_count":
-				return o.AllowedInstanceCount
-			case "remaining_instance_count":
-				return o.RemainingInstanceCount
-			case "status":
-				return o.Status
-			default:
-				return o.ExpirationTimestamp
-			}
-		}, p.ascending)
-	}
-	writePage(w, p, items)
+	baremetalStatusSort.writeList(w, p, items)
 }
