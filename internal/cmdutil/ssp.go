@@ -34,7 +34,7 @@ func (f *Factory) OutputFor(kind output.Kind) (output.Options, error) {
 		return o, err
 	}
 	field := map[string]string{output.ID: kind.IDField, output.Manifest: kind.ManifestField, output.Secret: kind.SecretField, output.InstallScript: ""}
-	if name, special := field[o.Format]; special && name == "" {
+	if name, special := field[o.Format]; special && name == "" && !o.DropEnvFormat() {
 		return o, exit.Usagef("-o %s does not apply to a %s; use -o table, json or yaml", o.Format, kind.Noun)
 	}
 	return o, nil
