@@ -134,6 +134,20 @@ func TestRPSCapsEveryRequestOfAProcess(t *testing.T) {
 		t.Errorf("profile rps 12, paged list: %s", e)
 	}
 
+	// A wait polls as fast as --interval lets it; --rps holds it back.
+	r := must("", "token", "create", "--display-name", "waited", "-o", "id")
+	id := strings.TrimSpace(r.Stdout)
+	log.take()
+	w := pe.Run(t, "", "--rps", "5", "token", "wait", id, "--for", "used", "--interval", "1ms", "--wait-timeout", "1500ms")
+	if w.Code != 124 {
+		t.Fatalf("token wait: exit %d, want 124\n%s", w.Code, w.Stderr)
+	}
+	if got := log.take(); len(got) < 3 {
+		t.Fatalf("token wait polled %d times", len(got))
+	} else if e := rateExcess(got, 5, slack); e != "" {
+		t.Errorf("--rps 5, token wait: %s", e)
+	}
+
 	// Bad values name their source and send nothing.
 	for _, c := range []struct {
 		args []string
