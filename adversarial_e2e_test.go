@@ -185,9 +185,9 @@ func TestAdversarialBadInputs(t *testing.T) {
 		{profile: "ssp", args: []string{"sensor", "list", "-o", "manifest"}},
 		{profile: "ssp", args: []string{"sensor", "get", uuid, "-o", "secret"}},
 		{profile: "ssp", args: []string{"sensor", "list", "--sort-by", "colour"}, known: "output (issue 13 item 2): sort fields of the sensor list; the server judges it today (HTTP 400)"},
-		{profile: "ssp", args: []string{"token", "list", "-o", "secret"}, known: "output (issue 16 item 7): -o checked against the command before the list request"},
-		{profile: "ssp", args: []string{"token", "list", "-o", "manifest"}, known: "output (issue 16 item 7)"},
-		{profile: "ssp", args: []string{"token", "status", "-o", "secret"}, known: "output (issue 16 item 7)"},
+		{profile: "ssp", args: []string{"token", "list", "-o", "secret"}},
+		{profile: "ssp", args: []string{"token", "list", "-o", "manifest"}},
+		{profile: "ssp", args: []string{"token", "status", "-o", "secret"}},
 		{profile: "ssp", args: []string{"authtoken", "list"}},
 		// waits, baremetal servers, apply and diff
 		{profile: "ssp", args: []string{"token", "wait", uuid, "--for", "married"}},
