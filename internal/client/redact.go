@@ -25,6 +25,10 @@ var defaultSecretKeys = []string{
 	"access_token", "refresh_token", "client_secret", "session_key_c",
 }
 
+// urlUserinfoRE finds credentials in URLs (https://user:password@host). It
+// is compiled on first use, with the redactor's other patterns.
+var urlUserinfoRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(\bhttps?://)[^/?#\s@"']+@`) })
+
 // Redactor scrubs secrets from debug output: sensitive headers, secret
 // JSON/form fields by name, and any known secret value wherever it appears
 // (an agent uuid in a URL path, an NSX token in a fallback GET).
@@ -99,6 +103,7 @@ func (r *Redactor) String(s string) string {
 	}
 	s = r.keyRE.ReplaceAllString(s, `$1"`+Redacted+`"`)
 	s = r.formRE.ReplaceAllString(s, `${1}`+Redacted)
+	s = urlUserinfoRE().ReplaceAllString(s, `${1}`+Redacted+`@`)
 	return s
 }
 

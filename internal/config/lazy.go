@@ -56,6 +56,9 @@ func Open(path string) (*Lazy, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi.IsDir() {
+		return nil, dirError(path)
+	}
 	if err := checkPerm(path, fi); err != nil {
 		return nil, err
 	}

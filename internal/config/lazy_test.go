@@ -10,7 +10,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/exit"
 )
 
-func writeConfig(t *testing.T, body string) string {
+func writeLazyConfig(t *testing.T, body string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
@@ -27,6 +27,7 @@ func TestOpenDecodesAProfileAsLoadDoes(t *testing.T) {
 		PasswordEnv: "PE", PasswordCommand: "pc", Token: "t", TokenEnv: "TE", TokenCommand: "tc", ClientID: "ci",
 		ClientSecret: "cs", ClientSecretEnv: "CSE", ClientSecretCommand: "csc", TSGID: "1234", AuthURL: "https://auth.example.com",
 		CertFile: "c.pem", KeyFile: "k.pem", CAFile: "ca.pem", Insecure: true, Thumbprint: "AB:CD", Timeout: "10s",
+		SecretCommandTimeout: "45s", RPS: 2.5,
 		TokenType: "baremetal", APIGeneration: "unified", APIVersion: "v2.0", TenantID: "77", OperatorID: "88"}
 	err := Update(path, func(f *File) error {
 		f.CurrentProfile = "full"
@@ -63,7 +64,7 @@ func TestOpenDecodesAProfileAsLoadDoes(t *testing.T) {
 // TestOpenDecodesOnlyTheProfileUsed: a mistake in one profile stops the
 // commands that use it, naming it, and not the commands that use another.
 func TestOpenDecodesOnlyTheProfileUsed(t *testing.T) {
-	path := writeConfig(t, "current_profile: good\nprofiles:\n  good:\n    platform: ssp\n    server: https://ssp.example.com\n  typo:\n    platform: ssp\n    sever: https://x\n")
+	path := writeLazyConfig(t, "current_profile: good\nprofiles:\n  good:\n    platform: ssp\n    server: https://ssp.example.com\n  typo:\n    platform: ssp\n    sever: https://x\n")
 	l, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -83,22 +84,25 @@ func TestOpenDecodesOnlyTheProfileUsed(t *testing.T) {
 }
 
 func TestOpenRefusesWhatLoadRefuses(t *testing.T) {
-	path := writeConfig(t, "current_profle: a\nprofiles: {}\n")
+	path := writeLazyConfig(t, "current_profle: a\nprofiles: {}\n")
 	if _, err := Open(path); err == nil || exit.CodeOf(err) != exit.Usage || !strings.Contains(err.Error(), "current_profle") {
 		t.Fatalf("unknown top-level setting: %v", err)
 	}
-	path = writeConfig(t, "profiles: [a, b]\n")
+	path = writeLazyConfig(t, "profiles: [a, b]\n")
 	if _, err := Open(path); err == nil || exit.CodeOf(err) != exit.Usage || !strings.Contains(err.Error(), "profiles") {
 		t.Fatalf("profiles not a map: %v", err)
 	}
-	path = writeConfig(t, "profiles: {\n")
+	path = writeLazyConfig(t, "profiles: {\n")
 	if _, err := Open(path); err == nil || exit.CodeOf(err) != exit.Usage {
 		t.Fatalf("broken YAML: %v", err)
 	}
-	path = writeConfig(t, "profiles: {}\n")
+	path = writeLazyConfig(t, "profiles: {}\n")
 	os.Chmod(path, 0o644)
 	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("0644 config: %v", err)
+	}
+	if _, err := Open(t.TempDir()); err == nil || exit.CodeOf(err) != exit.Usage || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("a directory: %v", err)
 	}
 	l, err := Open(filepath.Join(t.TempDir(), "absent.yaml"))
 	if err != nil {
