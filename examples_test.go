@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,8 +10,10 @@ import (
 	"time"
 
 	"github.com/tokenctl/tokenctl/internal/agent"
+	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/manifest"
+	"github.com/tokenctl/tokenctl/internal/reconcile"
 	"github.com/tokenctl/tokenctl/internal/sdwan"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
@@ -33,6 +36,61 @@ var exampleChecks = map[string]struct {
 	"ssp-baremetal-token.yaml":          {1, checkSSPBaremetalToken},
 	"agent-token.yaml":                  {1, checkAgentToken},
 	"sdwan-authtoken-custom-roles.yaml": {1, checkSDWANAuthToken},
+	"apply-sensor-token.yaml":           {1, checkApply(reconcile.KindSensorToken)},
+	"apply-baremetal-token.yaml":        {1, checkApply(reconcile.KindBaremetalToken)},
+	"apply-agent-token.yaml":            {1, checkApply(reconcile.KindAgentToken)},
+	"apply-sensor-features.yaml":        {1, checkApply(reconcile.KindSensorFeatures)},
+	"apply-mps-config.yaml":             {1, checkApply(reconcile.KindMPSConfig)},
+}
+
+// checkApply validates a document of `tokenctl apply` with apply's own
+// rules (passphrases read from any variable, as an exported one would give
+// them) and requires its kind.
+func checkApply(kind string) exampleCheck {
+	return func(doc manifest.Document) []exit.Problem {
+		platform := config.SSP
+		if kind == reconcile.KindAgentToken {
+			platform = config.Agent
+		}
+		ps := applyProblems([]reconcile.Input{{Document: doc}}, platform)
+		if raw, _ := doc.JSON(); !strings.Contains(string(raw), `"kind":"`+kind+`"`) {
+			ps = append(ps, exit.Problem{Source: doc.Source, Field: "kind", Rule: "the example is about " + kind})
+		}
+		return ps
+	}
+}
+
+// applyProblems parses documents as apply does, and refuses inline
+// passphrases: examples show passphrase_env or passphrase_file.
+func applyProblems(in []reconcile.Input, platform string) []exit.Problem {
+	set, err := reconcile.Parse(in, reconcile.ParseOptions{Platform: platform, Secrets: true,
+		LookupEnv: func(string) (string, bool) { return examplePassphrase, true }})
+	var ve *exit.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Problems
+	}
+	if err != nil {
+		return []exit.Problem{{Rule: err.Error()}}
+	}
+	if len(set.Warnings) > 0 {
+		return []exit.Problem{{Rule: strings.Join(set.Warnings, "; ")}}
+	}
+	return nil
+}
+
+// TestExamplesApplyDirectory: examples/apply/ is read as -f DIR reads it
+// and every document is valid.
+func TestExamplesApplyDirectory(t *testing.T) {
+	in, err := reconcile.Read(filepath.Join("examples", "apply"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in) < 3 {
+		t.Fatalf("examples/apply has %d documents; it should show several files and kinds", len(in))
+	}
+	if ps := applyProblems(in, config.SSP); len(ps) > 0 {
+		t.Fatal(exit.Problems(ps))
+	}
 }
 
 func checkSSPSensorToken(doc manifest.Document) []exit.Problem {

@@ -5,10 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,9 +26,10 @@ import (
 
 // bulkItem is one entry of a bulk -o json result.
 type bulkItem struct {
-	Source string `json:"source"`
-	OK     bool   `json:"ok"`
-	Result struct {
+	Source  string `json:"source"`
+	Outcome string `json:"outcome"`
+	OK      bool   `json:"ok"`
+	Result  struct {
 		ID          string `json:"id"`
 		DisplayName string `json:"display_name"`
 	} `json:"result"`
@@ -47,13 +53,19 @@ func startTokenctl(t *testing.T, pe *procEnv, args ...string) (*exec.Cmd, *bytes
 // interrupt sends SIGINT once ready() is true and returns the exit code.
 func interrupt(t *testing.T, cmd *exec.Cmd, ready func() bool) int {
 	t.Helper()
+	return signalWhen(t, cmd, os.Interrupt, ready)
+}
+
+// signalWhen sends sig once ready() is true and returns the exit code.
+func signalWhen(t *testing.T, cmd *exec.Cmd, sig os.Signal, ready func() bool) int {
+	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); !ready(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			t.Fatal("the batch never got going")
 		}
 	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -63,7 +75,7 @@ func interrupt(t *testing.T, cmd *exec.Cmd, ready func() bool) int {
 	case err = <-done:
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
-		t.Fatal("tokenctl did not stop after SIGINT")
+		t.Fatalf("tokenctl did not stop after %v", sig)
 	}
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
@@ -94,6 +106,16 @@ func writeManifest(t *testing.T, path, prefix string, n int) []string {
 // token, the rest interrupted, in-flight ones with the advice to look),
 // nothing sent for documents not started, and valid config and state.
 func TestInterruptBulkCreate(t *testing.T) {
+	testSignalBulkCreate(t, os.Interrupt)
+}
+
+// TestHangupBulkCreate is the same with SIGHUP (the terminal went away),
+// which used to kill tokenctl with no report: the same report as SIGINT.
+func TestHangupBulkCreate(t *testing.T) {
+	testSignalBulkCreate(t, syscall.SIGHUP)
+}
+
+func testSignalBulkCreate(t *testing.T, sig os.Signal) {
 	pe := newProcEnv(t)
 	statePath := filepath.Join(pe.Dir, "sandbox-state.json")
 	log := &requestLog{}
@@ -109,7 +131,7 @@ func TestInterruptBulkCreate(t *testing.T) {
 	}
 	names := writeManifest(t, filepath.Join(pe.Dir, "m.yaml"), "intr", 40)
 	cmd, stdout, stderr := startTokenctl(t, pe, "token", "create", "-f", "m.yaml", "--concurrency", "2", "-o", "json")
-	code := interrupt(t, cmd, func() bool { return len(log.all()) >= 4 })
+	code := signalWhen(t, cmd, sig, func() bool { return len(log.all()) >= 4 })
 	if code != exit.Interrupted {
 		t.Fatalf("exit %d, want 130\nstderr: %s", code, stderr)
 	}
@@ -138,6 +160,21 @@ func TestInterruptBulkCreate(t *testing.T) {
 	created, interrupted := 0, 0
 	for i, it := range items {
 		name := names[i]
+		switch want := map[bool]string{true: "created", false: "failed"}[it.OK]; {
+		case sent[name] > 0 && !it.OK:
+			if it.Outcome != "unknown" { // in flight: it may exist
+				t.Errorf("%s: outcome %q, want unknown", it.Source, it.Outcome)
+			}
+		case sent[name] == 0 && !it.OK && it.Outcome == "unknown":
+			// Sent by the client but cancelled before the sandbox logged
+			// it: the client cannot know, so "unknown" is the honest
+			// answer; it must then carry the advice to look (checked below).
+			if !strings.Contains(it.Error.Message, adviceLookFirst) {
+				t.Errorf("%s: unknown outcome without the advice to look: %s", it.Source, it.Error.Message)
+			}
+		case it.Outcome != want:
+			t.Errorf("%s: outcome %q, want %q", it.Source, it.Outcome, want)
+		}
 		switch {
 		case it.OK:
 			created++
@@ -303,5 +340,48 @@ func TestInterruptMultiDelete(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "not started (interrupted)") {
 		t.Errorf("stderr lacks the not-started line:\n%s", stderr)
+	}
+}
+
+// TestInterruptSingleCreate sends SIGINT while a single create is in flight
+// (the server holds the request): exit 130 with the same advice a batch
+// gives its in-flight documents: it may exist, look before retrying, and
+// what to look for.
+func TestInterruptSingleCreate(t *testing.T) {
+	pe := newProcEnv(t)
+	srv, _, _ := startProcSandbox(t, sandbox.Options{Options: sim.Options{Seed: 1}})
+	var arrived atomic.Bool
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			// Read the body, so that the server notices the client going away.
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			arrived.Store(true)
+			select { // hold the create until the client gives up
+			case <-r.Context().Done():
+				return
+			case <-time.After(30 * time.Second):
+			}
+		}
+		srv.Handler().ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	pe.Set("TOKENCTL_SERVER", proxy.URL)
+	pe.Set("TOKENCTL_PLATFORM", "ssp")
+	pe.Set("TOKENCTL_USERNAME", sim.AdminUser)
+	pe.Set("TOKENCTL_PASSWORD", sim.DefaultPassword)
+	pe.Set("TOKENCTL_PASSPHRASE", faultPassphrase)
+	cmd, stdout, stderr := startTokenctl(t, pe, "token", "create", "--display-name", "in-flight", "-o", "json")
+	code := interrupt(t, cmd, arrived.Load)
+	if code != exit.Interrupted {
+		t.Fatalf("exit %d, want 130\nstderr: %s", code, stderr)
+	}
+	for _, want := range []string{"create sensor registration token: interrupted", adviceLookFirst, `look for a sensor registration token with display_name "in-flight"`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout: %s", stdout)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,6 +95,11 @@ func ScriptParams(t *testing.T, dir string) testscript.Params {
 type scriptSandbox struct {
 	srv  *sandbox.Server
 	base int64
+	// log holds every vendor-API request since start; logBase is where
+	// the count of `sandbox writes` starts.
+	log     *requestLog
+	logBase int
+	stop    func() error
 }
 
 const sandboxKey = "sandbox"
@@ -102,13 +108,18 @@ const sandboxKey = "sandbox"
 //
 //	sandbox start [--seed-sensors N] [--tls] [--agent-legacy] [--nsx-no-body-calls] [--nsx-identity NAME]
 //	              [--lcm-step D] [--lcm-fail-hosts RE] [--lcm-fail-rate F] [--lcm-task-outcome X]
+//	              [--faults RATE --fault-kinds K,K --fault-seed N]
 //	    starts it (state in $WORK/sandbox-state.json) and sets $SANDBOX_URL;
 //	    with --tls also $SANDBOX_THUMBPRINT and the certificate in $WORK/sandbox-ca.pem
-//	    ($SANDBOX_CA); --nsx-identity registers a client certificate (main_nsx_test.go)
+//	    ($SANDBOX_CA); --nsx-identity registers a client certificate (main_nsx_test.go);
+//	    --faults injects failures (sandbox.Faults, Retry-After 0)
+//	sandbox stop           stops it, writing its state (start it again to serve the same state)
 //	sandbox requests N     the sandbox received exactly N requests since start or reset
-//	sandbox reset          resets the request count
+//	sandbox writes N       ... of which exactly N change something (isWrite)
+//	sandbox reset          resets the request counts
 //	sandbox advance DUR    moves the sandbox clock forward
 //	sandbox register ID PASSFILE [HOSTNAME]  simulates an appliance or host registering with a token
+//	sandbox faults JSON    replaces the SSP lifecycle faults (POST /_sandbox/ssp/faults)
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
 		ts.Fatalf("usage: sandbox start|requests|reset|advance|register")
@@ -119,7 +130,11 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	switch args[0] {
 	case "start":
-		opts := sandbox.Options{StatePath: ts.MkAbs("sandbox-state.json")}
+		if st.srv != nil {
+			ts.Fatalf("sandbox start: one is running (sandbox stop first)")
+		}
+		log := &requestLog{}
+		opts := sandbox.Options{StatePath: ts.MkAbs("sandbox-state.json"), OnRequest: log.add}
 		identity := ""
 		for i := 1; i < len(args); i++ {
 			switch args[i] {
@@ -137,6 +152,21 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 			case "--nsx-identity":
 				i++
 				identity = args[i]
+			case "--faults":
+				i++
+				rate, err := strconv.ParseFloat(args[i], 64)
+				ts.Check(err)
+				opts.Faults.Rate = rate
+			case "--fault-kinds":
+				i++
+				kinds, err := sandbox.ParseFaultKinds(args[i])
+				ts.Check(err)
+				opts.Faults.Kinds = kinds
+			case "--fault-seed":
+				i++
+				seed, err := strconv.ParseInt(args[i], 10, 64)
+				ts.Check(err)
+				opts.Faults.Seed = seed
 			case "--lcm-step":
 				i++
 				d, err := time.ParseDuration(args[i])
@@ -162,7 +192,13 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		url, err := srv.Start("127.0.0.1:0")
 		ts.Check(err)
-		ts.Defer(func() { srv.Close() })
+		var once sync.Once
+		var closeErr error
+		st.stop = func() error {
+			once.Do(func() { closeErr = srv.Close() })
+			return closeErr
+		}
+		ts.Defer(func() { st.stop() })
 		ts.Setenv("SANDBOX_URL", url)
 		if c := srv.Certificate(); c != nil {
 			ts.Setenv("SANDBOX_THUMBPRINT", thumbprint(c.Leaf.Raw))
@@ -173,7 +209,22 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		if identity != "" {
 			registerNSXIdentity(ts, srv, identity)
 		}
-		st.srv, st.base = srv, srv.Requests()
+		st.srv, st.base, st.log, st.logBase = srv, srv.Requests(), log, 0
+	case "stop":
+		ts.Check(st.stop())
+		st.srv = nil
+	case "writes":
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		var writes []string
+		for _, r := range st.log.all()[st.logBase:] {
+			if isWrite(r) {
+				writes = append(writes, r.Method+" "+r.Path)
+			}
+		}
+		if (len(writes) == want) == neg {
+			ts.Fatalf("sandbox received %d write requests %v, want %s%d", len(writes), writes, map[bool]string{true: "not ", false: ""}[neg], want)
+		}
 	case "requests":
 		want, err := strconv.ParseInt(args[1], 10, 64)
 		ts.Check(err)
@@ -183,6 +234,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	case "reset":
 		st.base = st.srv.Requests()
+		st.logBase = len(st.log.all())
 	case "advance":
 		d, err := time.ParseDuration(args[1])
 		ts.Check(err)
@@ -205,9 +257,34 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		if (resp.StatusCode == 200) == neg {
 			ts.Fatalf("sandbox register: HTTP %d", resp.StatusCode)
 		}
+	case "faults":
+		resp, err := http.Post(ts.Getenv("SANDBOX_URL")+"/_sandbox/ssp/faults", "application/json", strings.NewReader(args[1]))
+		ts.Check(err)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			ts.Fatalf("sandbox faults: HTTP %d", resp.StatusCode)
+		}
 	default:
 		ts.Fatalf("sandbox: unknown subcommand %s", args[0])
 	}
+}
+
+// isWrite reports a request that changes something on the server, by the
+// sandbox's routes (independently of the client's own classification): any
+// method but GET and HEAD, except the routes that only read or log in: NSX
+// session create and destroy, the NSX retrieve query, the OAuth token
+// endpoint.
+func isWrite(r sandbox.RequestRecord) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return false
+	}
+	switch {
+	case r.Path == "/api/session/create", r.Path == "/api/session/destroy",
+		strings.HasSuffix(r.Path, "/registration-token/retrieve"),
+		r.Path == "/oauth2/access_token":
+		return false
+	}
+	return true
 }
 
 func thumbprint(der []byte) string {

@@ -138,6 +138,25 @@ func TestNoSecretLeaks(t *testing.T) {
 	do(&secretStep{args: []string{"--profile", "ssp-bad", "--debug", "token", "list", "-o", "json"}, code: 3})
 	do(&secretStep{args: []string{"--profile", "ssp-env", "--debug", "token", "delete", s4, "--yes"}})
 
+	// apply: passphrases from a document's passphrase_file and passphrase_env;
+	// a passphrase file the vendor's rules refuse (exit 2, nothing sent).
+	p8 := add("passphrase (apply, passphrase_file)", "Apply-File-"+sim.RandomString(12)+"8!")
+	p9 := add("passphrase (apply, passphrase_env)", "Apply-Env-"+sim.RandomString(12)+"9!")
+	p10 := add("passphrase (apply, refused locally)", "apply-weak-"+strings.ToLower(sim.RandomString(12)))
+	for name, data := range map[string]string{
+		"pool8.pp":   p8 + "\n",
+		"pool10.pp":  p10 + "\n",
+		"apply.yaml": "kind: SensorToken\ndisplay_name: ap1\npassphrase_file: pool8.pp\n---\nkind: BaremetalToken\ndisplay_name: ap2\npassphrase_env: APPLY_PP\n",
+		"weak.yaml":  "kind: SensorToken\ndisplay_name: ap3\npassphrase_file: pool10.pp\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(&secretStep{args: []string{"--profile", "ssp-env", "--debug", "apply", "-f", "apply.yaml", "-o", "json"}, env: []string{"APPLY_PP=" + p9}})
+	do(&secretStep{args: []string{"--profile", "ssp-env", "--debug", "diff", "-f", "apply.yaml", "--prune"}, env: []string{"APPLY_PP=" + p9}})
+	do(&secretStep{args: []string{"--profile", "ssp-env", "--debug", "apply", "-f", "weak.yaml"}, code: 2})
+
 	// NSX: new tokens shown once by their create; by value from stdin after.
 	c1 := do(&secretStep{args: []string{"--profile", "nsx-basic", "--debug", "token", "create", "-o", "json"}})
 	n1 := add("NSX token 1", field(c1, "token"))
@@ -164,6 +183,15 @@ func TestNoSecretLeaks(t *testing.T) {
 	do(&secretStep{args: []string{"--profile", "bamboo", "--debug", "token", "get", "-", "-o", "json"}, stdin: a1 + "\n", stdoutMay: []string{a1}})
 	do(&secretStep{args: []string{"--profile", "bamboo", "--debug", "token", "update", "-", "--change"}, stdin: a1 + "\n", stdoutMay: []string{a1}})
 	do(&secretStep{args: []string{"--profile", "bamboo", "--debug", "token", "delete", "-", "--yes"}, stdin: a1 + "\n", code: 1})
+	// apply names agent tokens masked: its output never shows the uuid.
+	if err := os.WriteFile(filepath.Join(dir, "agent.yaml"), []byte("kind: AgentToken\nname: a1\nread: false\n---\nkind: AgentToken\nname: a9\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(&secretStep{args: []string{"--profile", "bamboo", "--debug", "apply", "-f", "agent.yaml", "-o", "json"}})
+	do(&secretStep{args: []string{"--profile", "bamboo", "--debug", "diff", "-f", "agent.yaml"}})
+	l := do(&secretStep{args: []string{"--profile", "bamboo", "token", "list", "--jq", `.[] | select(.name == "a9") | .uuid`}})
+	a9 := add("agent uuid (created by apply)", strings.TrimSpace(l.res.Stdout))
+	l.stdoutMay = []string{a9}
 	a2 := add("agent uuid (unknown)", sim.NewUUID())
 	do(&secretStep{args: []string{"--profile", "bamboo", "--debug", "token", "get", "-", "-o", "json"}, stdin: a2 + "\n", code: 4})
 

@@ -14,7 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/cmd/api"
+	"github.com/tokenctl/tokenctl/cmd/apply"
 	"github.com/tokenctl/tokenctl/cmd/authtoken"
+	"github.com/tokenctl/tokenctl/cmd/baremetal"
 	"github.com/tokenctl/tokenctl/cmd/profile"
 	sandboxcmd "github.com/tokenctl/tokenctl/cmd/sandbox"
 	"github.com/tokenctl/tokenctl/cmd/sensor"
@@ -31,11 +33,14 @@ func Main() int {
 	ios := iostreams.System()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The first Ctrl-C cancels the command, which stops cleanly (exit 130);
+	// The first Ctrl-C (or SIGTERM, SIGHUP) cancels the command, which stops
+	// cleanly (exit 130);
 	// a second one kills the process the default way. Config and state are
 	// written atomically, so neither can be left half-written.
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal went away) ends a batch the same way, with its
+	// report, rather than killing it with nothing said.
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		if _, ok := <-sigs; ok {
 			cancel()
@@ -49,11 +54,19 @@ func Main() int {
 	root.SetArgs(os.Args[1:])
 	err := root.ExecuteContext(ctx)
 	f.Cleanup()
+	err = f.FinishDryRun(err)
 	if err == nil {
 		return exit.OK
 	}
 	if ctx.Err() != nil {
-		err = exit.WithCode(exit.Interrupted, fmt.Errorf("interrupted"))
+		var silent *exit.SilentError
+		if exit.CodeOf(err) != exit.Interrupted || errors.As(err, &silent) {
+			// A batch printed its per-item report already; anything else
+			// stopped by the interrupt says only that.
+			err = exit.WithCode(exit.Interrupted, fmt.Errorf("interrupted"))
+		}
+		// An interrupted call keeps its own message: a change in flight
+		// says that it may have been carried out, and what to look for.
 	}
 	return report(f, err)
 }
@@ -92,8 +105,9 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 		Args:              cobra.ArbitraryArgs,
 		RunE:              cmdutil.GroupRunE,
 		DisableAutoGenTag: true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			f.IOStreams.NoInput = f.Bool(cmdutil.FlagNoInput)
+			return f.StartDryRun(cmd)
 		},
 	}
 	root.SetFlagErrorFunc(cmdutil.FlagError)
@@ -103,8 +117,11 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 	root.AddCommand(
 		token.NewCmdToken(f),
 		sensor.NewCmdSensor(f),
+		baremetal.NewCmdBaremetal(f),
 		authtoken.NewCmdAuthtoken(f),
 		profile.NewCmdProfile(f),
+		apply.NewCmdApply(f, nil),
+		apply.NewCmdDiff(f, nil),
 		api.NewCmdAPI(f, nil),
 		sandboxcmd.NewCmdSandbox(f),
 		version.NewCmdVersion(f),

@@ -160,7 +160,7 @@ func apiRun(opts *Options) error {
 		} else {
 			l = pr.List(output.Kind{Noun: "item"})
 		}
-		_, err := c.ListOffset(ctx, call, "results", client.Pager{All: true}, l.Add)
+		_, err := c.ListOffset(ctx, call, "results", client.Pager{}, l.Add)
 		if err != nil {
 			if l.Count() > 0 {
 				return err // stdout already holds part of the array

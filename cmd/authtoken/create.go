@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/manifest"
@@ -47,7 +48,12 @@ manifest (-f FILE, or -f - for stdin). Manifest fields are the vendor's request 
 roles ([{name: ROLE}], at most 7), custom_roles (name, permissions, disallow_permissions,
 custom_permissions, roles), expires_utc_ms (epoch milliseconds) and session_key_c (at most
 128 characters). Flags override them. Several documents create several tokens concurrently,
-each with its own result.
+each with its own result. A create from -f prints a result per document, whatever their
+number (-o json: [{"source": "FILE#N", "outcome": "created|failed|unknown", "ok": ...,
+"result"|"error": ...}]); -o secret and -o id take a manifest of one document only. An
+"unknown" outcome (exit 7 for a single create) means the server may have made the token
+although its answer was lost: look for it with "tokenctl authtoken list" before creating
+again.
 
 The expiry is required: --expires DURATION from now (24h, 90m, 30d, 1d12h) or --expires-at
 RFC3339; it must lie in the future. It is sent as epoch milliseconds in expires_utc_ms (the
@@ -174,8 +180,8 @@ func createRun(opts *CreateOptions) error {
 			return err
 		}
 	}
-	if o.Format == output.Secret && len(docs) > 1 {
-		return exit.Usagef("-o secret prints one token's secret; %s has %d documents (use -o json)", opts.File, len(docs))
+	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil {
+		return err
 	}
 	sessionKeyC, err := opts.readSessionKeyC()
 	if err != nil {
@@ -230,23 +236,40 @@ func createRun(opts *CreateOptions) error {
 		}
 	}
 	kind := authTokenKind(true)
-	if len(reqs) == 1 && len(docs) <= 1 {
+	if docs == nil {
+		// From flags alone: the vendor's object.
 		raw, err := sc.CreateAuthToken(ctx, reqs[0])
 		if err != nil {
-			return err
+			return client.LookFor(err, lookFor)
 		}
 		return printCreated(f, o, kind, raw)
 	}
-	results := f.RunBulk(ctx, "created", sources, opts.Concurrency, func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
-		return sc.CreateAuthToken(ctx, reqs[i])
+	results := f.RunCreates(ctx, cmdutil.CreateBatch{
+		Sources:     sources,
+		Concurrency: opts.Concurrency,
+		Create: func(ctx context.Context, i int) (json.RawMessage, error) {
+			return sc.CreateAuthToken(ctx, reqs[i])
+		},
+		LookFor: func(int) string { return lookFor },
+		Finish:  "SD-WAN auth tokens have no name to skip them by: to finish, run only the documents that failed (listed above) again; look for those with an unknown outcome first.",
 	})
-	f.Summary("created", results)
+	if cmdutil.SingleValueFormat(o.Format) {
+		r := results[0]
+		if !r.OK {
+			return r.Err
+		}
+		return printCreated(f, o, kind, r.Value)
+	}
 	if err := f.PrintBulk(o, kind, results); err != nil {
 		return err
 	}
 	warnSecretShown(f, o)
 	return nil
 }
+
+// lookFor is where to look for an auth token whose create has an unknown
+// outcome: the list shows the operator's tokens (without their secrets).
+const lookFor = "a new auth token in `tokenctl authtoken list` (its x_auth_token can never be shown: delete it and create another)"
 
 // readOnlyFields explains the unknown-field problem of the fields a create
 // must not set (v2.1 rejects them with AUTH_TOKEN_CANNOT_SET_READONLY_FIELDS),

@@ -30,7 +30,7 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Co
 		Short: "Delete auth tokens (sdwan)",
 		Long: `Delete auth tokens by id; a deleted token stops authenticating at once. Asks for
 confirmation on a terminal; elsewhere --yes is required. An id that is already gone counts
-as deleted. "-" reads ids from stdin, one per line. A system-owned token cannot be deleted
+as deleted. "-" reads ids from stdin, one per line; an empty stdin deletes nothing and exits 0. A system-owned token cannot be deleted
 (the server answers AUTH_TOKEN_SYSTEM_OPERATIONS_NOT_ALLOWED).
 
 The server answers with the deleted object; its x_auth_token is never shown.`,
@@ -39,7 +39,7 @@ The server answers with the deleted object; its x_auth_token is never shown.`,
 		Args: cmdutil.MinArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
+			ids, err := f.ReadIDList(args)
 			if err != nil {
 				return err
 			}
@@ -70,6 +70,9 @@ func deleteRun(opts *DeleteOptions) error {
 	}
 	if opts.Concurrency < 1 {
 		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
+	}
+	if len(opts.IDs) == 0 {
+		return f.NothingToDo(opts.Cmd)
 	}
 	if err := f.Confirm(fmt.Sprintf("Delete %d auth token(s) %s?", len(opts.IDs), strings.Join(opts.IDs, ", "))); err != nil {
 		return err

@@ -34,14 +34,18 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Co
 		Long: `De-register sensors from the SSP (DeleteSensor). The vendor's call does not remove the
 appliance VM: delete it from your infrastructure separately.
 
+Each ID is a sensor id or a display_name (all names are looked up with one scan of the
+sensor list; a name with several sensors is refused, exit 2, listing them).
+
 Asks for confirmation on a terminal; elsewhere --yes is required. A sensor that is already
-gone counts as deleted (the vendor's delete is idempotent). "-" reads ids from stdin.`,
+gone counts as deleted (the vendor's delete is idempotent). "-" reads ids from stdin; an
+empty stdin de-registers nothing and exits 0.`,
 		Example: `  tokenctl sensor delete 8c147e21-7410-4f77-a3a6-e7aa6034992f --yes
-  tokenctl sensor details --registration-status failed --all -o id | tokenctl sensor delete - --yes`,
+  tokenctl sensor details --registration-status failed -o id | tokenctl sensor delete - --yes`,
 		Args: cmdutil.MinArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
+			ids, err := f.ReadIDList(args)
 			if err != nil {
 				return err
 			}
@@ -59,7 +63,7 @@ gone counts as deleted (the vendor's delete is idempotent). "-" reads ids from s
 
 func deleteRun(opts *DeleteOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	o, err := f.OutputOptions()
@@ -72,20 +76,27 @@ func deleteRun(opts *DeleteOptions) error {
 	if opts.Concurrency < 1 {
 		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
 	}
+	if len(opts.IDs) == 0 {
+		return f.NothingToDo(opts.Cmd)
+	}
 	question := fmt.Sprintf("De-register %d sensor(s) %s? Their appliance VMs stay and must be removed separately.", len(opts.IDs), strings.Join(opts.IDs, ", "))
 	if err := f.Confirm(question); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	err = f.DeleteEach(ctx, o, opts.IDs, opts.Concurrency, "sensor", func(id string) string { return id },
+	ns, err := f.ResolveIDs(ctx, opts.IDs, sensorLookup(sc))
+	if err != nil {
+		return err
+	}
+	err = f.DeleteEach(ctx, o, cmdutil.IDsOf(ns), opts.Concurrency, "sensor", func(id string) string { return id },
 		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
 			gone, err := sc.DeleteSensor(ctx, id)
 			return cmdutil.Deleted{ID: id, Gone: gone}, err
 		})
-	if exit.CodeOf(err) == exit.OK || exit.CodeOf(err) == exit.Partial {
+	if !f.DryRun() && (exit.CodeOf(err) == exit.OK || exit.CodeOf(err) == exit.Partial) {
 		f.Notice("%s", vmNotice)
 	}
 	return err

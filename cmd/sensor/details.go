@@ -49,7 +49,7 @@ with 0, so >5.2 means above 5.2.0.0.0.0.
 JSON output is an array of the vendor's SensorDetail objects, streamed; -o id prints
 sensor ids. Sortable (--sort-by): ` + strings.Join(ssp.SensorDetailSortFields, ", ") + `.`,
 		Example: `  tokenctl sensor details --health degraded
-  tokenctl sensor details --software-versions '<5.2' --all -o id
+  tokenctl sensor details --software-versions '<5.2' -o id
   tokenctl sensor details --ids-enabled=false --registration-status registered
   tokenctl sensor details --sensor-ids ID1 --sensor-ids ID2 -o json`,
 		Args: cmdutil.NoArgs,
@@ -80,11 +80,11 @@ sensor ids. Sortable (--sort-by): ` + strings.Join(ssp.SensorDetailSortFields, "
 
 func detailsRun(opts *DetailsOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := detailKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func detailsRun(opts *DetailsOptions) error {
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

@@ -27,13 +27,14 @@ func NewCmdFeatures(f *cmdutil.Factory, runF func(*FeaturesOptions) error) *cobr
 		Short: "Show a sensor's IDS, PCAP, flow and MPS settings; `features set` changes them (ssp)",
 		Long: `Show which events a sensor reports (GetSensorFeatureConfig): IDS events (with or without
 packet capture), network flows, and malware-prevention (MPS) file events with the file
-types it extracts. "tokenctl sensor features set" changes them on many sensors at once.`,
+types it extracts. ID is a sensor id or display_name (see "sensor get").
+"tokenctl sensor features set" changes them on many sensors at once (ids only).`,
 		Example: `  tokenctl sensor features 8c147e21-7410-4f77-a3a6-e7aa6034992f
   tokenctl sensor features set --ids enable_with_pcap --flows enable ID1 ID2`,
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -41,7 +42,7 @@ types it extracts. "tokenctl sensor features set" changes them on many sensors a
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, opts.ID, featuresKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
+			return showSensor(f, cmd, opts.ID, featuresKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
 				return sc.GetSensorFeatures(ctx, id)
 			})
 		},

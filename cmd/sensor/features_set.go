@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
@@ -36,7 +37,7 @@ func NewCmdFeaturesSet(f *cmdutil.Factory, runF func(*FeaturesSetOptions) error)
 so the ids are sent in batches of 25, one call per feature per batch
 (UpdateSensorIdsFeatureConfig, UpdateSensorFlowFeatureConfig, UpdateSensorMpsFeatureConfig).
 Every id must be a sensor UUID; they are checked before anything is sent. A repeated id is
-sent once. "-" reads ids from stdin.
+sent once. "-" reads ids from stdin; an empty stdin changes nothing and exits 0.
 
 Each call's answer lists the sensors it updated (successful_sensor_ids) and those it could
 not (failed_sensor_ids); tokenctl reports per sensor what the answers say:
@@ -49,11 +50,11 @@ Exit 0 when every change succeeded, 8 when some did and some did not, else the f
 code. -o json prints [{"sensor_id", "ok", "features": [{"feature", "action", "result",
 "error"}]}]; -o id prints the sensors whose every change succeeded.`,
 		Example: `  tokenctl sensor features set --ids enable_with_pcap --flows enable 8c147e21-7410-4f77-a3a6-e7aa6034992f
-  tokenctl sensor details --mps-enabled=false --all -o id | tokenctl sensor features set --mps enable -`,
+  tokenctl sensor details --mps-enabled=false -o id | tokenctl sensor features set --mps enable -`,
 		Args: cmdutil.MinArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
+			ids, err := f.ReadIDList(args)
 			if err != nil {
 				return err
 			}
@@ -68,7 +69,7 @@ code. -o json prints [{"sensor_id", "ok", "features": [{"feature", "action", "re
 	fl.StringVar(&opts.IDS, "ids", "", "IDS events: "+strings.Join(ssp.FeatureIDS.Actions, ", "))
 	fl.StringVar(&opts.Flows, "flows", "", "flow collection: "+strings.Join(ssp.FeatureFlows.Actions, ", "))
 	fl.StringVar(&opts.MPS, "mps", "", "malware-prevention file events: "+strings.Join(ssp.FeatureMPS.Actions, ", "))
-	cmd.ValidArgsFunction = f.CompleteSensorIDs
+	cmd.ValidArgsFunction = f.CompleteSensorIDsOnly
 	cmdutil.CompleteFlag(cmd, "ids", cmdutil.FixedValues(ssp.FeatureIDS.Actions...))
 	cmdutil.CompleteFlag(cmd, "flows", cmdutil.FixedValues(ssp.FeatureFlows.Actions...))
 	cmdutil.CompleteFlag(cmd, "mps", cmdutil.FixedValues(ssp.FeatureMPS.Actions...))
@@ -82,6 +83,8 @@ const (
 	resultUnreported = "unreported"
 	resultError      = "error"
 	resultNotSent    = "not_sent"
+	// resultDryRun: --dry-run recorded the call instead of sending it.
+	resultDryRun = "dry_run"
 )
 
 type featureOutcome struct {
@@ -153,7 +156,7 @@ func sensorIDs(ids []string) ([]string, []exit.Problem) {
 
 func featuresSetRun(opts *FeaturesSetOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	o, err := f.OutputOptions()
@@ -168,7 +171,10 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 	if err := exit.Problems(append(problems, idProblems...)); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	if len(ids) == 0 {
+		return f.NothingToDo(opts.Cmd)
+	}
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
@@ -176,7 +182,11 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 	if err := printOutcomes(f, o, chs, outcomes); err != nil {
 		return err
 	}
-	f.Notice("%d of %d sensors updated (%d calls of at most %d sensors each).", stats.okSensors, len(ids), stats.calls, ssp.MaxFeatureBatch)
+	if f.DryRun() {
+		f.Notice("dry run: %d of %d sensors would be updated (%d calls of at most %d sensors each).", stats.okSensors, len(ids), stats.calls, ssp.MaxFeatureBatch)
+	} else {
+		f.Notice("%d of %d sensors updated (%d calls of at most %d sensors each).", stats.okSensors, len(ids), stats.calls, ssp.MaxFeatureBatch)
+	}
 	switch {
 	case stats.failed == 0:
 		return nil
@@ -209,7 +219,7 @@ func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids 
 	record := func(id string, ch featureChange, result string, detail *exit.Detail) {
 		i := index[strings.ToLower(id)]
 		outcomes[i].Features = append(outcomes[i].Features, featureOutcome{Feature: ch.feature.Name, Action: ch.action, Result: result, Error: detail})
-		if result == resultSuccessful {
+		if result == resultSuccessful || result == resultDryRun {
 			st.ok++
 			return
 		}
@@ -227,6 +237,12 @@ func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids 
 			}
 			st.calls++
 			res, err := sc.SetFeature(ctx, ch.feature, ch.action, batch)
+			if client.IsNotSent(err) {
+				for _, id := range batch {
+					record(id, ch, resultDryRun, nil)
+				}
+				continue
+			}
 			if err != nil {
 				fmt.Fprintf(f.IOStreams.ErrOut, "tokenctl: %v\n", err)
 				d := exit.DetailOf(err)

@@ -37,7 +37,7 @@ func featureSandbox(t *testing.T, user string, n int) (*ssp.Client, *specs.Recor
 		t.Fatal(err)
 	}
 	var ids []string
-	_, err = ssp.New(admin).ListSensors(context.Background(), ssp.ListQuery{}, client.Pager{All: true}, func(raw json.RawMessage) error {
+	_, err = ssp.New(admin).ListSensors(context.Background(), ssp.ListQuery{}, client.Pager{}, func(raw json.RawMessage) error {
 		var s struct{ ID string }
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return err

@@ -25,12 +25,16 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 		Use:   "get ID",
 		Short: "Show one sensor (ssp)",
 		Long: `Show one sensor (GetSensorById): name, description, the token it registered with, its
-certificate and _revision. "-" as ID reads it from stdin.`,
-		Example: `  tokenctl sensor get 8c147e21-7410-4f77-a3a6-e7aa6034992f -o json`,
-		Args:    cmdutil.ExactArgs("ID"),
+certificate and _revision. "-" as ID reads it from stdin. ID may also be the sensor's
+display_name, looked up with one scan of the sensor list (several sensors of that name:
+exit 2, listing them; none: exit 4); so may the ID of sensor status, features, update and
+delete.`,
+		Example: `  tokenctl sensor get 8c147e21-7410-4f77-a3a6-e7aa6034992f -o json
+  tokenctl sensor get ams-dc1-ndr-00001`,
+		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -38,7 +42,7 @@ certificate and _revision. "-" as ID reads it from stdin.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, opts.ID, sensorKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
+			return showSensor(f, cmd, opts.ID, sensorKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
 				return sc.GetSensor(ctx, id)
 			})
 		},

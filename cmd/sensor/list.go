@@ -30,11 +30,13 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 registered with, and when. For health, software version and features, use
 "tokenctl sensor details", which lists the same sensors with everything the SSP knows.
 
-JSON output is an array of the vendor's Sensor objects ([] when empty), streamed. One page
-by default (the server's page size); --all follows every page with flat memory, --limit N
-stops after N sensors without fetching further pages.`,
+JSON output is an array of the vendor's Sensor objects ([] when empty), streamed. Every
+sensor, page by page with flat memory (a script never acts on part of the fleet by
+accident); --limit N stops after N sensors without fetching further pages. --all is
+accepted and changes nothing. A server that sends the same full page again ends the list
+with exit 1 rather than a loop.`,
 		Example: `  tokenctl sensor list
-  tokenctl sensor list --all -o id > sensor-ids.txt
+  tokenctl sensor list -o id > sensor-ids.txt
   tokenctl sensor list --display-name ams-dc1-ndr-00001 -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -52,11 +54,11 @@ stops after N sensors without fetching further pages.`,
 
 func listRun(opts *ListOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := sensorKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind)
 	if err != nil {
 		return err
 	}
@@ -65,7 +67,7 @@ func listRun(opts *ListOptions) error {
 	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, nil)); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func NewCmdMPSGet(f *cmdutil.Factory, runF func(*MPSGetOptions) error) *cobra.Co
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, "", mpsKind(), func(ctx context.Context, sc *ssp.Client, _ string) (json.RawMessage, error) {
+			return f.ShowSSP(cmd, mpsKind(), func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
 				return sc.GetMPSGlobal(ctx)
 			})
 		},
@@ -99,11 +99,11 @@ _revision: a change someone else makes between the read and the write is overwri
 
 func mpsSetRun(opts *MPSSetOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := mpsKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func mpsSetRun(opts *MPSSetOptions) error {
 	if len(change) == 0 {
 		return exit.Usagef("nothing to change: give at least one of --%s", strings.Join(mpsFlags(), ", --"))
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

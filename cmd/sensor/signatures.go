@@ -31,7 +31,7 @@ its id and when it was built and installed (GetSensorApplianceIdsSignatureBundle
 		Args:    cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -39,7 +39,7 @@ its id and when it was built and installed (GetSensorApplianceIdsSignatureBundle
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, opts.ID, signaturesKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
+			return showSensor(f, cmd, opts.ID, signaturesKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
 				return sc.GetSensorSignatures(ctx, id)
 			})
 		},

@@ -25,12 +25,13 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		Use:   "status ID",
 		Short: "Show a sensor's registration status and component health (ssp)",
 		Long: `Show a sensor's registration status, overall health and the health of its sniffing
-pipeline, uploading daemon and RAPID file analysis, with its uptime (GetSensorStatus).`,
+pipeline, uploading daemon and RAPID file analysis, with its uptime (GetSensorStatus).
+ID is a sensor id or display_name (see "sensor get").`,
 		Example: `  tokenctl sensor status 8c147e21-7410-4f77-a3a6-e7aa6034992f`,
 		Args:    cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -38,7 +39,7 @@ pipeline, uploading daemon and RAPID file analysis, with its uptime (GetSensorSt
 			if runF != nil {
 				return runF(opts)
 			}
-			return getOne(f, cmd, opts.ID, statusKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
+			return showSensor(f, cmd, opts.ID, statusKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
 				return sc.GetSensorStatus(ctx, id)
 			})
 		},

@@ -36,6 +36,9 @@ change (UpdateSensor). tokenctl reads the sensor, changes what the flags say and
 back with the _revision it read; if someone changed the sensor in between, the SSP refuses
 (412) and tokenctl exits 5: run the command again.
 
+ID is the sensor's id, or its display_name, looked up with one scan of the sensor list
+(several sensors of that name: exit 2, listing them; none: exit 4).
+
 --revision N sends N instead of the revision just read: the update then succeeds only if
 the sensor is still at revision N (for example, the _revision of an earlier
 "sensor get -o json").`,
@@ -44,7 +47,7 @@ the sensor is still at revision N (for example, the _revision of an earlier
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			id, err := oneID(f, cmd, args)
+			id, err := f.OneID(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -65,11 +68,11 @@ the sensor is still at revision N (for example, the _revision of an earlier
 
 func updateRun(opts *UpdateOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := sensorKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind)
 	if err != nil {
 		return err
 	}
@@ -96,15 +99,19 @@ func updateRun(opts *UpdateOptions) error {
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	raw, err := sc.UpdateSensor(ctx, opts.ID, ch)
+	n, err := f.ResolveID(ctx, opts.ID, sensorLookup(sc))
 	if err != nil {
-		return explainConflict(err, opts.ID)
+		return err
 	}
-	f.Notice("Updated sensor %s.", opts.ID)
+	raw, err := sc.UpdateSensor(ctx, n.ID, ch)
+	if err != nil {
+		return explainConflict(err, n.ID)
+	}
+	f.Notice("Updated sensor %s.", n.ID)
 	return f.Printer(o).Object(raw, kind)
 }
 

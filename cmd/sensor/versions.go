@@ -37,15 +37,15 @@ of the vendor's {software_version, count} items; -o id prints the versions.`,
 
 func versionsRun(opts *VersionsOptions) error {
 	f := opts.Factory
-	if err := sspOnly(f, opts.Cmd); err != nil {
+	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
 	kind := versionsKind()
-	o, err := outputFor(f, kind)
+	o, err := f.OutputFor(kind)
 	if err != nil {
 		return err
 	}
-	ctx, sc, err := connect(f, opts.Cmd)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}

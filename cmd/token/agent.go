@@ -2,7 +2,10 @@ package token
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
+	"github.com/tokenctl/tokenctl/internal/agent"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
@@ -47,18 +50,53 @@ func getAgent(opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	raw, _, err := ac.FindToken(ctx, opts.ID)
+	n, err := f.ResolveID(ctx, opts.ID, agentLookup(ac))
+	if err != nil {
+		return err
+	}
+	if n.Raw != nil { // found by name in the list just read
+		return f.Printer(o).Object(n.Raw, agentTokenKind())
+	}
+	raw, _, err := ac.FindToken(ctx, n.ID)
 	if err != nil {
 		return err
 	}
 	return f.Printer(o).Object(raw, agentTokenKind())
 }
 
+// agentLookup resolves agent token arguments that are not uuids as names,
+// with one list call. The uuids are secrets: every one listed is registered
+// with the redactor, and messages show masked labels only.
+func agentLookup(ac *agent.Client) cmdutil.NameLookup {
+	return cmdutil.NameLookup{
+		Noun:      "agent token",
+		Secret:    true,
+		NameField: "name",
+		Scan: func(ctx context.Context, _ []string, add func(cmdutil.Named)) error {
+			_, err := ac.ListTokens(ctx, func(raw json.RawMessage) error {
+				var t agent.Token
+				if err := json.Unmarshal(raw, &t); err != nil {
+					return fmt.Errorf("unexpected response: a token is not the documented JSON: %w", err)
+				}
+				ac.HTTP().Redactor().AddSecret(t.UUID)
+				add(cmdutil.Named{ID: t.UUID, Name: t.Name, Raw: append(json.RawMessage(nil), raw...)})
+				return nil
+			})
+			return err
+		},
+	}
+}
+
 // deleteAgent tries the undocumented DELETE; a server without it gets the
-// advice to take the token's permissions away instead.
+// advice to take the token's permissions away instead. Names are looked up
+// in the list.
 func deleteAgent(opts *DeleteOptions) error {
-	return deleteSecretTokens(opts, "agent token", "agent uuids", func(ctx context.Context) (secretDeleter, error) {
+	return deleteSecretTokens(opts, "agent token", "agent uuids", func(ctx context.Context) (secretDeleter, *cmdutil.NameLookup, error) {
 		ac, _, err := opts.Factory.AgentClient(ctx)
-		return ac, err
+		if err != nil {
+			return nil, nil, err
+		}
+		l := agentLookup(ac)
+		return ac, &l, nil
 	})
 }

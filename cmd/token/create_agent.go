@@ -3,8 +3,10 @@ package token
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/tokenctl/tokenctl/internal/agent"
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/manifest"
@@ -35,8 +37,8 @@ func createAgent(opts *CreateOptions) error {
 			return err
 		}
 	}
-	if o.Format == output.Secret && len(docs) > 1 {
-		return exit.Usagef("-o secret prints one token's uuid; %s has %d documents (use -o json or -o id)", opts.File, len(docs))
+	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil {
+		return err
 	}
 	n := max(len(docs), 1)
 	reqs := make([]*agent.TokenRequest, n)
@@ -64,20 +66,74 @@ func createAgent(opts *CreateOptions) error {
 		return err
 	}
 	kind := agentTokenKind()
-	if len(docs) <= 1 {
+	existing := make([]json.RawMessage, n)
+	if opts.SkipExisting {
+		if existing, err = existingAgentTokens(ctx, ac, reqs); err != nil {
+			return err
+		}
+	}
+	if docs == nil {
+		// From flags alone: the vendor's object.
+		if existing[0] != nil {
+			f.Notice("name %q already has a usable agent token: nothing created (--skip-existing).", reqs[0].Name)
+			return f.Printer(o).Object(existing[0], kind)
+		}
 		raw, tok, err := ac.CreateToken(ctx, reqs[0])
 		if err != nil {
-			return err
+			return client.LookFor(err, lookForAgent(reqs[0]))
 		}
 		f.Notice("Created %s (%s).", agent.Label(tok.UUID), tok.Name)
 		return f.Printer(o).Object(raw, kind)
 	}
-	results := f.RunBulk(ctx, "created", sources, opts.Concurrency, func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
-		raw, _, err := ac.CreateToken(ctx, reqs[i])
-		return raw, err
+	results := f.RunCreates(ctx, cmdutil.CreateBatch{
+		Sources:     sources,
+		Concurrency: opts.Concurrency,
+		Existing:    func(i int) json.RawMessage { return existing[i] },
+		Create: func(ctx context.Context, i int) (json.RawMessage, error) {
+			raw, _, err := ac.CreateToken(ctx, reqs[i])
+			return raw, err
+		},
+		LookFor: func(i int) string { return lookForAgent(reqs[i]) },
+		Finish:  finishHint(opts, "name"),
 	})
-	f.Summary("created", results)
+	if cmdutil.SingleValueFormat(o.Format) {
+		r := results[0]
+		if !r.OK {
+			return r.Err
+		}
+		return f.Printer(o).Object(r.Value, kind)
+	}
 	return f.PrintBulk(o, kind, results)
+}
+
+// lookForAgent names the token a create with an unknown outcome may have
+// made.
+func lookForAgent(req *agent.TokenRequest) string {
+	return fmt.Sprintf("an agent token named %q (tokenctl token list), or run again with --skip-existing", req.Name)
+}
+
+// existingAgentTokens finds, with one list call, a usable token for each
+// request (nil when none): one with the request's name that has at least
+// the permissions the request asks for and is not revoked (read or change).
+func existingAgentTokens(ctx context.Context, ac *agent.Client, reqs []*agent.TokenRequest) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(reqs))
+	_, err := ac.ListTokens(ctx, func(raw json.RawMessage) error {
+		var t agent.Token
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return fmt.Errorf("unexpected response: a token is not the documented JSON: %w", err)
+		}
+		ac.HTTP().Redactor().AddSecret(t.UUID)
+		if !t.Read && !t.Change {
+			return nil // revoked
+		}
+		for i, r := range reqs {
+			if out[i] == nil && t.Name == r.Name && (t.Read || !r.Read) && (t.Change || !r.Change) {
+				out[i] = append(json.RawMessage(nil), raw...)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // applyAgentFlags lets flags override manifest fields.

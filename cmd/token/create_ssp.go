@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
+	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -30,9 +33,27 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	if o.Format == output.Secret {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "SSP tokens have no one-time secret to print; use -o manifest or -o json"})
 	}
+	if o.Format == output.InstallScript && typ != ssp.Baremetal {
+		problems = append(problems, exit.Problem{Field: "--output", Rule: "-o install-script is for baremetal tokens (--type baremetal)"})
+	}
+	if o.Format == output.InstallScript && opts.Passphrase.Generate && opts.Passphrase.File == "" {
+		problems = append(problems, exit.Problem{Field: "--generate-passphrase", Rule: "with -o install-script needs --passphrase-file PATH: the passphrase is needed again for the pool's other hosts"})
+	}
+	problems = append(problems, opts.Script.Problems(opts.Cmd, o.Format)...)
+	waiting := opts.Wait != ""
+	spec := waitSpec{For: opts.Wait, Count: opts.Count, CountGiven: cmdutil.Changed(opts.Cmd, "count"), WaitFlags: opts.WaitFlags}
+	if waiting {
+		problems = append(problems, spec.problems(opts.Cmd, "--wait")...)
+	} else {
+		problems = append(problems, opts.WaitFlags.Validate(opts.Cmd, false)...)
+		if cmdutil.Changed(opts.Cmd, "count") {
+			problems = append(problems, exit.Problem{Field: "--count", Rule: "applies only with --wait"})
+		}
+	}
 	if typ != ssp.Baremetal && cmdutil.Changed(opts.Cmd, "expiry-minutes") {
 		problems = append(problems, exit.Problem{Field: "--expiry-minutes", Rule: "applies to --type baremetal only (a sensor token lives 30 minutes)"})
 	}
+	opts.Passphrase.Reuse = opts.SkipExisting
 	problems = append(problems, opts.Passphrase.Validate(f)...)
 	if opts.File == "-" && opts.Passphrase.Stdin {
 		problems = append(problems, exit.Problem{Field: "--passphrase-stdin", Rule: "stdin already carries the manifest (-f -); use --passphrase-file or a passphrase field"})
@@ -47,8 +68,11 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 			return err
 		}
 	}
-	if o.Format == output.Manifest && len(docs) > 1 {
-		return exit.Usagef("-o manifest prints one registration manifest; %s has %d documents", opts.File, len(docs))
+	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil {
+		return err
+	}
+	if waiting && len(docs) > 1 {
+		return exit.Usagef("--wait waits for one token; %s has %d documents", opts.File, len(docs))
 	}
 	flagPassphrase, err := opts.Passphrase.Resolve(f)
 	if err != nil {
@@ -91,30 +115,190 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		return err
 	}
 	sc := ssp.New(c)
-	if err := opts.Passphrase.Persist(); err != nil {
-		return err
-	}
 	kind := sspKind(typ)
-	if docs == nil || len(docs) == 1 {
-		raw, err := createSSPToken(ctx, sc, reqs[0])
-		opts.Passphrase.Done(f, err == nil, definitelyNotCreated(err))
-		if err != nil {
+	existing := make([]json.RawMessage, n)
+	if opts.SkipExisting {
+		if existing, err = existingSSPTokens(ctx, sc, typ, reqs); err != nil {
 			return err
 		}
-		return printCreatedSSP(ctx, f, sc, o, typ, raw)
 	}
-	results := f.RunBulk(ctx, "created", sources, opts.Concurrency, func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
-		return createSSPToken(ctx, sc, reqs[i])
-	})
-	created := 0
-	for _, r := range results {
-		if r.OK {
-			created++
+	toCreate := 0
+	for _, e := range existing {
+		if e == nil {
+			toCreate++
 		}
 	}
-	opts.Passphrase.Done(f, created > 0, created == 0)
-	f.Summary("created", results)
-	return f.PrintBulk(o, kind, results)
+	// A dry run writes no local file; when every token exists, no
+	// passphrase is used.
+	if !f.DryRun() && toCreate > 0 {
+		if err := opts.Passphrase.Persist(); err != nil {
+			return err
+		}
+	}
+	// printOne prints one token (created, or found by --skip-existing) and
+	// with --wait closes stdout, so a pipe's reader (sh, ssh) goes ahead,
+	// then waits for its hosts.
+	printOne := func(raw json.RawMessage, existed bool, req sspRequest) error {
+		_, _, _, passphrase := tokenFields(req)
+		id, err := printCreatedSSP(ctx, f, sc, o, typ, raw, existed, *passphrase, opts.Script)
+		if err != nil || !waiting {
+			return err
+		}
+		return waitAfter(ctx, f, sc, typ, id, spec)
+	}
+	if docs == nil {
+		// From flags alone: the vendor's object.
+		if existing[0] != nil {
+			opts.Passphrase.Done(f, false, true)
+			return printOne(existing[0], true, reqs[0])
+		}
+		raw, err := createSSPToken(ctx, sc, reqs[0])
+		opts.Passphrase.Done(f, err == nil, err != nil && !client.OutcomeUnknown(err))
+		if err != nil {
+			return client.LookFor(err, lookForSSP(kind.Noun, typ, reqs[0]))
+		}
+		return printOne(raw, false, reqs[0])
+	}
+	results := f.RunCreates(ctx, cmdutil.CreateBatch{
+		Sources:     sources,
+		Concurrency: opts.Concurrency,
+		Existing:    func(i int) json.RawMessage { return existing[i] },
+		Create: func(ctx context.Context, i int) (json.RawMessage, error) {
+			return createSSPToken(ctx, sc, reqs[i])
+		},
+		LookFor: func(i int) string { return lookForSSP(kind.Noun, typ, reqs[i]) },
+		Finish:  finishHint(opts, "display_name"),
+	})
+	created, unknown := 0, 0
+	for _, r := range results {
+		switch r.Outcome {
+		case bulk.Created:
+			created++
+		case bulk.Unknown:
+			unknown++
+		}
+	}
+	opts.Passphrase.Done(f, created > 0, created == 0 && unknown == 0)
+	if cmdutil.SingleValueFormat(o.Format) {
+		// One document (checked above): its value, or its error.
+		r := results[0]
+		if !r.OK {
+			return r.Err
+		}
+		return printOne(r.Value, r.Outcome == bulk.Exists, reqs[0])
+	}
+	if err := f.PrintBulk(o, kind, results); err != nil || !waiting {
+		return err
+	}
+	// --wait takes one document (checked above).
+	var info ssp.TokenInfo
+	if err := json.Unmarshal(results[0].Value, &info); err != nil {
+		return err
+	}
+	return waitAfter(ctx, f, sc, typ, info.ID, spec)
+}
+
+// waitAfter is --wait after the create's output: stdout is closed, so a
+// pipe's reader (sh, ssh) goes ahead, then the token's hosts are waited for.
+func waitAfter(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, id string, spec waitSpec) error {
+	if err := f.IOStreams.CloseOut(); err != nil {
+		return err
+	}
+	return waitForHosts(ctx, f, sc, typ, id, spec, nil)
+}
+
+// finishHint is the summary's advice after a batch of creates left some
+// documents undone: the same command with --skip-existing finishes it.
+func finishHint(opts *CreateOptions, key string) string {
+	if opts.SkipExisting {
+		return "To finish, run the same command again: with --skip-existing it creates only the documents whose " + key + " has no usable token yet."
+	}
+	return "To finish without duplicates, run the same command again with --skip-existing: it creates only the documents whose " + key + " has no usable token yet."
+}
+
+// lookForSSP names the token a create with an unknown outcome may have made.
+func lookForSSP(noun, typ string, req sspRequest) string {
+	name, _, _, _ := tokenFields(req)
+	return fmt.Sprintf("a %s with display_name %q (tokenctl token list --type %s --display-name %s), or run again with --skip-existing", noun, *name, typ, shellWord(*name))
+}
+
+// shellWord quotes s for a shell command line when it needs quoting.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// existingSSPTokens finds, with one list scan of the AVAILABLE tokens of the
+// type, the usable token each request's display_name already has (nil when
+// none): the one with the most instances left, then the latest expiry. Sensor
+// tokens come from the token list, baremetal tokens from the statuses list
+// (their status view: the token list has no status).
+func existingSSPTokens(ctx context.Context, sc *ssp.Client, typ string, reqs []sspRequest) ([]json.RawMessage, error) {
+	wanted := map[string]bool{}
+	for _, r := range reqs {
+		name, _, _, _ := tokenFields(r)
+		wanted[*name] = true
+	}
+	q := ssp.ListQuery{}
+	if len(wanted) == 1 {
+		for name := range wanted {
+			q.DisplayName = name // the server filters; the match below is exact
+		}
+	}
+	type candidate struct {
+		raw            json.RawMessage
+		left, expiring int64
+	}
+	best := map[string]candidate{}
+	add := func(raw json.RawMessage) error {
+		var t struct {
+			DisplayName         string `json:"display_name"`
+			Status              string `json:"status"`
+			NumberAvailable     *int64 `json:"number_available"`
+			Remaining           *int64 `json:"remaining_instance_count"`
+			Expiration          int64  `json:"expiration"`
+			ExpirationTimestamp int64  `json:"expiration_timestamp"`
+		}
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return fmt.Errorf("unexpected response: a token is not the documented JSON: %w", err)
+		}
+		if !wanted[t.DisplayName] || t.Status != ssp.StatusAvailable {
+			return nil
+		}
+		c := candidate{raw: append(json.RawMessage(nil), raw...), left: 1, expiring: max(t.Expiration, t.ExpirationTimestamp)}
+		if t.NumberAvailable != nil {
+			c.left = *t.NumberAvailable
+		}
+		if t.Remaining != nil {
+			c.left = *t.Remaining
+		}
+		if c.left <= 0 {
+			return nil
+		}
+		if cur, ok := best[t.DisplayName]; !ok || c.left > cur.left || (c.left == cur.left && c.expiring > cur.expiring) {
+			best[t.DisplayName] = c
+		}
+		return nil
+	}
+	var err error
+	if typ == ssp.Baremetal {
+		_, err = sc.ListBaremetalTokenStatuses(ctx, q, ssp.StatusAvailable, client.Pager{}, add)
+	} else {
+		_, err = sc.ListSensorTokens(ctx, q, ssp.StatusAvailable, client.Pager{}, add)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, len(reqs))
+	for i, r := range reqs {
+		name, _, _, _ := tokenFields(r)
+		if c, ok := best[*name]; ok {
+			out[i] = c.raw
+		}
+	}
+	return out, nil
 }
 
 // sspRequest is the create body of either token type
@@ -168,25 +352,34 @@ func applySSPFlags(opts *CreateOptions, req sspRequest) {
 	}
 }
 
-// printCreatedSSP prints a new token; -o manifest prints only its
-// registration manifest, exactly. A baremetal token is created without one
-// (RegistrationToken has no manifest), so its status is fetched for it.
-func printCreatedSSP(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, o output.Options, typ string, raw json.RawMessage) error {
+// printCreatedSSP prints a new token, or with existed the usable one
+// --skip-existing found, and returns its id; -o manifest prints only its
+// registration manifest, exactly, and -o install-script the host script
+// with the passphrase just used. A baremetal token is created without a
+// manifest (RegistrationToken has none), so its status is fetched for it.
+func printCreatedSSP(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, o output.Options, typ string, raw json.RawMessage, existed bool, passphrase string, script ScriptFlags) (string, error) {
 	kind := sspKind(typ)
 	var info ssp.TokenInfo
 	if err := json.Unmarshal(raw, &info); err != nil {
-		return err
+		return "", err
 	}
-	f.Notice("Created %s %s (%s).", kind.Noun, info.ID, info.DisplayName)
-	if o.Format != output.Manifest {
-		return f.Printer(o).Object(raw, kind)
+	if existed {
+		f.Notice("display_name %q already has a usable %s, %s: nothing created (--skip-existing).", info.DisplayName, kind.Noun, info.ID)
+	} else {
+		f.Notice("Created %s %s (%s).", kind.Noun, info.ID, info.DisplayName)
 	}
-	if typ == ssp.Baremetal {
+	switch {
+	case o.Format != output.Manifest && o.Format != output.InstallScript:
+		return info.ID, f.Printer(o).Object(raw, kind)
+	case typ == ssp.Baremetal:
 		st, err := sc.GetBaremetalTokenStatus(ctx, info.ID)
 		if err != nil {
-			return fmt.Errorf("the token was created, but its manifest could not be fetched (retry with `tokenctl token status %s -o manifest`): %w", info.ID, err)
+			return "", fmt.Errorf("the token was created, but its manifest could not be fetched (retry with `tokenctl token status %s -o %s`): %w", info.ID, o.Format, err)
 		}
-		return printManifestOf(f, o, st, kind.Noun)
+		if o.Format == output.InstallScript {
+			return info.ID, printInstallScript(f, o, st, passphrase, script)
+		}
+		return info.ID, printManifestOf(f, o, st, kind.Noun)
 	}
-	return printManifestOf(f, o, raw, kind.Noun)
+	return info.ID, printManifestOf(f, o, raw, kind.Noun)
 }

@@ -36,9 +36,11 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "delete ID... --yes",
 		Short: "Delete tokens (ssp, nsx; agent explains its alternative)",
-		Long: `Delete tokens by id. Asks for confirmation on a terminal; elsewhere --yes is required.
+		Long: `Delete tokens by id, or by name (ssp: display_name; agent: name; see "token get" for how
+a name is looked up). Asks for confirmation on a terminal; elsewhere --yes is required.
 An id that is already gone counts as deleted (the vendors' deletes are idempotent).
-"-" reads ids from stdin, one per line.
+"-" reads ids from stdin, one per line; an empty stdin deletes nothing and exits 0, so
+"... -o id | tokenctl token delete - --yes" is safe when the list is empty.
 
 ssp: without --type, each id is looked up as a sensor token, then as a baremetal token.
 
@@ -52,7 +54,7 @@ with the alternative: tokenctl token update UUID --read=false --change=false.`,
 		Args: cmdutil.MinArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
+			ids, err := f.ReadIDList(args)
 			if err != nil {
 				return err
 			}
@@ -111,6 +113,9 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 	if explicit {
 		noun = typ + " registration token"
 	}
+	if len(opts.IDs) == 0 {
+		return f.NothingToDo(opts.Cmd)
+	}
 	if err := f.Confirm(fmt.Sprintf("Delete %d %s(s) %s?", len(opts.IDs), noun, strings.Join(opts.IDs, ", "))); err != nil {
 		return err
 	}
@@ -120,10 +125,22 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 		return err
 	}
 	sc := ssp.New(c)
-	return f.DeleteEach(ctx, o, opts.IDs, opts.Concurrency, noun, func(id string) string { return id },
+	ns, err := f.ResolveIDs(ctx, opts.IDs, sspTokenLookup(sc, typ, explicit))
+	if err != nil {
+		return err
+	}
+	typeOf := map[string]string{} // what a name's lookup found
+	for _, n := range ns {
+		if n.Type != "" {
+			typeOf[n.ID] = n.Type
+		}
+	}
+	return f.DeleteEach(ctx, o, cmdutil.IDsOf(ns), opts.Concurrency, noun, func(id string) string { return id },
 		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
 			t := typ
-			if !explicit {
+			if found := typeOf[id]; found != "" {
+				t = found
+			} else if !explicit {
 				found, err := findSSPToken(ctx, sc, id, typ, false)
 				if err != nil {
 					if exit.CodeOf(err) == exit.NotFound {
@@ -155,7 +172,7 @@ type secretDeleter interface {
 // uuids). Prompts, notices and per-id results name each one by its masked
 // label only; -o id is refused, as it could only print masked labels; every
 // id is registered with the redactor before anything is sent.
-func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect func(context.Context) (secretDeleter, error)) error {
+func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect func(context.Context) (secretDeleter, *cmdutil.NameLookup, error)) error {
 	f := opts.Factory
 	o, err := f.OutputOptions()
 	if err != nil {
@@ -167,18 +184,31 @@ func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect fu
 	case output.ID:
 		return exit.Usagef("-o id: %s are secrets, and token delete does not print them back; -o json gives per-token results with masked labels", secretNoun)
 	}
+	if len(opts.IDs) == 0 {
+		return f.NothingToDo(opts.Cmd)
+	}
 	if err := f.Confirm(fmt.Sprintf("Delete %d %s(s) %s?", len(opts.IDs), noun, maskedList(opts.IDs))); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)
-	d, err := connect(ctx)
+	d, lookup, err := connect(ctx)
 	if err != nil {
 		return err
 	}
-	for _, id := range opts.IDs {
-		d.HTTP().Redactor().AddSecret(id)
+	ids := opts.IDs
+	for _, id := range ids {
+		if lookup == nil || lookup.IDShaped(id) { // names are not secrets
+			d.HTTP().Redactor().AddSecret(id)
+		}
 	}
-	return f.DeleteEach(ctx, o, opts.IDs, opts.Concurrency, noun, output.Mask,
+	if lookup != nil {
+		ns, err := f.ResolveIDs(ctx, ids, *lookup)
+		if err != nil {
+			return err
+		}
+		ids = cmdutil.IDsOf(ns)
+	}
+	return f.DeleteEach(ctx, o, ids, opts.Concurrency, noun, output.Mask,
 		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
 			gone, err := d.DeleteToken(ctx, id)
 			return cmdutil.Deleted{ID: output.Mask(id), Gone: gone}, err

@@ -31,13 +31,19 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 		Short: "Show one token (ssp, nsx, agent)",
 		Long: `Show one token. "-" as ID reads it from stdin.
 
-ssp: without --type the id is looked up as a sensor token, then as a baremetal token.
+ssp: ID is a token id (a UUID) or a display_name, looked up with one list scan: a name
+with several tokens is refused (exit 2, listing them) unless exactly one of them is
+AVAILABLE, which is then used; no match is exit 4. Without --type the id is looked up as a
+sensor token, then as a baremetal token.
 
 nsx: ID is the token itself; pass "-" and the token on stdin to keep it out of argv and
 shell history. Shows the token's roles and user; the token is not printed back. Uses the
 4.x retrieve call, or GET on managers without it.
 
-agent: ID is the token's uuid (also a secret; "-" reads it from stdin), found in the list.`,
+agent: ID is the token's uuid (also a secret; "-" reads it from stdin), or its name, found
+in the list.`,
+		Example: `  tokenctl token get 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o json
+  tokenctl token get edge-01 -o manifest`,
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd
@@ -101,7 +107,11 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 		return err
 	}
 	sc := ssp.New(c)
-	found, err := findSSPToken(ctx, sc, opts.ID, typ, explicit)
+	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
+	if err != nil {
+		return err
+	}
+	found, err := findSSPToken(ctx, sc, id, typ, explicit)
 	if err != nil {
 		return err
 	}
@@ -110,7 +120,7 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 		raw := found.raw
 		if found.typ == ssp.Baremetal {
 			// A RegistrationToken has no manifest; its status has.
-			if raw, err = sc.GetBaremetalTokenStatus(ctx, opts.ID); err != nil {
+			if raw, err = sc.GetBaremetalTokenStatus(ctx, id); err != nil {
 				return err
 			}
 		}

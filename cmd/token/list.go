@@ -24,7 +24,6 @@ type ListOptions struct {
 }
 
 var listFlags = map[string][]string{
-	"all":          {config.SSP},
 	"limit":        {config.SSP},
 	"page-size":    {config.SSP},
 	"sort-by":      {config.SSP},
@@ -42,14 +41,14 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		Short: "List tokens (ssp, agent)",
 		Long: `List tokens. JSON output is an array of the vendor's items ([] when empty), streamed.
 
-ssp: one page by default (the server's page size); --all follows every page, --limit N
-stops after N tokens. --type baremetal lists baremetal tokens (their status and manifest
+ssp: every token, page by page (--limit N stops after N tokens; --all is accepted and
+changes nothing). --type baremetal lists baremetal tokens (their status and manifest
 are in "token status --type baremetal"). NSX has no list call: a token can only be
 checked or revoked by value.
 
 agent: the whole token list in one call (the API does not page), uuids included; -o id
 prints one uuid per line.`,
-		Example: `  tokenctl token list --all -o json
+		Example: `  tokenctl token list -o json
   tokenctl token list --status AVAILABLE --sort-by display_name --asc
   tokenctl token list --jq '.[] | select(.usage_count > 0) | .id'`,
 		Args: cmdutil.NoArgs,

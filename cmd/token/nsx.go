@@ -64,9 +64,10 @@ func blankField(raw json.RawMessage, field string) (json.RawMessage, error) {
 
 // deleteNSX revokes tokens by value.
 func deleteNSX(opts *DeleteOptions) error {
-	return deleteSecretTokens(opts, "registration token", "NSX tokens", func(ctx context.Context) (secretDeleter, error) {
+	// An NSX token is its own id: never looked up by name.
+	return deleteSecretTokens(opts, "registration token", "NSX tokens", func(ctx context.Context) (secretDeleter, *cmdutil.NameLookup, error) {
 		n, _, err := opts.Factory.NSXClient(ctx)
-		return n, err
+		return n, nil, err
 	})
 }
 

@@ -19,7 +19,14 @@ type PassphraseFlags struct {
 	Stdin    bool   // --passphrase-stdin
 	File     string // --passphrase-file: read it, or with Generate write it
 	Generate bool   // --generate-passphrase
+	// Reuse (--skip-existing) lets --generate-passphrase take the
+	// passphrase from an existing --passphrase-file, which an earlier run of
+	// the same command generated, so that a re-run gives the tokens it
+	// still creates the passphrase of the others.
+	Reuse bool
 
+	// reused is set when Reuse found the file.
+	reused bool
 	// generated is the passphrase made by --generate-passphrase.
 	generated string
 	// written is true once the generated passphrase is in File.
@@ -37,7 +44,9 @@ func (pf *PassphraseFlags) Validate(f *cmdutil.Factory) []exit.Problem {
 	}
 	if pf.Generate {
 		if pf.File != "" {
-			if _, err := os.Lstat(pf.File); err == nil {
+			if _, err := os.Lstat(pf.File); err == nil && pf.Reuse {
+				pf.reused = true
+			} else if err == nil {
 				ps = append(ps, exit.Problem{Field: "--passphrase-file", Rule: fmt.Sprintf("%s already exists; a generated passphrase is never written over a file (choose a new path)", pf.File)})
 			}
 		} else if !f.IOStreams.IsStderrTTY() {
@@ -51,6 +60,8 @@ func (pf *PassphraseFlags) Validate(f *cmdutil.Factory) []exit.Problem {
 // gives one (the manifest, TOKENCTL_PASSPHRASE or a prompt may still).
 func (pf *PassphraseFlags) Resolve(f *cmdutil.Factory) (string, error) {
 	switch {
+	case pf.Generate && pf.reused:
+		return readPassphraseFile("--passphrase-file", pf.File)
 	case pf.Generate:
 		if pf.generated == "" {
 			p, err := ssp.GeneratePassphrase()
@@ -70,18 +81,23 @@ func (pf *PassphraseFlags) Resolve(f *cmdutil.Factory) (string, error) {
 		}
 		return p, nil
 	case pf.File != "":
-		data, err := os.ReadFile(pf.File)
-		if err != nil {
-			return "", exit.Usagef("--passphrase-file: %v", err)
-		}
-		line, _, _ := strings.Cut(string(data), "\n")
-		line = strings.TrimRight(line, "\r")
-		if line == "" {
-			return "", exit.Usagef("--passphrase-file %s: empty", pf.File)
-		}
-		return line, nil
+		return readPassphraseFile("--passphrase-file", pf.File)
 	}
 	return "", nil
+}
+
+// readPassphraseFile reads a passphrase file's first line.
+func readPassphraseFile(flag, path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", exit.Usagef("%s: %v", flag, err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	line = strings.TrimRight(line, "\r")
+	if line == "" {
+		return "", exit.Usagef("%s %s: empty", flag, path)
+	}
+	return line, nil
 }
 
 // Fallback gives the passphrase when neither flags nor manifest did:
@@ -118,7 +134,7 @@ func Fallback(f *cmdutil.Factory) (string, error) {
 // never overwritten) before the create is sent, so a token never exists
 // whose passphrase was lost.
 func (pf *PassphraseFlags) Persist() error {
-	if !pf.Generate || pf.File == "" {
+	if !pf.Generate || pf.File == "" || pf.reused {
 		return nil
 	}
 	fh, err := os.OpenFile(pf.File, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -145,7 +161,7 @@ func (pf *PassphraseFlags) Persist() error {
 // terminal's stderr when there is no file, or where the file is. When no
 // token can have been made (definite is true) a written file is removed.
 func (pf *PassphraseFlags) Done(f *cmdutil.Factory, created, definite bool) {
-	if !pf.Generate {
+	if !pf.Generate || pf.reused {
 		return
 	}
 	switch {

@@ -2,11 +2,13 @@ package token
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/tokenctl/tokenctl/internal/client"
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
@@ -122,17 +124,6 @@ func isNotFound(err error) bool {
 	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
 }
 
-// definitelyNotCreated reports a failed create after which the server
-// cannot have made the token: a 4xx answer, or a refused connection.
-func definitelyNotCreated(err error) bool {
-	var ae *client.APIError
-	if errors.As(err, &ae) {
-		return ae.Status >= 400 && ae.Status < 500
-	}
-	var ne *client.NetworkError
-	return errors.As(err, &ne) && ne.Hint == ""
-}
-
 // sspToken is a token found by id, with its type.
 type sspToken struct {
 	typ string
@@ -195,4 +186,77 @@ func liveManifest(info *ssp.TokenInfo, noun string) (string, error) {
 		return "", fmt.Errorf("%s %s has no registration_manifest", noun, info.ID)
 	}
 	return info.RegistrationManifest, nil
+}
+
+// sspTokenLookup resolves token arguments that are not UUIDs as
+// display_names (DESIGN.md, names as IDs) with one list scan: of the sensor
+// tokens, and of the baremetal statuses list only for names no sensor token
+// has (as an id is looked up as a sensor token, then as a baremetal token);
+// only the type's list when --type or the profile names it. The pool rule
+// picks a name's only AVAILABLE token. token get, status and delete use it,
+// and so can any verb that takes an SSP token (token wait).
+func sspTokenLookup(sc *ssp.Client, typ string, explicit bool) cmdutil.NameLookup {
+	return cmdutil.NameLookup{
+		Noun: "registration token",
+		Scan: func(ctx context.Context, names []string, add func(cmdutil.Named)) error {
+			types := []string{ssp.Sensor, ssp.Baremetal}
+			if explicit {
+				types = []string{typ}
+			}
+			left := map[string]bool{}
+			for _, n := range names {
+				left[n] = true
+			}
+			for _, t := range types {
+				q := ssp.ListQuery{}
+				if len(left) == 1 {
+					for n := range left {
+						q.DisplayName = n // the server filters; the match is exact regardless
+					}
+				}
+				found := map[string]bool{}
+				each := func(raw json.RawMessage) error {
+					var info ssp.TokenInfo
+					if err := json.Unmarshal(raw, &info); err != nil {
+						return fmt.Errorf("unexpected response: a token is not the documented JSON: %w", err)
+					}
+					if left[info.DisplayName] {
+						found[info.DisplayName] = true
+						add(cmdutil.Named{ID: info.ID, Name: info.DisplayName, Status: info.Status, Type: t, Raw: append(json.RawMessage(nil), raw...)})
+					}
+					return nil
+				}
+				var err error
+				if t == ssp.Baremetal {
+					// The statuses list, which has each token's status.
+					_, err = sc.ListBaremetalTokenStatuses(ctx, q, "", client.Pager{}, each)
+				} else {
+					_, err = sc.ListSensorTokens(ctx, q, "", client.Pager{}, each)
+				}
+				if err != nil {
+					return err
+				}
+				for n := range found {
+					delete(left, n)
+				}
+				if len(left) == 0 {
+					return nil
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// resolveSSPToken turns a token argument (an id, or a display_name) into an
+// id, and the type when the name's lookup found it.
+func resolveSSPToken(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, arg, typ string, explicit bool) (id, foundTyp string, foundExplicit bool, err error) {
+	n, err := f.ResolveID(ctx, arg, sspTokenLookup(sc, typ, explicit))
+	if err != nil {
+		return "", "", false, err
+	}
+	if n.Type != "" {
+		return n.ID, n.Type, true, nil
+	}
+	return n.ID, typ, explicit, nil
 }

@@ -23,6 +23,10 @@ type StatusOptions struct {
 	Status      string
 	DisplayName string
 	cmdutil.ListFlags
+
+	// -o install-script: the passphrase to embed, or where the host has it.
+	Passphrase PassphraseFlags
+	Script     ScriptFlags
 }
 
 // NewCmdStatus builds `token status`.
@@ -40,12 +44,28 @@ expiration and registration_manifest); without one, the statuses call, streamed
 (--status AVAILABLE or EXPIRED). Sensor tokens: status, usage_count, number_available and
 expiration from the token itself; without an ID, the token list (--status AVAILABLE,
 EXPIRED or USED). An ID without --type is looked up as a sensor token, then as a
-baremetal token.
+baremetal token. A display_name instead of an ID is looked up with one list scan: a pool
+name resolves to its only AVAILABLE token; several candidates are refused (exit 2, listing
+them), none is exit 4.
 
 -o manifest prints the registration manifest of a live token and exits 5, printing
-nothing, when the token is EXPIRED or USED.`,
+nothing, when the token is EXPIRED or USED.
+
+-o install-script (baremetal) prints a POSIX sh script for the host instead: it writes the
+manifest to a 0600 temporary file (removed on exit and on signals), runs the vendor's
+'vdefend-cli install bms installer' unless the install path already holds it, then
+'vdefend-cli install bms ssp --mf=FILE --pp=...', and writes a marker into the install path
+(--install-path, default /opt/vmware/vdefend); with the marker there it exits 0 without
+installing again ('sh -s -- --force' reinstalls; the marker is tokenctl's own guard, as the
+vendor documents no status command). The SSP never returns a passphrase, so the script
+carries one only when given here with --passphrase-file or --passphrase-stdin; otherwise
+--host-passphrase-file PATH makes it read the passphrase on the host. vdefend-cli takes the
+passphrase on its command line, where 'ps' on the host shows it while it runs.`,
 		Example: `  tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64
-  tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o manifest | ssh host sudo installer
+  tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o manifest > host.manifest
+  tokenctl token status edge-pool -o manifest > host.manifest
+  tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o install-script --passphrase-file pp | ssh host sudo sh
+  tokenctl token status 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o install-script --host-passphrase-file /etc/vdefend/pp | ssh host sudo sh
   tokenctl token status --status AVAILABLE -o json
   tokenctl token status --type baremetal --status EXPIRED -o id`,
 		Args: cmdutil.MaxArgs(1, "ID"),
@@ -71,6 +91,9 @@ nothing, when the token is EXPIRED or USED.`,
 	cmd.Flags().StringVar(&opts.Status, "status", "", "without ID: only tokens with this status (sensor: AVAILABLE, EXPIRED, USED; baremetal: AVAILABLE, EXPIRED)")
 	cmd.Flags().StringVar(&opts.DisplayName, "display-name", "", "without ID: only tokens with this display_name")
 	opts.ListFlags.Register(cmd)
+	cmd.Flags().StringVar(&opts.Passphrase.File, "passphrase-file", "", "-o install-script: embed the passphrase read from this file")
+	cmd.Flags().BoolVar(&opts.Passphrase.Stdin, "passphrase-stdin", false, "-o install-script: embed the passphrase read from the first line of stdin")
+	opts.Script.Register(cmd)
 	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteTokenIDs)
 	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
 	cmdutil.CompleteFlag(cmd, "status", completeStatus)
@@ -103,12 +126,22 @@ func statusRun(opts *StatusOptions) error {
 			return exit.Usagef("--%s applies to the status of all tokens; it does not apply with an ID", flag)
 		}
 	}
+	passphrase, err := opts.scriptPassphrase(o, typ, explicit)
+	if err != nil {
+		return err
+	}
 	ctx := cmdutil.Context(opts.Cmd)
 	c, _, err := f.APIClient(ctx)
 	if err != nil {
 		return err
 	}
-	found, err := findSSPTokenWith(ctx, ssp.New(c), opts.ID, typ, explicit, statusSSPToken)
+	c.Redactor().AddSecret(passphrase)
+	sc := ssp.New(c)
+	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
+	if err != nil {
+		return err
+	}
+	found, err := findSSPTokenWith(ctx, sc, id, typ, explicit, statusSSPToken)
 	if err != nil {
 		return err
 	}
@@ -116,8 +149,13 @@ func statusRun(opts *StatusOptions) error {
 	if found.typ == ssp.Baremetal {
 		kind = baremetalStatusKind()
 	}
-	if o.Format == output.Manifest {
+	switch {
+	case o.Format == output.Manifest:
 		return printManifestOf(f, o, found.raw, kind.Noun)
+	case o.Format == output.InstallScript && found.typ != ssp.Baremetal:
+		return exit.Usagef("-o install-script is for baremetal tokens; %s is a sensor registration token", opts.ID)
+	case o.Format == output.InstallScript:
+		return printInstallScript(f, o, found.raw, passphrase, opts.Script)
 	}
 	if found.typ == ssp.Baremetal {
 		// TokenStatusInfo is the vendor's status view already.
@@ -128,6 +166,39 @@ func statusRun(opts *StatusOptions) error {
 		return err
 	}
 	return f.Printer(o).Object(view, kind)
+}
+
+// scriptPassphrase checks the -o install-script flags before anything is
+// sent and returns the passphrase to embed ("" when the host reads it from
+// --host-passphrase-file).
+func (opts *StatusOptions) scriptPassphrase(o output.Options, typ string, explicit bool) (string, error) {
+	problems := opts.Script.Problems(opts.Cmd, o.Format)
+	given := opts.Passphrase.File != "" || opts.Passphrase.Stdin
+	switch {
+	case o.Format != output.InstallScript:
+		if given {
+			problems = append(problems, exit.Problem{Field: "--passphrase-file/--passphrase-stdin", Rule: "apply only with -o install-script"})
+		}
+	case explicit && typ != ssp.Baremetal:
+		problems = append(problems, exit.Problem{Field: "--output", Rule: "-o install-script is for baremetal tokens (--type baremetal)"})
+	case opts.Passphrase.File != "" && opts.Passphrase.Stdin:
+		problems = append(problems, exit.Problem{Field: "--passphrase-stdin", Rule: "cannot be combined with --passphrase-file"})
+	case given && opts.Script.HostPassphraseFile != "":
+		problems = append(problems, exit.Problem{Field: "--host-passphrase-file", Rule: "cannot be combined with --passphrase-file or --passphrase-stdin: the script either carries the passphrase or reads it on the host"})
+	case !given && opts.Script.HostPassphraseFile == "":
+		problems = append(problems, exit.Problem{Field: "--host-passphrase-file", Rule: "-o install-script needs the passphrase (the SSP never returns it): --passphrase-file PATH or --passphrase-stdin to embed it, or --host-passphrase-file PATH for the script to read it on the host"})
+	}
+	if len(problems) > 0 || !given {
+		return "", exit.Problems(problems)
+	}
+	p, err := opts.Passphrase.Resolve(opts.Factory)
+	if err != nil {
+		return "", err
+	}
+	if rule := ssp.CheckPassphrase(p); rule != "" {
+		return "", exit.Problems([]exit.Problem{{Field: "passphrase", Rule: rule + " (it cannot be this token's)"}})
+	}
+	return p, nil
 }
 
 // sensorStatusView keeps the status fields of a sensor token (vendor names):
@@ -163,8 +234,8 @@ func printManifestOf(f *cmdutil.Factory, o output.Options, raw json.RawMessage, 
 
 func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	f := opts.Factory
-	if o.Format == output.Manifest {
-		return exit.Usagef("-o manifest needs a token ID")
+	if o.Format == output.Manifest || o.Format == output.InstallScript {
+		return exit.Usagef("-o %s needs a token ID", o.Format)
 	}
 	if typ == ssp.Baremetal {
 		return statusAllBaremetal(opts, o)

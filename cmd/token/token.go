@@ -25,6 +25,7 @@ agent-config. The current profile's platform decides which API each verb speaks.
 		NewCmdDelete(f, nil),
 		NewCmdUpdate(f, nil),
 		NewCmdStatus(f, nil),
+		NewCmdWait(f, nil),
 	)
 	return cmd
 }

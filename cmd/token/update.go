@@ -33,7 +33,8 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 the other fields keep their values (the token is read from the list, changed and sent back
 whole, as the API's PUT takes the full object).
 
-ID is the token's uuid, which is also the secret agents pass: "-" reads it from stdin.
+ID is the token's uuid, which is also the secret agents pass: "-" reads it from stdin. A
+name instead of a uuid is looked up in the list (several tokens of that name: exit 2).
 Taking both permissions away (--read=false --change=false) revokes a token on servers that
 have no delete call.`,
 		Example: `  tokenctl token update - --read=false --change=false < uuid.txt
@@ -103,10 +104,14 @@ func updateRun(opts *UpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	raw, tok, err := ac.UpdateToken(ctx, opts.ID, ch)
+	n, err := f.ResolveID(ctx, opts.ID, agentLookup(ac))
 	if err != nil {
 		return err
 	}
-	f.Notice("Updated %s (%s): read=%t change=%t.", agent.Label(opts.ID), tok.Name, tok.Read, tok.Change)
+	raw, tok, err := ac.UpdateToken(ctx, n.ID, ch)
+	if err != nil {
+		return err
+	}
+	f.Notice("Updated %s (%s): read=%t change=%t.", agent.Label(n.ID), tok.Name, tok.Read, tok.Change)
 	return f.Printer(o).Object(raw, agentTokenKind())
 }

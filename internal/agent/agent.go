@@ -339,7 +339,8 @@ func (a *Client) CreateToken(ctx context.Context, req *TokenRequest) (json.RawMe
 	}
 	t, err := decodeToken(op, resp)
 	if err != nil {
-		return nil, nil, err
+		// The token was most likely made, but its uuid cannot be shown.
+		return nil, nil, client.UnreadableAnswer(op, resp.Status, "the answer is not a token with a uuid; the body may have been cut off")
 	}
 	a.c.Redactor().AddSecret(t.UUID)
 	return resp.Body, t, nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/exit"
 )
 
@@ -15,13 +16,40 @@ import (
 // allows 40 concurrent requests and 100 per second by default).
 const DefaultConcurrency = 4
 
+// Outcomes of a create (the "outcome" of DESIGN.md's -f envelopes).
+const (
+	Created = "created"
+	// Exists: the document's object was already there (--skip-existing).
+	Exists = "exists"
+	Failed = "failed"
+	// Unknown: the request may have created the object; look before
+	// retrying (client.OutcomeUnknown).
+	Unknown = "unknown"
+)
+
 // Result is one item's outcome.
 type Result struct {
 	Source string
-	OK     bool
+	// Outcome is set for creates: Created, Exists, Failed or Unknown.
+	Outcome string
+	OK      bool
 	// Value is the created or fetched object (raw vendor JSON), if any.
 	Value json.RawMessage
 	Err   error
+	// Planned is set in a dry run for an item whose change was recorded,
+	// not sent (Err is the client.NotSentError): not a failure.
+	Planned bool
+}
+
+// CreateOutcome is the outcome of a create that ended with err.
+func CreateOutcome(err error) string {
+	switch {
+	case err == nil:
+		return Created
+	case client.OutcomeUnknown(err):
+		return Unknown
+	}
+	return Failed
 }
 
 // Run calls fn for each of n items, at most concurrency at a time, and
@@ -53,6 +81,7 @@ func Run(ctx context.Context, sources []string, concurrency int, fn func(ctx con
 			defer func() { <-sem }()
 			v, err := fn(ctx, i)
 			results[i].Value, results[i].Err, results[i].OK = v, err, err == nil
+			results[i].Planned = client.IsNotSent(err)
 		}(i)
 	}
 	wg.Wait()
@@ -81,7 +110,7 @@ func (r Result) NotStarted() bool {
 func Outcome(results []Result) error {
 	failed, first := 0, error(nil)
 	for _, r := range results {
-		if !r.OK {
+		if !r.OK && !r.Planned {
 			failed++
 			if first == nil {
 				first = r.Err
@@ -100,17 +129,18 @@ func Outcome(results []Result) error {
 
 // Item is the bulk -o json shape of a result.
 type Item struct {
-	Source string          `json:"source"`
-	OK     bool            `json:"ok"`
-	Result json.RawMessage `json:"result,omitempty"`
-	Error  *exit.Detail    `json:"error,omitempty"`
+	Source  string          `json:"source"`
+	Outcome string          `json:"outcome,omitempty"`
+	OK      bool            `json:"ok"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Error   *exit.Detail    `json:"error,omitempty"`
 }
 
 // Items converts results to their JSON shape.
 func Items(results []Result) []Item {
 	out := make([]Item, len(results))
 	for i, r := range results {
-		out[i] = Item{Source: r.Source, OK: r.OK, Result: r.Value}
+		out[i] = Item{Source: r.Source, Outcome: r.Outcome, OK: r.OK, Result: r.Value}
 		if !r.OK {
 			d := exit.DetailOf(r.Err)
 			out[i].Error = &d

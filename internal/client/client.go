@@ -56,6 +56,10 @@ type Options struct {
 	RetryBaseWait time.Duration
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
+	// DryRun, when set, makes every call that changes something (see
+	// Call.Read) a recorded Change instead of a request: Do returns a
+	// *NotSentError for it. Reads are sent as usual.
+	DryRun *Plan
 }
 
 // Client talks to one server.
@@ -65,6 +69,7 @@ type Client struct {
 	auth      Auth
 	redactor  *Redactor
 	retryable map[int]bool
+	clock     serverClock
 }
 
 // New builds a client. Auth may be nil (set later with SetAuth).
@@ -237,6 +242,15 @@ type Call struct {
 	Idempotent *bool
 	// NoAuth skips authentication (login calls).
 	NoAuth bool
+	// Read marks an operation that changes nothing whatever its method: a
+	// login, an OAuth token fetch, a query sent as a POST body (SSP's
+	// servers-status-detail). It is retried like a GET, and --dry-run
+	// sends it (every other non-GET call is recorded instead of sent).
+	Read bool
+	// PageBody, for a listing whose paging fields travel in a JSON body
+	// (a query POST), builds the body of the page at offset; ListOffset
+	// then sends no offset or page_size query parameters.
+	PageBody func(offset, pageSize int) any
 	// Header adds request headers.
 	Header http.Header
 
@@ -245,6 +259,8 @@ type Call struct {
 	into *bytes.Buffer
 	// bodyRetries counts tries again after a body broke off (with into).
 	bodyRetries int
+	// stream leaves a 2xx body unread for Download.
+	stream bool
 }
 
 // True is a helper for Call.Idempotent.
@@ -253,6 +269,9 @@ func True() *bool { t := true; return &t }
 func (call *Call) idempotent() bool {
 	if call.Idempotent != nil {
 		return *call.Idempotent
+	}
+	if call.Read {
+		return true
 	}
 	switch call.Method {
 	case http.MethodGet, http.MethodHead, http.MethodDelete:
@@ -266,6 +285,9 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+
+	// raw is the unread response of a streamed call (Download).
+	raw *http.Response
 }
 
 // JSON decodes the body into v.
@@ -279,6 +301,9 @@ func (r *Response) JSON(v any) error {
 // Do sends the call with retries and authentication, and returns the 2xx
 // response or an *APIError / *NetworkError.
 func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
+	if c.opts.DryRun != nil && call.changes() {
+		return nil, c.record(ctx, call)
+	}
 	resp, err := c.send(ctx, call)
 	if err != nil {
 		return nil, err
@@ -297,6 +322,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	if resp.Status < 200 || resp.Status > 299 {
 		return nil, c.apiError(call, resp)
 	}
+	c.clock.note(resp.Header)
 	return resp, nil
 }
 
@@ -315,17 +341,9 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 		req.SetHeader("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBody(call.Form.Encode())
 	case call.Body != nil:
-		var body []byte
-		switch b := call.Body.(type) {
-		case []byte:
-			body = b
-		case json.RawMessage:
-			body = b
-		default:
-			var err error
-			if body, err = json.Marshal(b); err != nil {
-				return nil, err
-			}
+		body, err := bodyBytes(call.Body)
+		if err != nil {
+			return nil, err
 		}
 		req.SetHeader("Content-Type", "application/json")
 		// A string, not []byte: resty's debug log would print a []byte
@@ -341,7 +359,7 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	// Reading the body into the caller's buffer saves a page-sized
 	// allocation per page; --debug wants resty to read and log bodies.
 	into := call.into != nil && c.opts.Debug == nil
-	if into {
+	if into || call.stream {
 		req.SetDoNotParseResponse(true)
 	}
 	req.AddRetryCondition(func(r *resty.Response, err error) bool {
@@ -361,7 +379,7 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 			}
 			return idem && c.retryable[status]
 		}()
-		if retry && into && r != nil && r.RawResponse != nil && r.Request.Attempt <= c.opts.MaxRetries {
+		if retry && (into || call.stream) && r != nil && r.RawResponse != nil && r.Request.Attempt <= c.opts.MaxRetries {
 			// The answer is dropped for another try (not after the last
 			// try, whose answer is returned): free its connection.
 			io.Copy(io.Discard, io.LimitReader(r.RawResponse.Body, 1<<20))
@@ -372,6 +390,15 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	r, err := req.Execute(call.Method, call.Path)
 	if err != nil {
 		return nil, c.networkError(ctx, call, err)
+	}
+	if call.stream {
+		if r.StatusCode() >= 200 && r.StatusCode() <= 299 {
+			return &Response{Status: r.StatusCode(), Header: r.Header(), raw: r.RawResponse}, nil
+		}
+		// An error answer is small: read it for the error message.
+		body, _ := io.ReadAll(io.LimitReader(r.RawResponse.Body, 1<<20))
+		r.RawResponse.Body.Close()
+		return &Response{Status: r.StatusCode(), Header: r.Header(), Body: body}, nil
 	}
 	if !into {
 		return &Response{Status: r.StatusCode(), Header: r.Header(), Body: r.Body()}, nil
@@ -395,6 +422,10 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	return &Response{Status: r.StatusCode(), Header: r.Header(), Body: call.into.Bytes()}, nil
 }
 
+// Permanent reports a network error that no retry can fix: a certificate
+// or pin the client refuses, a redirect it will not follow.
+func Permanent(err error) bool { return isPermanent(err) }
+
 // isPermanent reports errors no retry can fix: certificates and pins.
 func isPermanent(err error) bool {
 	return errors.As(err, new(*ThumbprintMismatchError)) || isCertError(err) ||
@@ -412,11 +443,8 @@ const lookBeforeRetry = "the server may have carried out the request before the 
 
 func (c *Client) networkError(ctx context.Context, call Call, err error) error {
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		if !call.idempotent() {
-			// The request may have reached the server before Ctrl-C.
-			return exit.WithCode(exit.Interrupted, fmt.Errorf("%s: interrupted\n%s", call.Operation, lookBeforeRetry))
-		}
-		return exit.WithCode(exit.Interrupted, fmt.Errorf("%s: interrupted", call.Operation))
+		// A change may have reached the server before Ctrl-C.
+		return &InterruptedError{Operation: call.Operation, MayHaveActed: !call.idempotent()}
 	}
 	var tm *ThumbprintMismatchError
 	if errors.As(err, &tm) {
@@ -424,9 +452,10 @@ func (c *Client) networkError(ctx context.Context, call Call, err error) error {
 	}
 	ne := &NetworkError{Operation: call.Operation, Method: call.Method, URL: c.redactor.String(c.opts.BaseURL + call.Path), Err: unwrapURLError(err)}
 	if !call.idempotent() && !connectionRefused(err) {
-		ne.Hint = lookBeforeRetry
+		ne.Hint, ne.MayHaveActed = lookBeforeRetry, true
 	}
 	if isCertError(err) {
+		ne.MayHaveActed = false // the handshake failed: nothing was sent
 		ne.Hint = "the server's certificate is not trusted: pass --ca-file, pin it with `tokenctl profile set NAME --trust`, or (unsafe) --insecure"
 	}
 	return ne
@@ -466,7 +495,7 @@ func (c *Client) apiError(call Call, resp *Response) error {
 	}
 	switch {
 	case c.retryable[resp.Status] && resp.Status != http.StatusTooManyRequests && !call.idempotent():
-		e.Hint = lookBeforeRetry
+		e.Hint, e.MayHaveActed = lookBeforeRetry, true
 	case resp.Status == http.StatusTooManyRequests:
 		e.Hint = "the server is rate limiting; nothing was done, try again later"
 	}

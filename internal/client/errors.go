@@ -36,6 +36,9 @@ type APIError struct {
 	Code int
 	// Hint is advice printed after the error.
 	Hint string
+	// MayHaveActed is set when the call was a change that the server may
+	// have carried out before failing (a 502, 503 or 504 to a create).
+	MayHaveActed bool
 }
 
 func (e *APIError) Error() string {
@@ -90,6 +93,9 @@ type NetworkError struct {
 	URL       string // redacted
 	Err       error
 	Hint      string
+	// MayHaveActed is set when the call was a change that may have
+	// reached the server (anything but a refused connection).
+	MayHaveActed bool
 }
 
 func (e *NetworkError) Error() string {
@@ -192,4 +198,131 @@ func DecodeVMwareError(status int, body []byte) *VendorError {
 		return nil
 	}
 	return &VendorError{Message: v.summary()}
+}
+
+// InterruptedError is a call cut short by Ctrl-C (or SIGTERM, SIGHUP).
+type InterruptedError struct {
+	Operation string
+	// MayHaveActed is set for a change, which may have reached the server
+	// before the interrupt.
+	MayHaveActed bool
+}
+
+func (e *InterruptedError) Error() string {
+	if e.MayHaveActed {
+		return e.Operation + ": interrupted\n" + lookBeforeRetry
+	}
+	return e.Operation + ": interrupted"
+}
+
+// ExitCode implements exit.Coder.
+func (e *InterruptedError) ExitCode() int { return exit.Interrupted }
+
+// ErrorDetail implements exit.Detailer.
+func (e *InterruptedError) ErrorDetail() exit.Detail {
+	msg := "interrupted"
+	if e.MayHaveActed {
+		msg += " (" + lookBeforeRetry + ")"
+	}
+	return exit.Detail{Operation: e.Operation, Message: msg}
+}
+
+// UnknownOutcomeError is a change the server answered with 2xx whose body
+// could not be read: the server most likely carried it out, but tokenctl
+// cannot show the result (the new object's id, its one-time secret). It is
+// not a plain failure: running the change again may make a second object,
+// so the advice is to look first. Exit 7, like a connection lost after the
+// request was sent.
+type UnknownOutcomeError struct {
+	Operation string
+	Status    int
+	// Reason says what was wrong with the answer.
+	Reason string
+	// LookFor names what to look for, e.g. `a sensor registration token
+	// with display_name "edge-01" (tokenctl token list --display-name edge-01)`.
+	LookFor string
+	// Advice replaces the advice to look (NSX, which has nothing to look
+	// with).
+	Advice string
+}
+
+// UnreadableAnswer returns the error of a change answered with 2xx and a
+// body that cannot be read.
+func UnreadableAnswer(op string, status int, reason string) *UnknownOutcomeError {
+	return &UnknownOutcomeError{Operation: op, Status: status, Reason: reason}
+}
+
+func (e *UnknownOutcomeError) Error() string {
+	s := fmt.Sprintf("%s: outcome unknown: HTTP %d %s, but the answer could not be read (%s)", e.Operation, e.Status, http.StatusText(e.Status), e.Reason)
+	return s + "\n" + e.advice()
+}
+
+func (e *UnknownOutcomeError) advice() string {
+	if e.Advice != "" {
+		return e.Advice
+	}
+	if e.LookFor == "" {
+		return "the server has probably carried out the request: " + strings.TrimPrefix(lookBeforeRetry, "the server may have carried out the request before the failure: ")
+	}
+	return "the server has probably carried out the request: before running it again, look for " + e.LookFor
+}
+
+// ExitCode implements exit.Coder.
+func (e *UnknownOutcomeError) ExitCode() int { return exit.Network }
+
+// ErrorDetail implements exit.Detailer.
+func (e *UnknownOutcomeError) ErrorDetail() exit.Detail {
+	return exit.Detail{Operation: e.Operation, HTTPStatus: e.Status,
+		Message: fmt.Sprintf("outcome unknown: the answer could not be read (%s); %s", e.Reason, e.advice())}
+}
+
+// OutcomeUnknown reports whether err is the failure of a change that the
+// server may nevertheless have carried out: an unreadable 2xx answer, a 502,
+// 503 or 504, a connection lost after sending, or an interrupt while the
+// request was in flight. Such a change must not simply be sent again.
+func OutcomeUnknown(err error) bool {
+	var uo *UnknownOutcomeError
+	var ae *APIError
+	var ne *NetworkError
+	var ie *InterruptedError
+	switch {
+	case errors.As(err, &uo):
+		return true
+	case errors.As(err, &ae):
+		return ae.MayHaveActed
+	case errors.As(err, &ne):
+		return ne.MayHaveActed
+	case errors.As(err, &ie):
+		return ie.MayHaveActed
+	}
+	return false
+}
+
+// LookFor adds to an unknown outcome what to look for before trying again
+// (a create's display_name); other errors are returned as they are.
+func LookFor(err error, what string) error {
+	if what == "" || !OutcomeUnknown(err) {
+		return err
+	}
+	var uo *UnknownOutcomeError
+	if errors.As(err, &uo) {
+		uo.LookFor = what
+		return err
+	}
+	return &lookForError{err: err, what: what}
+}
+
+type lookForError struct {
+	err  error
+	what string
+}
+
+func (e *lookForError) Error() string { return e.err.Error() + "\nlook for " + e.what }
+func (e *lookForError) Unwrap() error { return e.err }
+
+// ErrorDetail implements exit.Detailer.
+func (e *lookForError) ErrorDetail() exit.Detail {
+	d := exit.DetailOf(e.err)
+	d.Message += "; look for " + e.what
+	return d
 }

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"strconv"
+
+	"github.com/tokenctl/tokenctl/internal/exit"
 )
 
 // ErrStop, returned by an item callback, ends a listing without fetching
@@ -157,10 +160,8 @@ type Pager struct {
 	PageSize int
 	// Offset is where to start.
 	Offset int
-	// All follows pages to the end.
-	All bool
-	// Limit stops after this many items (0: no limit), following pages as
-	// needed.
+	// Limit stops after this many items (0: every item), following pages
+	// only as needed.
 	Limit int
 	// OnPage is told the progress after each page (for a progress line).
 	OnPage func(fetched int, total int64)
@@ -176,9 +177,12 @@ type PageResult struct {
 }
 
 // ListOffset fetches pages of call, passing each item of the array under
-// key to fn; an item is valid only until fn returns. It stops when a page is short, when total_result_count is
-// reached, at Limit, or after one page unless All or Limit says more. It
-// never trusts the echoed offset (the vendor's own examples show -1).
+// key to fn; an item is valid only until fn returns. It follows every page
+// (a script never acts on part of a fleet by accident) and stops when a page
+// is short, when total_result_count is reached, or at Limit. It never trusts
+// the echoed offset (the vendor's own examples show -1), and a full page
+// that repeats the previous one is an error, not an endless loop: a server
+// that ignores offset would otherwise send its first page forever.
 //
 // While fn works through a page, the next page is already being fetched,
 // so a long listing takes about as long as the slower of the server and the
@@ -189,6 +193,7 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 	res := PageResult{Total: -1}
 	offset := p.Offset
 	firstCount := 0
+	var prevSum uint64
 	// Two body buffers serve every page: the one being printed and the one
 	// being fetched. Items passed to fn alias them, so fn must not keep
 	// them (every ListWriter copies or converts what it is given).
@@ -201,8 +206,16 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 		}
 		body := got.resp.Body
 		// A first, cheap pass counts the items, to decide whether to
-		// fetch the next page before printing this one.
-		env, err := EachItem(body, key, func(json.RawMessage) error { return nil })
+		// fetch the next page before printing this one, and keeps its first
+		// and last items, to tell a page that repeats the previous one.
+		var first, lastItem json.RawMessage
+		env, err := EachItem(body, key, func(raw json.RawMessage) error {
+			if first == nil {
+				first = raw
+			}
+			lastItem = raw
+			return nil
+		})
 		if err != nil {
 			return res, err
 		}
@@ -216,9 +229,18 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 		if pageSize == 0 {
 			pageSize = firstCount
 		}
+		sum := fnv.New64a()
+		sum.Write(first)
+		sum.Write([]byte{0})
+		sum.Write(lastItem)
+		if page > 0 && env.Count > 0 && env.Count >= pageSize && sum.Sum64() == prevSum {
+			return res, exit.Errorf(exit.Error, "%s: the page at offset %d repeats the previous page (%d items): the server seems to ignore offset, so the list cannot be read to its end; stopped rather than loop",
+				call.Operation, offset, env.Count)
+		}
+		prevSum = sum.Sum64()
 		nextOffset := offset + env.Count
 		last := env.Count == 0 || env.Count < pageSize || (res.Total >= 0 && int64(nextOffset) >= res.Total)
-		wantMore := p.All || (p.Limit > 0 && res.Fetched+env.Count < p.Limit)
+		wantMore := p.Limit == 0 || res.Fetched+env.Count < p.Limit
 		if !last && wantMore {
 			next = c.fetchPage(ctx, call, p.PageSize, nextOffset, bufs[(page+1)%2])
 		}
@@ -257,17 +279,21 @@ type fetchedPage struct {
 
 // fetchPage sends the call for the page at offset in the background.
 func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int, into *bytes.Buffer) <-chan fetchedPage {
-	q := url.Values{}
-	for k, vs := range call.Query {
-		q[k] = append([]string(nil), vs...)
+	if call.PageBody != nil {
+		call.Body = call.PageBody(offset, pageSize)
+	} else {
+		q := url.Values{}
+		for k, vs := range call.Query {
+			q[k] = append([]string(nil), vs...)
+		}
+		if pageSize > 0 {
+			q.Set("page_size", strconv.Itoa(pageSize))
+		}
+		if offset > 0 {
+			q.Set("offset", strconv.Itoa(offset))
+		}
+		call.Query = q
 	}
-	if pageSize > 0 {
-		q.Set("page_size", strconv.Itoa(pageSize))
-	}
-	if offset > 0 {
-		q.Set("offset", strconv.Itoa(offset))
-	}
-	call.Query = q
 	call.into = into
 	ch := make(chan fetchedPage, 1)
 	go func() {

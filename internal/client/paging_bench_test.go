@@ -56,7 +56,7 @@ func BenchmarkListOffset(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		res, err := c.ListOffset(b.Context(), Call{Operation: "list sensors", Method: "GET", Path: "/sensors/appliances"}, "results",
-			Pager{All: true, PageSize: 1000}, func(raw json.RawMessage) error { _, err := io.Discard.Write(raw); return err })
+			Pager{PageSize: 1000}, func(raw json.RawMessage) error { _, err := io.Discard.Write(raw); return err })
 		if err != nil || res.Fetched != 10000 {
 			b.Fatalf("%+v %v", res, err)
 		}

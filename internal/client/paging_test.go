@@ -50,7 +50,7 @@ func TestListOffsetRetriesPagesWithReusedBuffers(t *testing.T) {
 	c := newTestClient(t, srv.URL, nil)
 	var ids []string
 	res, err := c.ListOffset(context.Background(), Call{Operation: "list", Method: http.MethodGet, Path: "/l"}, "results",
-		Pager{PageSize: 10, All: true}, func(raw json.RawMessage) error {
+		Pager{PageSize: 10}, func(raw json.RawMessage) error {
 			var v struct{ ID, Pad string }
 			if err := json.Unmarshal(raw, &v); err != nil {
 				return err
@@ -79,7 +79,7 @@ func TestListOffsetExhaustedRetriesKeepTheVendorError(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, nil)
 	_, err := c.ListOffset(context.Background(), Call{Operation: "list", Method: http.MethodGet, Path: "/l"}, "results",
-		Pager{PageSize: 10, All: true}, func(json.RawMessage) error { return nil })
+		Pager{PageSize: 10}, func(json.RawMessage) error { return nil })
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != 503 || exit.CodeOf(err) != exit.Unavailable || !strings.Contains(ae.Message, "busy page") {
 		t.Fatalf("%v", err)
@@ -107,8 +107,55 @@ func TestListOffsetRetriesABodyThatBreaksOff(t *testing.T) {
 	c := newTestClient(t, srv.URL, nil)
 	var ids []string
 	_, err := c.ListOffset(context.Background(), Call{Operation: "list", Method: http.MethodGet, Path: "/l"}, "results",
-		Pager{All: true}, func(raw json.RawMessage) error { ids = append(ids, string(raw)); return nil })
+		Pager{}, func(raw json.RawMessage) error { ids = append(ids, string(raw)); return nil })
 	if err != nil || strings.Join(ids, ",") != `{"id":"a"},{"id":"b"}` || tries.Load() != 2 {
 		t.Fatalf("%v %v after %d tries", ids, err, tries.Load())
+	}
+}
+
+// TestListOffsetRepeatedPageIsAnError: a server that ignores offset (and
+// echoes -1, as the vendor's examples do) sends its first page forever; the
+// listing ends with exit 1 naming the operation after the second request,
+// without printing the repeated items.
+func TestListOffsetRepeatedPageIsAnError(t *testing.T) {
+	for _, withTotal := range []bool{false, true} {
+		var requests atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if requests.Add(1) > 50 {
+				t.Error("still paging after 50 requests")
+				w.WriteHeader(500)
+				return
+			}
+			tot := ""
+			if withTotal {
+				tot = `"total_result_count":1000000,`
+			}
+			fmt.Fprintf(w, `{"offset":-1,%s"results":[{"id":"a"},{"id":"b"},{"id":"c"}]}`, tot)
+		}))
+		c := newTestClient(t, srv.URL, nil)
+		n := 0
+		_, err := c.ListOffset(context.Background(), Call{Operation: "list sensors", Method: http.MethodGet, Path: "/l"}, "results",
+			Pager{PageSize: 3}, func(json.RawMessage) error { n++; return nil })
+		srv.Close()
+		if exit.CodeOf(err) != exit.Error || !strings.Contains(err.Error(), "list sensors") || !strings.Contains(err.Error(), "repeats the previous page") {
+			t.Fatalf("total=%v: err %v, want exit 1 naming the operation", withTotal, err)
+		}
+		if n != 3 || requests.Load() != 2 {
+			t.Fatalf("total=%v: %d items in %d requests, want the first page's 3 in 2", withTotal, n, requests.Load())
+		}
+	}
+}
+
+// TestListOffsetDefaultPageSizeFollowsEveryPage: without page_size the first
+// page's length is the page size, and every page is followed by default.
+func TestListOffsetDefaultPageSizeFollowsEveryPage(t *testing.T) {
+	srv, requests := pagedServer(25, 0, 0)
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, nil)
+	n := 0
+	res, err := c.ListOffset(context.Background(), Call{Operation: "list", Method: http.MethodGet, Path: "/l"}, "results",
+		Pager{}, func(json.RawMessage) error { n++; return nil })
+	if err != nil || n != 25 || res.More || requests.Load() != 3 {
+		t.Fatalf("%d items, %d requests, res %+v, err %v", n, requests.Load(), res, err)
 	}
 }

@@ -103,9 +103,10 @@ func Changed(cmd *cobra.Command, name string) bool {
 }
 
 // Confirm asks before a destructive action: --yes answers, a terminal
-// asks (default no), and anything else is a usage error.
+// asks (default no), and anything else is a usage error. A dry run
+// destroys nothing, so it asks nothing.
 func (f *Factory) Confirm(question string) error {
-	if f.Bool(FlagYes) {
+	if f.Bool(FlagYes) || f.DryRun() {
 		return nil
 	}
 	if !f.IOStreams.CanPrompt() {

@@ -1,18 +1,22 @@
 package cmdutil
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
 // PrintBulk prints the results of a batch. JSON and YAML get one
-// {"source","ok","result"|"error"} entry per item; a table lists the
-// successful objects, -o id their ids; failures are listed on stderr. It
-// returns the batch's outcome (nil, exit 8, or the common failure's code).
+// {"source","outcome","ok","result"|"error"} entry per item (outcome for
+// creates); a table lists the successful objects, -o id their ids; failures
+// are listed on stderr. It returns the batch's outcome (nil, exit 8, or the
+// common failure's code).
 func (f *Factory) PrintBulk(o output.Options, kind output.Kind, results []bulk.Result) error {
 	pr := f.Printer(o)
 	machine := o.Format == output.JSON || o.Format == output.YAML
@@ -39,7 +43,7 @@ func (f *Factory) PrintBulk(o output.Options, kind output.Kind, results []bulk.R
 			}
 		}
 	}
-	f.printFailures(results)
+	f.PrintFailures(results)
 	if machine || l.Count() > 0 {
 		if err := l.Close(); err != nil {
 			return err
@@ -48,13 +52,13 @@ func (f *Factory) PrintBulk(o output.Options, kind output.Kind, results []bulk.R
 	return bulk.Outcome(results)
 }
 
-// printFailures lists the failed items on stderr, one line each; the items
+// PrintFailures lists the failed items on stderr, one line each; the items
 // an interrupt kept from starting get one line together.
-func (f *Factory) printFailures(results []bulk.Result) {
+func (f *Factory) PrintFailures(results []bulk.Result) {
 	var notStarted []string
 	for _, r := range results {
 		switch {
-		case r.OK:
+		case r.OK, r.Planned:
 		case r.NotStarted():
 			notStarted = append(notStarted, r.Source)
 		default:
@@ -69,30 +73,126 @@ func (f *Factory) printFailures(results []bulk.Result) {
 	}
 }
 
-// Summary prints "N created, M failed, K not started" on stderr for a batch.
+// Summary prints what a batch of creates did on stderr: "N created, M
+// already existed, K failed, U unknown (...), X not started (interrupted)";
+// in a dry run, what it would create.
 func (f *Factory) Summary(verb string, results []bulk.Result) {
-	ok, notStarted, interrupted := 0, 0, 0
+	var created, exists, failed, unknown, notStarted, planned int
 	for _, r := range results {
 		switch {
+		case r.Planned:
+			planned++
+		case r.Outcome == bulk.Exists:
+			exists++
 		case r.OK:
-			ok++
+			created++
 		case r.NotStarted():
 			notStarted++
-		case exit.CodeOf(r.Err) == exit.Interrupted:
-			interrupted++
+		case r.Outcome == bulk.Unknown || (r.Outcome == "" && client.OutcomeUnknown(r.Err)):
+			unknown++
+		default:
+			failed++
 		}
 	}
-	msg := fmt.Sprintf("%d %s", ok, verb)
-	if failed := len(results) - ok - notStarted - interrupted; failed > 0 {
-		msg += fmt.Sprintf(", %d failed", failed)
+	var parts []string
+	if planned > 0 {
+		parts = append(parts, fmt.Sprintf("dry run: %d to be %s", planned, verb))
 	}
-	if interrupted > 0 {
-		msg += fmt.Sprintf(", %d interrupted in flight", interrupted)
+	if created > 0 || planned == 0 {
+		parts = append(parts, fmt.Sprintf("%d %s", created, verb))
+	}
+	if exists > 0 {
+		parts = append(parts, fmt.Sprintf("%d already existed", exists))
+	}
+	if failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", failed))
+	}
+	if unknown > 0 {
+		parts = append(parts, fmt.Sprintf("%d unknown (unanswered or interrupted in flight: they may exist; look before retrying)", unknown))
 	}
 	if notStarted > 0 {
-		msg += fmt.Sprintf(", %d not started (interrupted)", notStarted)
+		parts = append(parts, fmt.Sprintf("%d not started (interrupted)", notStarted))
 	}
-	f.Notice("%s", msg)
+	f.Notice("%s", strings.Join(parts, ", "))
+}
+
+// CreateBatch is the creates of a manifest's documents.
+type CreateBatch struct {
+	// Sources name the documents ("FILE#N").
+	Sources     []string
+	Concurrency int
+	// Existing returns the object document i already has (--skip-existing
+	// found it with one list scan before the batch), or nil to create it.
+	Existing func(i int) json.RawMessage
+	// Create sends document i's create.
+	Create func(ctx context.Context, i int) (json.RawMessage, error)
+	// LookFor names what to look for after document i's create ended with
+	// an unknown outcome, e.g. its display_name.
+	LookFor func(i int) string
+	// Finish is the advice printed when some documents failed: how to
+	// complete the batch without duplicates (e.g. --skip-existing).
+	Finish string
+}
+
+// RunCreates runs a batch of creates with a progress bar, prints the
+// summary on stderr, and returns a result per document, in order, with its
+// outcome: created, exists (not sent), failed, or unknown (the server may
+// have made it). Printing the results (PrintBulk) is the caller's.
+func (f *Factory) RunCreates(ctx context.Context, b CreateBatch) []bulk.Result {
+	results := make([]bulk.Result, len(b.Sources))
+	var todo []int
+	var sources []string
+	for i, src := range b.Sources {
+		if b.Existing != nil {
+			if raw := b.Existing(i); raw != nil {
+				results[i] = bulk.Result{Source: src, Outcome: bulk.Exists, OK: true, Value: raw}
+				continue
+			}
+		}
+		todo = append(todo, i)
+		sources = append(sources, src)
+	}
+	ran := f.RunBulk(ctx, "created", sources, b.Concurrency, func(ctx context.Context, j int, _ *Progress) (json.RawMessage, error) {
+		i := todo[j]
+		raw, err := b.Create(ctx, i)
+		if err != nil && b.LookFor != nil {
+			err = client.LookFor(err, b.LookFor(i))
+		}
+		return raw, err
+	})
+	unfinished := false
+	for j, r := range ran {
+		if !r.Planned {
+			r.Outcome = bulk.CreateOutcome(r.Err)
+		}
+		unfinished = unfinished || (!r.OK && !r.Planned)
+		results[todo[j]] = r
+	}
+	f.Summary("created", results)
+	if unfinished && b.Finish != "" {
+		f.Notice("%s", b.Finish)
+	}
+	return results
+}
+
+// SingleValueFormat reports the formats that print one value (-o id,
+// secret, manifest, install-script): a create from a manifest takes them
+// with one document only.
+func SingleValueFormat(format string) bool {
+	switch format {
+	case output.ID, output.Secret, output.Manifest, output.InstallScript:
+		return true
+	}
+	return false
+}
+
+// OneDocument refuses a single-value format for a manifest of several
+// documents (exit 2, before anything is sent).
+func OneDocument(format, file string, docs int) error {
+	if docs > 1 && SingleValueFormat(format) {
+		return exit.Usagef("-o %s prints one value; %s has %d documents (use -o json or yaml for a result per document)", format, file, docs)
+	}
+	return nil
 }
 
 // RawOf marshals v for printing.

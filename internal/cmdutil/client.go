@@ -49,6 +49,11 @@ func (f *Factory) APIClient(ctx context.Context) (*client.Client, *config.Resolv
 	if b, ok := auth.(*client.BasicAuth); ok {
 		c.Redactor().AddSecret(b.Password)
 	}
+	// Concurrent requests can leave a connection dialled but never used;
+	// closing them at the end lets the built-in sandbox, which stops after
+	// this (cleanups run last registered first), shut down at once rather
+	// than wait 5s for them.
+	f.AddCleanup(c.R.GetClient().CloseIdleConnections)
 	return c, p, nil
 }
 

@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -109,7 +110,8 @@ func FirstArg(fn cobra.CompletionFunc) cobra.CompletionFunc {
 // CompleteTokenIDs completes registration token ids: on ssp the sensor
 // tokens, then the baremetal tokens (only one type when the command's
 // --type or the profile's token_type names it), described by display name
-// and status. NSX tokens and agent uuids are secrets and never completed.
+// and status, and their display names, which token verbs take as IDs. NSX
+// tokens and agent uuids are secrets and never completed.
 func (f *Factory) CompleteTokenIDs(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return f.CompleteFromServer([]string{config.SSP}, listSSPTokenIDs)(cmd, args, toComplete)
 }
@@ -128,7 +130,7 @@ func listSSPTokenIDs(ctx context.Context, c *client.Client, p *config.Resolved, 
 		if typ != "" && typ != l.typ {
 			continue
 		}
-		comps, err := listIDs(ctx, c, l.op, l.path, func(it output.Item) string {
+		comps, err := listIDs(ctx, c, l.op, l.path, true, func(it output.Item) string {
 			return describe(it.String("display_name"), l.typ, it.String("status"))
 		})
 		if err != nil {
@@ -140,29 +142,74 @@ func listSSPTokenIDs(ctx context.Context, c *client.Client, p *config.Resolved, 
 }
 
 // CompleteSensorIDs completes SSP sensor (appliance) ids, described by
-// display name.
+// display name, and the display names, which the sensor verbs take as IDs.
 func (f *Factory) CompleteSensorIDs(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return f.completeSensors(true)(cmd, args, toComplete)
+}
+
+// CompleteSensorIDsOnly completes sensor ids alone (features set, which
+// takes no names).
+func (f *Factory) CompleteSensorIDsOnly(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return f.completeSensors(false)(cmd, args, toComplete)
+}
+
+func (f *Factory) completeSensors(names bool) cobra.CompletionFunc {
 	return f.CompleteFromServer([]string{config.SSP}, func(ctx context.Context, c *client.Client, p *config.Resolved, cmd *cobra.Command) ([]cobra.Completion, error) {
-		return listIDs(ctx, c, "list sensors", "/sensors/appliances", func(it output.Item) string {
+		return listIDs(ctx, c, "list sensors", "/sensors/appliances", names, func(it output.Item) string {
 			return it.String("display_name")
+		})
+	})
+}
+
+// CompleteBaremetalServerIDs completes SSP baremetal server ids, described
+// by display name and state, and their display names, which the baremetal
+// verbs take as IDs.
+func (f *Factory) CompleteBaremetalServerIDs(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return f.CompleteFromServer([]string{config.SSP}, func(ctx context.Context, c *client.Client, p *config.Resolved, cmd *cobra.Command) ([]cobra.Completion, error) {
+		return listIDs(ctx, c, "list baremetal servers", "/baremetal/servers", true, func(it output.Item) string {
+			return describe(it.String("display_name"), it.String("state"))
 		})
 	})(cmd, args, toComplete)
 }
 
-// listIDs reads one SSP list page (at most CompletionLimit items).
-func listIDs(ctx context.Context, c *client.Client, op, path string, desc func(output.Item) string) ([]cobra.Completion, error) {
+// listIDs reads one SSP list page (at most CompletionLimit items) and
+// offers each id, described, and with withNames each display_name (names
+// are IDs too, DESIGN.md): a name described by its id, or by how many
+// objects share it.
+func listIDs(ctx context.Context, c *client.Client, op, path string, withNames bool, desc func(output.Item) string) ([]cobra.Completion, error) {
 	var out []cobra.Completion
+	var names []string
+	idOf := map[string]string{}
+	count := map[string]int{}
 	call := client.Call{Operation: op, Method: http.MethodGet, Path: path}
 	_, err := c.ListOffset(ctx, call, "results", client.Pager{Limit: CompletionLimit}, func(raw json.RawMessage) error {
 		it, err := output.ParseItem(raw)
 		if err != nil {
 			return err
 		}
-		if id := it.String("id"); id != "" {
-			out = append(out, cobra.CompletionWithDesc(id, desc(it)))
+		id := it.String("id")
+		if id == "" {
+			return nil
+		}
+		out = append(out, cobra.CompletionWithDesc(id, desc(it)))
+		// A name that looks like an id, or has blanks (which shells split),
+		// is not offered: it could not be typed back as one argument.
+		if name := it.String("display_name"); withNames && name != "" && !UUIDShape.MatchString(name) && !strings.ContainsAny(name, " \t\n") {
+			if count[name] == 0 {
+				names = append(names, name)
+				idOf[name] = id
+			}
+			count[name]++
 		}
 		return nil
 	})
+	for _, name := range names {
+		d := idOf[name]
+		if count[name] > 1 {
+			d = fmt.Sprintf("name of %d", count[name])
+		}
+		out = append(out, cobra.CompletionWithDesc(name, d))
+	}
 	return out, err
 }
 

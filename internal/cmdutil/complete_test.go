@@ -44,18 +44,25 @@ func TestCompleteSensorIDs(t *testing.T) {
 	if dir != cobra.ShellCompDirectiveNoFileComp {
 		t.Errorf("directive %v", dir)
 	}
-	if len(comps) != BuiltinSandboxSensors {
-		t.Fatalf("%d sensor ids, want %d: %q", len(comps), BuiltinSandboxSensors, comps)
+	// Every id, then every display name (names are IDs too).
+	if len(comps) != 2*BuiltinSandboxSensors {
+		t.Fatalf("%d sensor ids and names, want %d: %q", len(comps), 2*BuiltinSandboxSensors, comps)
 	}
 	id, desc, ok := strings.Cut(comps[0], "\t")
 	if !ok || len(id) != 36 || desc == "" {
 		t.Fatalf("completion %q: want id<TAB>display name", comps[0])
 	}
+	if name, nameDesc, _ := strings.Cut(comps[BuiltinSandboxSensors], "\t"); name != desc || nameDesc != id {
+		t.Errorf("name completion %q: want %s<TAB>%s", comps[BuiltinSandboxSensors], desc, id)
+	}
+	if got := values(first(f.CompleteSensorIDsOnly(cmd, nil, ""))); len(got) != BuiltinSandboxSensors || got[0] != id {
+		t.Errorf("ids only (features set): %d offered", len(got))
+	}
 	// What was typed filters; ids already on the line are not offered again.
 	if got := values(first(f.CompleteSensorIDs(cmd, nil, id[:8]))); len(got) != 1 || got[0] != id {
 		t.Errorf("prefix %s: %q", id[:8], got)
 	}
-	if got := values(first(f.CompleteSensorIDs(cmd, []string{id}, ""))); len(got) != BuiltinSandboxSensors-1 || contains(got, id) {
+	if got := values(first(f.CompleteSensorIDs(cmd, []string{id}, ""))); len(got) != 2*BuiltinSandboxSensors-1 || contains(got, id) {
 		t.Errorf("after %s on the line: %d offered", id, len(got))
 	}
 	// FirstArg stops after one.

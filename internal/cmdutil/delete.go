@@ -6,15 +6,37 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
-// ReadIDs returns the ID arguments, replacing a single "-" with the
-// non-empty lines of stdin, so that ids that are secrets (NSX tokens, agent
-// uuids) stay out of argv and shell history.
+// ReadIDs returns the ID arguments of a verb that takes one ID, replacing
+// a single "-" with the non-empty lines of stdin, so that ids that are
+// secrets (NSX tokens, agent uuids) stay out of argv and shell history.
+// Empty stdin is a usage error: there is nothing to act on.
 func (f *Factory) ReadIDs(args []string) ([]string, error) {
+	return f.readIDs(args, false)
+}
+
+// ReadIDList is ReadIDs for verbs that take several IDs (delete, features
+// set): "-" with empty stdin gives no IDs, which the verb reports with
+// NothingToDo, as `xargs -r` runs nothing, so that `... -o id | tokenctl
+// token delete - --yes` is safe when the list is empty.
+func (f *Factory) ReadIDList(args []string) ([]string, error) {
+	return f.readIDs(args, true)
+}
+
+// NothingToDo ends a verb given "-" and an empty stdin: a notice on stderr,
+// exit 0. Verbs call it after checking their flags, before any request.
+func (f *Factory) NothingToDo(cmd *cobra.Command) error {
+	f.Notice("%s: no IDs on stdin (\"-\"); nothing to do.", cmd.CommandPath())
+	return nil
+}
+
+func (f *Factory) readIDs(args []string, emptyOK bool) ([]string, error) {
 	var ids []string
 	dash := false
 	for _, a := range args {
@@ -41,8 +63,8 @@ func (f *Factory) ReadIDs(args []string) ([]string, error) {
 		if err := sc.Err(); err != nil {
 			return nil, exit.Usagef("reading IDs from stdin: %v", err)
 		}
-		if n == 0 {
-			return nil, exit.Usagef("\"-\" reads IDs from stdin, but stdin was empty")
+		if n == 0 && !emptyOK {
+			return nil, exit.Usagef("\"-\" reads the ID from stdin, but stdin was empty")
 		}
 	}
 	return ids, nil
@@ -80,6 +102,6 @@ func (f *Factory) DeleteEach(ctx context.Context, o output.Options, ids []string
 	case output.JSON, output.YAML, output.ID:
 		return f.PrintBulk(o, output.Kind{Noun: noun, IDField: "id"}, results)
 	}
-	f.printFailures(results)
+	f.PrintFailures(results)
 	return bulk.Outcome(results)
 }

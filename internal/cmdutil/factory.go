@@ -4,6 +4,7 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,6 +55,8 @@ type Factory struct {
 	// completing is set during dynamic shell completion, which must not
 	// wait long for anything.
 	completing bool
+	// dry is the --dry-run state once StartDryRun ran.
+	dry *dryRun
 }
 
 // NewFactory returns a factory for the process's streams.
@@ -81,6 +84,7 @@ const (
 	FlagTimeout  = "timeout"
 	FlagDebug    = "debug"
 	FlagQuiet    = "quiet"
+	FlagDryRun   = "dry-run"
 )
 
 // EnvName is the environment variable of a global setting.
@@ -96,7 +100,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagProfile, "", env("profile to use; \"sandbox\" runs the built-in emulator", FlagProfile))
 	fs.String(FlagPlatform, "", env("platform: ssp, nsx, sdwan or agent (for --profile sandbox and --server)", FlagPlatform))
 	fs.String(FlagServer, "", env("server URL, overriding the profile's", FlagServer))
-	fs.StringP(FlagOutput, "o", "", env("output format: table, json, yaml, id, manifest or secret", FlagOutput))
+	fs.StringP(FlagOutput, "o", "", env("output format: table, json, yaml, id, manifest, secret or install-script", FlagOutput))
 	fs.String(FlagJQ, "", env("filter JSON output with a jq expression", FlagJQ))
 	fs.String(FlagTemplate, "", env("format JSON output with a Go template (helpers: timefmt, timeago, tablerow, tablerender, pluck, join, truncate)", FlagTemplate))
 	fs.Bool(FlagNoInput, false, env("never prompt; fail naming the flag that would answer", FlagNoInput))
@@ -106,6 +110,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagTimeout, "", env("timeout of each HTTP request, e.g. 30s", FlagTimeout))
 	fs.Bool(FlagDebug, false, env("log HTTP requests and responses to stderr, secrets redacted", FlagDebug))
 	fs.BoolP(FlagQuiet, "q", false, env("print no notices on stderr, only errors", FlagQuiet))
+	fs.Bool(FlagDryRun, false, env("send no change: print each one (method, URL, redacted body, curl line) on stderr, the plan as JSON with -o json; reads still happen, no local file is written, exit 0", FlagDryRun))
 	CompleteFlag(root, FlagProfile, f.CompleteProfiles)
 	CompleteFlag(root, FlagPlatform, FixedValues(config.Platforms...))
 	CompleteFlag(root, FlagOutput, FixedValues(output.AllFormats...))
@@ -259,6 +264,13 @@ func (f *Factory) startSandbox(p *config.Resolved) error {
 	if f.completing {
 		wait = CompletionTimeout
 	}
+	if f.DryRun() {
+		if _, err := os.Stat(state); errors.Is(err, os.ErrNotExist) {
+			// A dry run writes no file: a state that does not exist yet
+			// is the empty state, kept in memory.
+			state = ""
+		}
+	}
 	// The lifecycle step and faults come from TOKENCTL_SANDBOX_LCM_*, so
 	// that tests and demos can make installs quick or failing.
 	lc, err := sandbox.LifecycleFromEnv()
@@ -318,7 +330,12 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 	if p.Insecure && p.Thumbprint == "" && strings.HasPrefix(p.Server, "https:") {
 		f.Warn("TLS certificate verification is disabled (--insecure): anyone on the path can read your credentials")
 	}
+	var plan *client.Plan
+	if f.dry != nil {
+		plan = f.dry.plan
+	}
 	return client.Options{
+		DryRun:    plan,
 		BaseURL:   p.Server,
 		Timeout:   timeout,
 		UserAgent: "tokenctl/" + f.Build.Version,

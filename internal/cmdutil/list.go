@@ -12,8 +12,11 @@ import (
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
-// ListFlags are the paging and sorting flags of SSP lists.
+// ListFlags are the paging and sorting flags of SSP lists. Lists return
+// every item (every page) unless --limit says otherwise.
 type ListFlags struct {
+	// All is --all, accepted for scripts written when lists stopped after
+	// one page; it changes nothing.
 	All      bool
 	Limit    int
 	PageSize int
@@ -26,8 +29,8 @@ type ListFlags struct {
 // Register adds --all, --limit, --page-size, --sort-by and --asc.
 func (l *ListFlags) Register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.BoolVar(&l.All, "all", false, "follow every page (memory stays flat: items are streamed)")
-	fl.IntVar(&l.Limit, "limit", 0, "stop after this many items, fetching further pages only as needed")
+	fl.BoolVar(&l.All, "all", false, "no effect: every list returns every page unless --limit (accepted for older scripts)")
+	fl.IntVar(&l.Limit, "limit", 0, "stop after this many items, fetching further pages only as needed (default: every item)")
 	fl.IntVar(&l.PageSize, "page-size", 0, "items per request (page_size); default: the server's")
 	fl.StringVar(&l.SortBy, "sort-by", "", "field to sort by (sort_by)")
 	fl.BoolVar(&l.Asc, "asc", false, "sort ascending (sort_ascending=true); without it the server's order")
@@ -66,8 +69,8 @@ func (l *ListFlags) Ascending(cmd *cobra.Command) *bool {
 // Pager turns the flags into a client.Pager, with a progress line on a
 // terminal's stderr while following pages.
 func (l *ListFlags) Pager(f *Factory) client.Pager {
-	p := client.Pager{PageSize: l.PageSize, All: l.All, Limit: l.Limit}
-	if (l.All || l.Limit > 0) && f.IOStreams.IsStderrTTY() && !f.Bool(FlagQuiet) {
+	p := client.Pager{PageSize: l.PageSize, Limit: l.Limit}
+	if f.IOStreams.IsStderrTTY() && !f.Bool(FlagQuiet) {
 		p.OnPage = func(fetched int, total int64) {
 			l.progress = true
 			if total >= 0 {
@@ -88,31 +91,14 @@ func (l *ListFlags) Done(f *Factory) {
 }
 
 // Stream runs a paged listing into the printer: items are printed as they
-// arrive, the progress line ends, the list is closed (also when empty) and
-// a hint on stderr says when more items exist. list receives the pager and
-// the function that takes each item.
+// arrive, the progress line ends and the list is closed (also when empty).
+// list receives the pager and the function that takes each item.
 func (l *ListFlags) Stream(f *Factory, o output.Options, kind output.Kind, list func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error)) error {
 	w := f.Printer(o).List(kind)
-	res, err := list(l.Pager(f), w.Add)
+	_, err := list(l.Pager(f), w.Add)
 	l.Done(f)
 	if err != nil {
 		return err
 	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	l.MoreHint(f, res, kind.Noun)
-	return nil
-}
-
-// MoreHint tells the user, on stderr, that the list was cut short.
-func (l *ListFlags) MoreHint(f *Factory, res client.PageResult, noun string) {
-	if !res.More || l.Limit > 0 {
-		return
-	}
-	if res.Total >= 0 {
-		f.Notice("Showing %d of %d %ss; use --all for every page.", res.Fetched, res.Total, noun)
-	} else {
-		f.Notice("Showing the first %d %ss; use --all for every page.", res.Fetched, noun)
-	}
+	return w.Close()
 }

@@ -21,6 +21,8 @@ const (
 	Unavailable = 6   // 429, 502, 503, 504 after retries
 	Network     = 7   // refused, timeout, TLS, thumbprint mismatch
 	Partial     = 8   // some items of a batch failed
+	Differences = 9   // diff, apply --dry-run: the server is not yet as the documents say
+	Timeout     = 124 // timed out waiting (token wait, --wait) before the condition held
 	Interrupted = 130 // Ctrl-C
 )
 

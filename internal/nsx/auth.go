@@ -84,6 +84,7 @@ func (s *SessionAuth) login(ctx context.Context, c *client.Client) error {
 	resp, err := c.Do(ctx, client.Call{
 		Operation: op, Method: http.MethodPost, Path: SessionCreatePath, NoAuth: true,
 		Form: url.Values{"j_username": {s.Username}, "j_password": {s.Password}},
+		Read: true, // a login changes nothing: --dry-run logs in
 	})
 	if err != nil {
 		return err
@@ -119,6 +120,7 @@ func (s *SessionAuth) Close(ctx context.Context) error {
 	}
 	_, err := c.Do(ctx, client.Call{
 		Operation: "destroy NSX session", Method: http.MethodPost, Path: SessionDestroyPath, NoAuth: true,
+		Read:   true, // ends the session this command opened; no object changes
 		Header: http.Header{"Cookie": {"JSESSIONID=" + cookie}, "X-Xsrf-Token": {xsrf}},
 	})
 	return err

@@ -96,11 +96,11 @@ func (n *Client) CreateToken(ctx context.Context, sensor bool) (json.RawMessage,
 		return nil, nil, createAdvice(err)
 	}
 	var t RegistrationToken
-	if err := resp.JSON(&t); err != nil {
-		return nil, nil, unexpected(op, err.Error())
-	}
-	if t.Token == "" {
-		return nil, nil, unexpected(op, "the response has no token")
+	if err := resp.JSON(&t); err != nil || t.Token == "" {
+		// A token was most likely made, and nobody can ever see it.
+		uo := client.UnreadableAnswer(op, resp.Status, "the answer is not a token; the body may have been cut off")
+		uo.Advice = unseenToken
+		return nil, nil, uo
 	}
 	n.c.Redactor().AddSecret(t.Token)
 	return resp.Body, &t, nil
@@ -115,8 +115,9 @@ func (n *Client) GetToken(ctx context.Context, token string) (json.RawMessage, e
 	op := "get " + Label(token)
 	resp, err := n.withBodyCalls(ctx,
 		func() (*client.Response, error) {
+			// A query sent as a POST body: a read, also for --dry-run.
 			return n.c.Do(ctx, client.Call{Operation: op, Method: http.MethodPost, Path: TokenPath + "/retrieve",
-				Body: RegTokenQuery{Token: token}, Idempotent: client.True()})
+				Body: RegTokenQuery{Token: token}, Idempotent: client.True(), Read: true})
 		},
 		func() (*client.Response, error) {
 			return n.c.Do(ctx, client.Call{Operation: op, Method: http.MethodGet, Path: TokenPath + "/" + url.PathEscape(token)})
@@ -189,7 +190,7 @@ func (n *Client) ProbeBodyCalls(ctx context.Context) (bool, error) {
 	n.c.Redactor().AddSecret(probe)
 	const op = "probe registration-token retrieve call"
 	_, err = n.c.Do(ctx, client.Call{Operation: op, Method: http.MethodPost, Path: TokenPath + "/retrieve",
-		Body: RegTokenQuery{Token: probe}, Idempotent: client.True()})
+		Body: RegTokenQuery{Token: probe}, Idempotent: client.True(), Read: true})
 	switch classify(err) {
 	case routeExists:
 		n.remember(true)

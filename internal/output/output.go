@@ -26,10 +26,13 @@ const (
 	ID       = "id"
 	Manifest = "manifest"
 	Secret   = "secret"
+	// InstallScript is a baremetal token's host install script
+	// (internal/installscript); the token commands print it.
+	InstallScript = "install-script"
 )
 
 // AllFormats is the help text's list.
-var AllFormats = []string{Table, JSON, YAML, ID, Manifest, Secret}
+var AllFormats = []string{Table, JSON, YAML, ID, Manifest, Secret, InstallScript}
 
 // Options are the output flags.
 type Options struct {
@@ -143,6 +146,8 @@ func (p *Printer) Object(raw json.RawMessage, kind Kind) error {
 		return p.Render(raw)
 	case YAML:
 		return writeYAMLDoc(p.io.Out, raw)
+	case InstallScript:
+		return p.unsupported(kind)
 	case ID, Secret, Manifest:
 		field := map[string]string{ID: kind.IDField, Secret: kind.SecretField, Manifest: kind.ManifestField}[p.opts.Format]
 		if field == "" {
@@ -206,7 +211,7 @@ func (p *Printer) List(kind Kind) ListWriter {
 		return &yamlList{w: p.io.Out}
 	case ID:
 		return &fieldList{w: newStreamWriter(p.io.Out), field: kind.IDField}
-	case Secret, Manifest:
+	case Secret, Manifest, InstallScript:
 		return &errList{err: exit.Usagef("-o %s prints one object; it does not apply to a list", p.opts.Format)}
 	default:
 		return &tableList{p: p, kind: kind}

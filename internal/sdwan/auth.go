@@ -249,7 +249,10 @@ func (o *OAuth) mint(ctx context.Context, c *client.Client) error {
 		NoAuth:    true,
 		// Asking twice only mints two tokens.
 		Idempotent: client.True(),
-		Header:     http.Header{"Authorization": {"Basic " + basic}},
+		// A token fetch changes nothing the user administers: --dry-run
+		// fetches one.
+		Read:   true,
+		Header: http.Header{"Authorization": {"Basic " + basic}},
 	})
 	if err != nil {
 		return err

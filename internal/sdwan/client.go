@@ -284,10 +284,13 @@ func (s *Client) CreateAuthToken(ctx context.Context, req *AuthTokenRequest) (js
 			return err
 		}
 		var created struct {
+			ID         string `json:"id"`
 			XAuthToken string `json:"x_auth_token"`
 		}
-		if err := json.Unmarshal(resp.Body, &created); err != nil {
-			return badResponse("create auth token")
+		if err := json.Unmarshal(resp.Body, &created); err != nil || created.ID == "" {
+			// Most likely created, but neither its id nor its one-time
+			// secret can be shown: an unknown outcome, not a failure.
+			return client.UnreadableAnswer("create auth token", resp.Status, "the answer is not an auth token with an id; the body may have been cut off")
 		}
 		s.c.Redactor().AddSecret(created.XAuthToken)
 		raw = resp.Body

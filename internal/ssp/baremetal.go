@@ -69,10 +69,7 @@ func (s *Client) CreateBaremetalToken(ctx context.Context, req *BaremetalTokenRe
 	if err != nil {
 		return nil, err
 	}
-	if !json.Valid(resp.Body) {
-		return nil, badResponse(op)
-	}
-	return resp.Body, nil
+	return createdBody(op, resp)
 }
 
 // GetBaremetalToken fetches one RegistrationToken.

@@ -83,7 +83,7 @@ func TestSensorTokenClientContract(t *testing.T) {
 	}
 	asc := true
 	count := 0
-	_, err = sc.ListSensorTokens(ctx, ssp.ListQuery{SortBy: "display_name", Ascending: &asc, DisplayName: "contract"}, ssp.StatusAvailable, client.Pager{PageSize: 1, All: true}, func(json.RawMessage) error { count++; return nil })
+	_, err = sc.ListSensorTokens(ctx, ssp.ListQuery{SortBy: "display_name", Ascending: &asc, DisplayName: "contract"}, ssp.StatusAvailable, client.Pager{PageSize: 1}, func(json.RawMessage) error { count++; return nil })
 	if err != nil || count != 1 {
 		t.Fatalf("list: %d items, %v", count, err)
 	}
@@ -155,7 +155,7 @@ func TestSensorClientContract(t *testing.T) {
 	ctx := context.Background()
 
 	var sensors []map[string]any
-	res, err := sc.ListSensors(ctx, ssp.ListQuery{}, client.Pager{PageSize: 25, All: true}, collect(&sensors))
+	res, err := sc.ListSensors(ctx, ssp.ListQuery{}, client.Pager{PageSize: 25}, collect(&sensors))
 	if err != nil || len(sensors) != 60 || res.Total != 60 {
 		t.Fatalf("list: %d sensors, total %d, %v", len(sensors), res.Total, err)
 	}
@@ -177,7 +177,7 @@ func TestSensorClientContract(t *testing.T) {
 		t.Fatalf("details of two ids: %d, %v", len(details), err)
 	}
 	details = nil
-	if _, err := sc.ListSensorDetails(ctx, ssp.ListQuery{}, ssp.DetailsFilter{SoftwareVersions: []string{"<5.2"}}, client.Pager{All: true}, collect(&details)); err != nil || len(details) == 0 {
+	if _, err := sc.ListSensorDetails(ctx, ssp.ListQuery{}, ssp.DetailsFilter{SoftwareVersions: []string{"<5.2"}}, client.Pager{}, collect(&details)); err != nil || len(details) == 0 {
 		t.Fatalf("details <5.2: %d, %v", len(details), err)
 	}
 	for _, d := range details {
@@ -317,7 +317,7 @@ func TestBaremetalTokenClientContract(t *testing.T) {
 	}
 	var items []map[string]any
 	asc := true
-	if _, err := sc.ListBaremetalTokens(ctx, ssp.ListQuery{SortBy: "display_name", Ascending: &asc, DisplayName: "host-01"}, client.Pager{PageSize: 1, All: true}, collect(&items)); err != nil || len(items) != 1 {
+	if _, err := sc.ListBaremetalTokens(ctx, ssp.ListQuery{SortBy: "display_name", Ascending: &asc, DisplayName: "host-01"}, client.Pager{PageSize: 1}, collect(&items)); err != nil || len(items) != 1 {
 		t.Fatalf("list: %d, %v", len(items), err)
 	}
 	items = nil
@@ -398,7 +398,7 @@ func TestSensorErrorsContract(t *testing.T) {
 }
 
 // TestListLimitStopsPaging counts the requests a listing sends: --limit
-// never fetches a page it does not need, and --all stops at the last page.
+// never fetches a page it does not need, and a listing stops at the last page.
 func TestListLimitStopsPaging(t *testing.T) {
 	sc, rec, srv := newContractSandbox(t, "admin", 60)
 	ctx := context.Background()
@@ -413,9 +413,8 @@ func TestListLimitStopsPaging(t *testing.T) {
 		{"limit equal to the page size", client.Pager{PageSize: 10, Limit: 10}, 10, 1, true, nil},
 		{"limit inside the second page", client.Pager{PageSize: 10, Limit: 15}, 15, 2, true, nil},
 		{"limit below the page size", client.Pager{PageSize: 25, Limit: 3}, 3, 1, true, nil},
-		{"one page by default", client.Pager{PageSize: 25}, 25, 1, true, nil},
-		{"all", client.Pager{PageSize: 25, All: true}, 60, 3, false, nil},
-		{"all, pages that end exactly", client.Pager{PageSize: 20, All: true}, 60, 3, false, nil},
+		{"every page by default", client.Pager{PageSize: 25}, 60, 3, false, nil},
+		{"all, pages that end exactly", client.Pager{PageSize: 20}, 60, 3, false, nil},
 	}
 	for _, c := range cases {
 		before := srv.Requests()

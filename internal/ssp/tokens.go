@@ -190,10 +190,7 @@ func (s *Client) CreateSensorToken(ctx context.Context, req *SensorTokenRequest)
 	if err != nil {
 		return nil, err
 	}
-	if !json.Valid(resp.Body) {
-		return nil, badResponse(op)
-	}
-	return resp.Body, nil
+	return createdBody(op, resp)
 }
 
 // GetSensorToken fetches one sensor registration token.
@@ -227,4 +224,20 @@ func (s *Client) ListSensorTokens(ctx context.Context, q ListQuery, status strin
 		q.Extra.Set("token_status", status)
 	}
 	return s.list(ctx, "list sensor registration tokens", "/sensors/registration-tokens", q, p, fn)
+}
+
+// createdBody checks a create's 2xx answer: a body that is not the new
+// object means the token was most likely made but cannot be shown, an
+// unknown outcome (see client.UnknownOutcomeError), not a plain failure.
+func createdBody(op string, resp *client.Response) (json.RawMessage, error) {
+	var obj struct {
+		ID string `json:"id"`
+	}
+	switch {
+	case !json.Valid(resp.Body):
+		return nil, client.UnreadableAnswer(op, resp.Status, "not JSON; the body may have been cut off")
+	case json.Unmarshal(resp.Body, &obj) != nil || obj.ID == "":
+		return nil, client.UnreadableAnswer(op, resp.Status, "the answer is not a token with an id")
+	}
+	return resp.Body, nil
 }

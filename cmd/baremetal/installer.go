@@ -1,0 +1,191 @@
+package baremetal
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
+)
+
+// InstallerOptions are `baremetal installer`'s inputs.
+type InstallerOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	BundleVersion string
+	Windows       bool
+	Output        string // -O FILE; "" or "-" is stdout
+}
+
+// NewCmdInstaller builds `baremetal installer` (GetBaremetalServerInstallerBundle,
+// GetBaremetalServerWindowsAgentBundle).
+func NewCmdInstaller(f *cmdutil.Factory, runF func(*InstallerOptions) error) *cobra.Command {
+	opts := &InstallerOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "installer [--bundle-version V] [--windows] [-O FILE]",
+		Short: "Download the baremetal installer bundle (ssp)",
+		Long: `Download the Linux installer bundle for baremetal servers
+(GetBaremetalServerInstallerBundle), or with --windows the Windows agent MSI
+(GetBaremetalServerWindowsAgentBundle), of --bundle-version or the latest. The bundle
+holds vdefend-cli, the host installer that 'token ... -o install-script' scripts run; ship
+it to your hosts (scp, your configuration management); the hosts need no SSP credentials.
+
+The bundle is streamed to -O FILE, never held in memory, with a progress bar on a
+terminal's stderr. FILE must not exist: tokenctl writes a temporary file beside it and
+moves it into place only when the download is complete, so an interrupted download leaves
+nothing behind and no existing file is ever replaced. Without -O (or with -O -) the bundle
+goes to stdout, which must not be a terminal.`,
+		Example: `  tokenctl baremetal installer -O vdefend-installer.tar.gz
+  tokenctl baremetal installer --bundle-version 5.2.1.0.0.25821907 -O - | ssh host 'cat > vdefend-installer.tar.gz'
+  tokenctl baremetal installer --windows -O vdefend-agent.msi`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			if runF != nil {
+				return runF(opts)
+			}
+			return installerRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.BundleVersion, "bundle-version", "", "bundle_version to download (default: the latest)")
+	cmd.Flags().BoolVar(&opts.Windows, "windows", false, "download the Windows agent bundle (MSI) instead of the Linux installer")
+	cmd.Flags().StringVarP(&opts.Output, "output-file", "O", "", "write the bundle to this new file (- for stdout)")
+	return cmd
+}
+
+func installerRun(opts *InstallerOptions) error {
+	f := opts.Factory
+	if err := f.SSPOnly(opts.Cmd); err != nil {
+		return err
+	}
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	var problems []exit.Problem
+	if o.Format != output.Table || o.Filtered() {
+		problems = append(problems, exit.Problem{Field: "--output", Rule: "does not apply: the bundle is written as is, to -O FILE or stdout"})
+	}
+	if cmdutil.Changed(opts.Cmd, "bundle-version") && strings.TrimSpace(opts.BundleVersion) == "" {
+		problems = append(problems, exit.Problem{Field: "--bundle-version", Rule: "must not be empty (leave it out for the latest)"})
+	}
+	toStdout := opts.Output == "" || opts.Output == "-"
+	if toStdout && f.IOStreams.IsStdoutTTY() {
+		problems = append(problems, exit.Problem{Field: "-O", Rule: "the bundle is binary and stdout is a terminal: give -O FILE or redirect stdout"})
+	}
+	var dir string
+	if !toStdout {
+		dir = filepath.Dir(opts.Output)
+		if _, err := os.Lstat(opts.Output); err == nil {
+			problems = append(problems, exit.Problem{Field: "-O", Rule: fmt.Sprintf("%s already exists; tokenctl never replaces a file: remove it or choose another name", opts.Output)})
+		} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			problems = append(problems, exit.Problem{Field: "-O", Rule: fmt.Sprintf("the folder %s does not exist", dir)})
+		}
+	}
+	if err := exit.Problems(problems); err != nil {
+		return err
+	}
+	ctx, sc, err := f.SSPClient(opts.Cmd)
+	if err != nil {
+		return err
+	}
+	what := "installer bundle"
+	if opts.Windows {
+		what = "Windows agent bundle"
+	}
+	line := f.NewStatusLine()
+	lastPct, lastMiB := int64(-1), int64(-1)
+	progress := func(written, total int64) {
+		if total > 0 {
+			if pct := written * 100 / total; pct != lastPct {
+				lastPct = pct
+				filled := int(pct) * barWidth / 100
+				line.Set("[%s%s] %3d%% %s of %s (%s)", strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), pct, size(written), size(total), what)
+			}
+		} else if mib := written >> 20; mib != lastMiB {
+			lastMiB = mib
+			line.Set("downloading the %s: %s", what, size(written))
+		}
+	}
+	if toStdout {
+		n, err := sc.DownloadBaremetalInstaller(ctx, opts.BundleVersion, opts.Windows, f.IOStreams.Out, progress)
+		line.Clear()
+		if err != nil {
+			return err
+		}
+		f.Notice("Wrote the %s (%s) to stdout.", what, size(n))
+		return nil
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(opts.Output)+".part-*")
+	if err != nil {
+		return exit.Usagef("-O %s: %v", opts.Output, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	n, err := sc.DownloadBaremetalInstaller(ctx, opts.BundleVersion, opts.Windows, tmp, progress)
+	line.Clear()
+	if err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	// A hard link fails when the name exists, so a file that appeared
+	// meanwhile is not replaced either.
+	if err := os.Link(tmp.Name(), opts.Output); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return exit.Errorf(exit.Conflict, "-O %s appeared during the download; it was left as it is and the download discarded", opts.Output)
+		}
+		if err := renameNoReplace(tmp.Name(), opts.Output); err != nil {
+			return err
+		}
+	}
+	os.Remove(tmp.Name())
+	done = true
+	f.Notice("Saved the %s (%s) to %s.", what, size(n), opts.Output)
+	return nil
+}
+
+// barWidth is the width of the download's progress bar.
+const barWidth = 24
+
+// renameNoReplace moves src to dst where hard links are not supported,
+// after checking once more that dst does not exist.
+func renameNoReplace(src, dst string) error {
+	if _, err := os.Lstat(dst); err == nil {
+		return exit.Errorf(exit.Conflict, "-O %s appeared during the download; it was left as it is and the download discarded", dst)
+	}
+	return os.Rename(src, dst)
+}
+
+// size renders a byte count: 512 B, 3.4 KiB, 45.0 MiB.
+func size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,281 @@
+package token
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/ssp"
+	"github.com/tokenctl/tokenctl/internal/wait"
+)
+
+// WaitOptions are `token wait`'s inputs.
+type WaitOptions struct {
+	Factory *cmdutil.Factory
+	Cmd     *cobra.Command
+
+	ID    string
+	Type  string
+	For   string
+	Count int
+	cmdutil.WaitFlags
+}
+
+// NewCmdWait builds `token wait ID`.
+func NewCmdWait(f *cmdutil.Factory, runF func(*WaitOptions) error) *cobra.Command {
+	opts := &WaitOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "wait ID [--for used|registered|healthy] [--count N]",
+		Short: "Wait until the hosts a token registers are registered or healthy (ssp)",
+		Long: `Wait until a registration token has done its job, polling the SSP:
+
+  --for used        the token is USED (or EXHAUSTED); a sensor token also when its
+                    usage_count reaches --count
+  --for registered  --count hosts registered with the token (default): baremetal servers
+                    whose registration_token_id is ID, not TERMINATING or TERMINATED;
+                    sensors whose token_id is ID, registration_status REGISTERED
+  --for healthy     those hosts registered and healthy: a baremetal server's lcm_status
+                    SUCCESS, connectivity UP and overall agent health OK; a sensor's
+                    health OK
+
+ID is the token's id, or its display_name (a pool's name resolves to its only AVAILABLE
+token; see "token get").
+
+Each round costs the same few calls however many hosts there are: the token's status,
+one scan of the server (or sensor details) list, every page, and for baremetal servers one
+status-detail query. The interval (--interval, default 5s) doubles while nothing changes,
+up to six times itself, and starts again when something does.
+
+A host whose install FAILED (lcm FAILED or ABORTED, a sensor registration FAILED) is named
+on stderr with its lcm_error; the wait goes on while --count can still be reached.
+
+Exit codes: 0 when --count hosts reached the condition (failed ones are still reported);
+5 when it can no longer be reached (too many failed hosts, the token EXPIRED or used up);
+124 when --wait-timeout (default 30m) passes first, reporting what was reached; 3 and 4 at
+once on authentication errors and an unknown token. Rate limits, server errors and
+network failures are retried until the timeout.
+
+A progress line ("2/5 registered, 1 installing, 1 failed") is drawn on a terminal's
+stderr. stdout has the hosts reached and failed: a table, or with -o json|yaml the hosts in
+the vendor's field names with "result": "reached" or "failed" (failed ones with their
+lcm_error); -o id prints the ids of the hosts reached.`,
+		Example: `  tokenctl token wait 613b203e-d183-4311-b0e2-bfd90b518f20 --for healthy
+  tokenctl token wait "$TOKEN" --for registered --count 20 --wait-timeout 1h -o json
+  tokenctl token wait "$TOKEN" --for used`,
+		Args: cmdutil.ExactArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Cmd = cmd
+			id, err := f.OneID(cmd, args)
+			if err != nil {
+				return err
+			}
+			opts.ID = id
+			if runF != nil {
+				return runF(opts)
+			}
+			return waitRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Type, "type", "", "sensor or baremetal (default: look the id up)")
+	fl.StringVar(&opts.For, "for", wait.Registered, "condition: "+strings.Join(wait.Conditions, ", "))
+	fl.IntVar(&opts.Count, "count", 1, "how many hosts must reach the condition (--for used: the usage count)")
+	opts.WaitFlags.Register(cmd)
+	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteTokenIDs)
+	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
+	cmdutil.CompleteFlag(cmd, "for", cmdutil.FixedValues(wait.Conditions...))
+	return cmd
+}
+
+func waitRun(opts *WaitOptions) error {
+	f := opts.Factory
+	p, err := f.Profile()
+	if err != nil {
+		return err
+	}
+	if p.Platform != config.SSP {
+		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP)
+	}
+	o, err := f.OutputFor(hostKind())
+	if err != nil {
+		return err
+	}
+	typ, explicit, err := sspType(opts.Type, p)
+	if err != nil {
+		return err
+	}
+	spec := waitSpec{For: opts.For, Count: opts.Count, CountGiven: cmdutil.Changed(opts.Cmd, "count"), WaitFlags: opts.WaitFlags}
+	if err := exit.Problems(spec.problems(opts.Cmd, "--for")); err != nil {
+		return err
+	}
+	ctx := cmdutil.Context(opts.Cmd)
+	c, _, err := f.APIClient(ctx)
+	if err != nil {
+		return err
+	}
+	sc := ssp.New(c)
+	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
+	if err != nil {
+		return err
+	}
+	found, err := findSSPTokenWith(ctx, sc, id, typ, explicit, statusSSPToken)
+	if err != nil {
+		return err
+	}
+	return waitForHosts(ctx, f, sc, found.typ, id, spec, &o)
+}
+
+// waitSpec is what to wait for: --for (or create's --wait), --count and
+// the timing flags.
+type waitSpec struct {
+	For        string
+	Count      int
+	CountGiven bool
+	cmdutil.WaitFlags
+}
+
+// problems checks the values; forFlag names the condition's flag.
+func (w waitSpec) problems(cmd *cobra.Command, forFlag string) []exit.Problem {
+	var ps []exit.Problem
+	if p := cmdutil.EnumFlag(strings.TrimPrefix(forFlag, "--"), w.For, wait.Conditions...); p != nil {
+		ps = append(ps, *p)
+	}
+	if w.Count < 1 {
+		ps = append(ps, exit.Problem{Field: "--count", Rule: "must be at least 1"})
+	}
+	return append(ps, w.WaitFlags.Validate(cmd, true)...)
+}
+
+// hostKind prints the hosts of a wait.
+func hostKind() output.Kind {
+	return output.Kind{
+		Noun:    "host",
+		IDField: "id",
+		Columns: []output.Column{
+			output.Field("NAME", "display_name"),
+			output.Field("ID", "id"),
+			output.Field("RESULT", "result"),
+			output.Field("STATE", "state"),
+			output.Field("LCM", "lcm_status"),
+			output.Field("CONNECTIVITY", "connectivity_status"),
+			output.Field("HEALTH", "health"),
+			output.Field("LCM ERROR", "lcm_error"),
+		},
+	}
+}
+
+// hostResult is a host as `token wait` prints it.
+type hostResult struct {
+	wait.Host
+	Result string `json:"result"`
+}
+
+// waitForHosts runs the wait on a token of type typ and reports it: the
+// progress line on a terminal's stderr, failed hosts on stderr, and, when
+// o is not nil, the hosts reached and failed on stdout. It returns the
+// outcome's error: nil, exit 5 or exit 124.
+func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, id string, spec waitSpec, o *output.Options) error {
+	var src wait.Source = &wait.Sensor{Client: sc, TokenID: id}
+	noun := "sensor registration token"
+	if typ == ssp.Baremetal {
+		src = &wait.Baremetal{Client: sc, TokenID: id}
+		noun = "baremetal registration token"
+	}
+	line := f.NewStatusLine()
+	reported := map[string]bool{}
+	res, err := wait.Run(ctx, src, wait.Options{
+		Condition:  spec.For,
+		Count:      spec.Count,
+		CountGiven: spec.CountGiven,
+		Timeout:    spec.Timeout,
+		Interval:   spec.Interval,
+		OnRound: func(p wait.Progress) {
+			// Name each failed host once, as soon as it is seen.
+			for _, h := range p.FailedHosts {
+				if !reported[h.ID] {
+					reported[h.ID] = true
+					line.Clear()
+					fmt.Fprintf(f.IOStreams.ErrOut, "host %s failed: %s\n", h.Label(), failure(h))
+				}
+			}
+			line.Set("%s", p.String())
+		},
+	})
+	line.Clear()
+	if err != nil {
+		return err
+	}
+	if o != nil && !(res.Condition == wait.Used && o.Format == output.Table) {
+		if err := printHosts(f, *o, res); err != nil {
+			return err
+		}
+	}
+	progress := res.Progress()
+	switch res.Outcome {
+	case wait.Reached:
+		f.Notice("Done: %s (%s %s).", progress, noun, id)
+		return nil
+	case wait.Unreachable:
+		return exit.Errorf(exit.Conflict, "%s %s: %s (%s)", noun, id, res.Reason, progress)
+	default:
+		msg := fmt.Sprintf("timed out after %s waiting for %s %s: %s", spec.Timeout, noun, id, progress)
+		if len(res.Pending) > 0 {
+			var names []string
+			for _, h := range res.Pending {
+				names = append(names, h.Label())
+			}
+			msg += "; still installing: " + strings.Join(names, ", ")
+		}
+		if res.Reason != "" {
+			msg += "; " + res.Reason
+		}
+		return exit.Errorf(exit.Timeout, "%s", msg)
+	}
+}
+
+// failure is a failed host's reason: its lcm status and lcm_error.
+func failure(h wait.Host) string {
+	var parts []string
+	if h.LCMStatus != "" {
+		s := "lcm " + h.LCMStatus
+		if h.LCMOperation != "" {
+			s += " (" + h.LCMOperation + ")"
+		}
+		parts = append(parts, s)
+	} else if h.State != "" {
+		parts = append(parts, "registration "+h.State)
+	}
+	if h.LCMError != "" {
+		parts = append(parts, h.LCMError)
+	}
+	if len(parts) == 0 {
+		return "failed"
+	}
+	return strings.Join(parts, ": ")
+}
+
+// printHosts prints the hosts reached, then those failed (-o id: the ids
+// of the hosts reached).
+func printHosts(f *cmdutil.Factory, o output.Options, res wait.Result) error {
+	l := f.Printer(o).List(hostKind())
+	for _, group := range []struct {
+		result string
+		hosts  []wait.Host
+	}{{"reached", res.Reached}, {"failed", res.Failed}} {
+		if o.Format == output.ID && group.result != "reached" {
+			continue
+		}
+		for _, h := range group.hosts {
+			if err := l.Add(cmdutil.RawOf(hostResult{Host: h, Result: group.result})); err != nil {
+				return err
+			}
+		}
+	}
+	return l.Close()
+}
