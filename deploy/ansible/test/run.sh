@@ -96,7 +96,8 @@ unset TOKENCTL_PROFILE TOKENCTL_SERVER TOKENCTL_PLATFORM TOKENCTL_USERNAME TOKEN
 tk() { "$tokenctl" --profile fleet --no-input "$@"; }
 
 # The controller's tokenctl: the binary, or with FLEET_BENCH a wrapper that
-# logs each call's wall time.
+# logs each call's start and end (and the vdefend-cli shim does the same for
+# the hosts' installers).
 controller="$tokenctl"
 if [ -n "$bench" ]; then
 	controller="$work/bin/tokenctl-timed"
@@ -105,10 +106,19 @@ if [ -n "$bench" ]; then
 t0=\$(date +%s%N)
 "$tokenctl" "\$@"
 rc=\$?
-echo "\$((\$(date +%s%N) - t0)) \$4-\$5" >>"$work/logs/controller-calls"
+echo "\$t0 \$(date +%s%N) controller-\$4-\$5" >>"$work/logs/calls"
 exit \$rc
 EOF
-	chmod 0755 "$controller"
+	cat >"$work/bin/vdefend-cli" <<EOF
+#!/bin/sh
+t0=\$(date +%s%N)
+"$tokenctl" sandbox vdefend-cli "\$@"
+rc=\$?
+echo "\$t0 \$(date +%s%N) host-vdefend-cli" >>"$work/logs/calls"
+exit \$rc
+EOF
+	chmod 0755 "$controller" "$work/bin/vdefend-cli"
+	: >"$work/logs/calls"
 fi
 
 # --- Ansible -------------------------------------------------------------------
@@ -125,6 +135,7 @@ playbook() {
 	local name=$1 inventory=$2
 	shift 2
 	echo "=== $name" >>"$work/logs/sandbox.log"
+	echo "$name $(date +%s%N)" >>"$work/logs/windows"
 	local t0=$SECONDS
 	set +e
 	ansible-playbook -vvv -i "$inventory" "$repo/deploy/ansible/register.yml" \
@@ -138,6 +149,7 @@ playbook() {
 	rc=$?
 	set -e
 	secs=$((SECONDS - t0))
+	echo "$name-end $(date +%s%N)" >>"$work/logs/windows"
 	echo "=== end $name" >>"$work/logs/sandbox.log"
 }
 
@@ -162,10 +174,8 @@ token_creates() {
 # --- run 1: every host registers ----------------------------------------------------
 sh "$repo/deploy/ansible/test/inventory.sh" "$hosts" "$work/hosts" fleet "$work/bin" >"$work/fleet.yml"
 say "run 1: $hosts hosts, batches of $batch, $forks forks"
-[ -n "$bench" ] && : >"$work/logs/controller-calls"
 playbook run1 "$work/fleet.yml"
 run1_secs=$secs
-[ -z "$bench" ] || cp "$work/logs/controller-calls" "$work/logs/controller-calls.run1"
 [ "$rc" -eq 0 ] || { tail -40 "$work/logs/run1.log"; fail "run 1 exited $rc"; }
 recap run1 >"$work/recap1"
 [ "$(wc -l <"$work/recap1")" -eq "$hosts" ] || fail "run 1: the recap lists $(wc -l <"$work/recap1") hosts, want $hosts"
@@ -296,11 +306,33 @@ done
 say "secrets: none of ${#secrets[@]} patterns (passphrase, sandbox password and its Basic form, manifests) in $(ls "$work"/logs/run*.log | wc -l) -vvv logs ($(cat "$work"/logs/run*.log | wc -c) bytes)"
 
 if [ -n "$bench" ]; then
-	# Controller calls of run 1: wall time per tokenctl verb.
-	calls=$(wc -l <"$work/logs/controller-calls.run1")
-	say "bench: run 1 wall ${run1_secs}s for $hosts hosts ($batch a batch, $forks forks, lcm step $lcm_step)"
-	say "bench: tokenctl requests per host: $(awk -v r="$run1_requests" -v h="$hosts" 'BEGIN { printf "%.2f", r / h }') ($run1_requests requests; plus 1 registration per host by the stand-in)"
-	awk '{ ms = $1 / 1e6; t[$2] += ms; n[$2]++; all += ms } END { for (k in t) printf "fleet: bench: controller tokenctl %-8s %3d call(s) %8.0f ms\n", k, n[k], t[k]; printf "fleet: bench: controller tokenctl total %8.0f ms\n", all }' "$work/logs/controller-calls.run1"
-	say "bench: $calls controller calls"
+	# Where the time of runs 1 and 2 went: tokenctl on the controller, the
+	# hosts' installer (the stand-in: tokenctl sandbox vdefend-cli), and
+	# Ansible (everything else: scheduling, forks, modules, templating).
+	for run in run1 run2; do
+		from=$(awk -v r="$run" '$1 == r { print $2 }' "$work/logs/windows")
+		to=$(awk -v r="$run-end" '$1 == r { print $2 }' "$work/logs/windows")
+		say "bench: $run: $(awk -v r="$(requests "$run")" -v h="$hosts" 'BEGIN { printf "%d tokenctl requests (%.2f per host)", r, r / h }'), $(registrations "$run") host registrations"
+		awk -v from="$from" -v to="$to" -v run="$run" '
+			function union(kind,   i, j, n, s, e, tot, cs, ce, tmp) {
+				n = 0
+				for (i = 1; i <= cnt; i++) if (kind == "" || index(k_[i], kind) == 1) { n++; s[n] = s_[i]; e[n] = e_[i] }
+				for (i = 2; i <= n; i++) for (j = i; j > 1 && s[j] < s[j-1]; j--) { tmp = s[j]; s[j] = s[j-1]; s[j-1] = tmp; tmp = e[j]; e[j] = e[j-1]; e[j-1] = tmp }
+				tot = 0; cs = -1
+				for (i = 1; i <= n; i++) {
+					if (cs < 0 || s[i] > ce) { if (cs >= 0) tot += ce - cs; cs = s[i]; ce = e[i] }
+					else if (e[i] > ce) ce = e[i]
+				}
+				if (cs >= 0) tot += ce - cs
+				return tot / 1e9
+			}
+			$1 >= from && $2 <= to { cnt++; s_[cnt] = $1; e_[cnt] = $2; k_[cnt] = $3; sum[$3] += ($2 - $1) / 1e9; num[$3]++ }
+			END {
+				wall = (to - from) / 1e9
+				for (k in sum) printf "fleet: bench: %s: %-32s %4d call(s), %7.2f s in all\n", run, k, num[k], sum[k]
+				c = union("controller"); h = union("host"); a = union("")
+				printf "fleet: bench: %s: wall %.1f s = tokenctl on the controller %.1f s (%.0f%%), hosts installing (no controller call) %.1f s (%.0f%%), Ansible alone %.1f s (%.0f%%)\n", run, wall, c, 100 * c / wall, a - c, 100 * (a - c) / wall, wall - a, 100 * (wall - a) / wall
+			}' "$work/logs/calls"
+	done
 fi
 say "all passed in $((SECONDS - start))s"
