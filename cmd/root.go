@@ -99,7 +99,15 @@ VMware/Broadcom SSP (sensor and baremetal registration tokens, sensors), VMware 
 agent-config API (agent tokens).
 
 A profile names one server of one platform; the current profile's platform decides
-which API a command speaks. Try it without any server: tokenctl --profile sandbox token list`,
+which API a command speaks. Try it without any server: tokenctl --profile sandbox token list
+
+Credentials come from the profile, a prompt at a terminal, or TOKENCTL_USERNAME,
+TOKENCTL_PASSWORD, TOKENCTL_TOKEN and TOKENCTL_PASSPHRASE (never from a flag value): see
+tokenctl help environment. Exit codes: tokenctl help exit-codes.`,
+		Example: `  tokenctl --profile sandbox token create --display-name demo --generate-passphrase --passphrase-file demo.pp
+  tokenctl profile set prod --platform ssp --server https://ssp.example.com --username admin --password-env SSP_PASSWORD
+  tokenctl token list -o json
+  tokenctl help exit-codes`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		Args:              cobra.ArbitraryArgs,
@@ -126,6 +134,11 @@ which API a command speaks. Try it without any server: tokenctl --profile sandbo
 		sandboxcmd.NewCmdSandbox(f),
 		version.NewCmdVersion(f),
 	)
+	root.AddCommand(helpTopics(root)...)
+	root.Version = f.Build.Version
+	root.SetVersionTemplate(version.Line(f.Build) + "\n")
+	root.SuggestionsMinimumDistance = 2
+	completionExamples(root)
 	defaultNoFileCompletion(root)
 	return root
 }

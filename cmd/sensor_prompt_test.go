@@ -20,7 +20,7 @@ func TestSensorDeleteConfirmation(t *testing.T) {
 
 	no := &prompt.Stub{Confirms: []bool{false}}
 	_, _, code = run{stdinTTY: true, stderrTTY: true, prompter: no}.exec(t, "sensor", "delete", id)
-	if code != exit.Interrupted || len(no.Asked) != 1 || !strings.Contains(no.Asked[0], "appliance VMs stay and must be removed separately") {
+	if code != exit.Error || len(no.Asked) != 1 || !strings.Contains(no.Asked[0], "appliance VMs stay and must be removed separately") {
 		t.Fatalf("declined: exit %d, asked %q", code, no.Asked)
 	}
 	if _, _, code := (run{}).exec(t, "sensor", "get", id); code != 0 {

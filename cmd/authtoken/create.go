@@ -173,6 +173,22 @@ func createRun(opts *CreateOptions) error {
 	}
 	expiry, expiryProblems := opts.flagExpiry(now)
 	problems = append(problems, expiryProblems...)
+	rolesGiven := cmdutil.Changed(opts.Cmd, "role")
+	if opts.File == "" && len(problems) == 0 && f.IOStreams.CanPrompt() {
+		askRoles := !rolesGiven
+		if askRoles || expiry == nil {
+			roles, asked, err := askCreate(f, opts, api, now, askRoles)
+			if err != nil {
+				return err
+			}
+			if askRoles {
+				opts.Roles, rolesGiven = roles, len(roles) > 0
+			}
+			if asked != nil {
+				expiry = asked
+			}
+		}
+	}
 
 	var docs []manifest.Document
 	if opts.File != "" {
@@ -200,7 +216,7 @@ func createRun(opts *CreateOptions) error {
 				continue
 			}
 		}
-		if cmdutil.Changed(opts.Cmd, "role") {
+		if rolesGiven {
 			req.Roles = make([]sdwan.AuthRole, 0, len(opts.Roles))
 			for _, r := range opts.Roles {
 				req.Roles = append(req.Roles, sdwan.AuthRole{Name: strings.TrimSpace(r)})

@@ -2,8 +2,6 @@ package authtoken
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -26,8 +24,9 @@ type DeleteOptions struct {
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
 	opts := &DeleteOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "delete ID... --yes",
-		Short: "Delete auth tokens (sdwan)",
+		Use:     "delete ID... --yes",
+		Aliases: []string{"rm"},
+		Short:   "Delete auth tokens (sdwan)",
 		Long: `Delete auth tokens by id; a deleted token stops authenticating at once. Asks for
 confirmation on a terminal; elsewhere --yes is required. An id that is already gone counts
 as deleted. "-" reads ids from stdin, one per line; an empty stdin deletes nothing and exits 0. A system-owned token cannot be deleted
@@ -74,10 +73,14 @@ func deleteRun(opts *DeleteOptions) error {
 	if len(opts.IDs) == 0 {
 		return f.NothingToDo(opts.Cmd)
 	}
-	if err := f.Confirm(fmt.Sprintf("Delete %d auth token(s) %s?", len(opts.IDs), strings.Join(opts.IDs, ", "))); err != nil {
+	ctx := cmdutil.Context(opts.Cmd)
+	err = f.ConfirmDestructive(ctx, cmdutil.Destructive{
+		Verb: "Delete", Noun: "auth token", Targets: cmdutil.TargetsOf(opts.IDs),
+		Consequence: "A deleted token stops authenticating at once; this cannot be undone.", Done: "deleted",
+	})
+	if err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
 	sc, _, err := f.SDWANClient(ctx, opts.SDWANIDs)
 	if err != nil {
 		return err

@@ -21,8 +21,9 @@ type ListOptions struct {
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the operator's auth tokens, secrets blanked (sdwan)",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the operator's auth tokens, secrets blanked (sdwan)",
 		Long: `List the operator's auth tokens, expired ones included. JSON output is an array of the
 vendor's items ([] when empty). The vendor documents no paging for this list.
 

@@ -27,6 +27,9 @@ profiles only.
 
 Where a command takes a server ID, a server's display_name works too: it is looked up with
 one list read and must match exactly one server (none: exit 4; several: exit 2, listing them).`,
+		Example: `  tokenctl baremetal list
+  tokenctl baremetal status web-01
+  tokenctl baremetal uninstall web-01 --wait --yes`,
 		Args: cobra.ArbitraryArgs,
 		RunE: cmdutil.GroupRunE,
 	}

@@ -26,8 +26,9 @@ type ListOptions struct {
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List baremetal servers (ssp)",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List baremetal servers (ssp)",
 		Long: `List the baremetal servers registered with the SSP (GetBaremetalServerList), streamed
 page by page. JSON output is an array of the vendor's BaremetalServer objects (state, agent
 version, OS, registration_token_id); -o id prints server ids.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -92,18 +91,30 @@ func uninstallRun(opts *UninstallOptions) error {
 		return f.NothingToDo(opts.Cmd)
 	}
 	args := dedupe(opts.Args)
-	if err := f.Confirm(fmt.Sprintf("Uninstall the agents from %d baremetal server(s) %s?", len(args), strings.Join(args, ", "))); err != nil {
-		return err
+	confirm := cmdutil.Destructive{
+		Verb: "Uninstall the agents from", Noun: "baremetal server", Targets: cmdutil.TargetsOf(args),
+		Consequence: "The hosts stop reporting to the SSP.", Done: "uninstalled",
+	}
+	if err := f.CanConfirm(confirm); err != nil {
+		return err // before the name lookup: nothing is sent
 	}
 	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	ids, err := resolveServers(ctx, f, sc, args)
+	resolved, err := resolveServers(ctx, f, sc, args)
 	if err != nil {
 		return err
 	}
-	ids = dedupe(ids)
+	for i, id := range resolved {
+		if id != args[i] {
+			confirm.Targets[i] = cmdutil.Target{Name: args[i], ID: id}
+		}
+	}
+	if err := f.ConfirmDestructive(ctx, confirm); err != nil {
+		return err
+	}
+	ids := dedupe(resolved)
 
 	var accepted []ssp.AsyncResponse
 	single := len(ids) == 1 || opts.Force

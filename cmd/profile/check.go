@@ -55,6 +55,8 @@ func NewCmdCheck(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "check [NAME]",
 		Short: "Connect with a profile and report TLS, credentials, identity and API versions",
+		Example: `  tokenctl profile check
+  tokenctl profile check prod -o json`,
 		Long: `Connect with the profile (the current one by default) and report the server's TLS
 certificate and its SHA-256 thumbprint, whether the credentials work, the identity the server
 sees, and the API versions detected. The exit code says what failed, as everywhere.`,

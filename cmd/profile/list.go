@@ -23,9 +23,12 @@ type Summary struct {
 // NewCmdList builds `profile list`.
 func NewCmdList(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:   "list",
-		Short: "List profiles (the current one is marked)",
-		Args:  cmdutil.NoArgs,
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List profiles (the current one is marked)",
+		Example: `  tokenctl profile list
+  tokenctl profile ls -o json --jq '.[].name'`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := f.OutputOptions()
 			if err != nil {
@@ -84,9 +87,10 @@ func effectiveAuth(p *config.Profile) string {
 // NewCmdUse builds `profile use`.
 func NewCmdUse(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:   "use NAME",
-		Short: "Make a profile the current one",
-		Args:  cmdutil.ExactArgs("NAME"),
+		Use:     "use NAME",
+		Short:   "Make a profile the current one",
+		Example: `  tokenctl profile use prod`,
+		Args:    cmdutil.ExactArgs("NAME"),
 
 		ValidArgsFunction: cmdutil.FirstArg(f.CompleteProfiles),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -114,9 +118,12 @@ func NewCmdUse(f *cmdutil.Factory) *cobra.Command {
 // NewCmdDelete builds `profile delete`.
 func NewCmdDelete(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete a profile (asks first; --yes in scripts)",
-		Args:  cmdutil.ExactArgs("NAME"),
+		Use:     "delete NAME",
+		Aliases: []string{"rm"},
+		Short:   "Delete a profile (asks first; --yes in scripts)",
+		Example: `  tokenctl profile delete old-lab
+  tokenctl profile rm old-lab --yes`,
+		Args: cmdutil.ExactArgs("NAME"),
 
 		ValidArgsFunction: cmdutil.FirstArg(f.CompleteSavedProfiles),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -135,7 +142,11 @@ func NewCmdDelete(f *cmdutil.Factory) *cobra.Command {
 			if _, ok := cf.Profiles[name]; !ok {
 				return exit.Errorf(exit.NotFound, "profile %q not found", name)
 			}
-			if err := f.Confirm("Delete profile " + name + "?"); err != nil {
+			err = f.ConfirmDestructive(cmdutil.Context(cmd), cmdutil.Destructive{
+				Verb: "Delete", Noun: "profile", Targets: []cmdutil.Target{{ID: name}},
+				Consequence: "Its stored secrets are removed from the config file.", Done: "deleted",
+			})
+			if err != nil {
 				return err
 			}
 			err = config.Update(path, func(cf *config.File) error {

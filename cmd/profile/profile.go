@@ -12,6 +12,9 @@ func NewCmdProfile(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "profile <command>",
 		Short: "Manage profiles: saved connections to one server of one platform",
+		Example: `  tokenctl profile set prod --platform ssp --server https://ssp.example.com --username admin --password-env SSP_PASSWORD
+  tokenctl profile list
+  tokenctl profile check prod`,
 		Long: `A profile names one server of one platform, how to authenticate to it and how to trust
 its certificate. Profiles live in $TOKENCTL_CONFIG, else $XDG_CONFIG_HOME/tokenctl/config.yaml
 (mode 0600; a file others can read is refused). Secrets can stay out of the file:

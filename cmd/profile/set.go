@@ -58,6 +58,11 @@ func NewCmdSet(f *cmdutil.Factory, runF func(*SetOptions) error) *cobra.Command 
 		Long: `Create a profile, or change the given fields of an existing one (other fields keep
 their values). The first profile becomes the current one; --use makes any profile current.
 
+At a terminal, a new profile without --platform or --server is a short wizard: platform,
+server, auth method and where the credentials come from (an environment variable, a command,
+typed and stored, or asked each time); it then runs tokenctl profile check. Elsewhere every
+missing flag is reported at once (exit 2).
+
 Secrets never come from a plain flag value. Store none (you will be asked at a terminal, or
 set TOKENCTL_PASSWORD), point at one (--password-env VAR, --password-command CMD), or store
 it in the 0600 file (--password-stdin).
@@ -152,8 +157,17 @@ func setRun(opts *SetOptions) error {
 		}
 		p.Platform = plat
 	}
+	asked := needsWizard(opts, exists, &p)
+	if asked {
+		if err := wizard(opts, &p); err != nil {
+			return err
+		}
+	}
 	if p.Platform == "" {
 		problem("--platform", "required for a new profile (one of "+strings.Join(config.Platforms, ", ")+")")
+		if !changed(cmdutil.FlagServer) {
+			problem("--server", "required for a new profile (a URL such as https://manager.example.com)")
+		}
 		return exit.Problems(problems)
 	}
 	if changed(cmdutil.FlagServer) {
@@ -247,6 +261,15 @@ func setRun(opts *SetOptions) error {
 		verb = "Updated"
 	}
 	f.Notice("%s profile %q (%s, %s) in %s.", verb, opts.Name, p.Platform, p.Server, path)
+	if asked {
+		// The wizard ends as a person would go on: check the new profile.
+		f.Notice("Checking it (tokenctl profile check %s):", opts.Name)
+		f.UseProfile(opts.Name)
+		if err := checkRun(f, opts.Cmd); err != nil {
+			f.Notice("The profile is saved; change it with tokenctl profile set %s, or delete it with tokenctl profile delete %s.", opts.Name, opts.Name)
+			return err
+		}
+	}
 	return nil
 }
 

@@ -20,7 +20,9 @@ func NewCmdShow(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show [NAME]",
 		Short: "Show a profile (the current one by default), secrets masked",
-		Args:  cmdutil.MaxArgs(1, "NAME"),
+		Example: `  tokenctl profile show
+  tokenctl profile show prod -o yaml`,
+		Args: cmdutil.MaxArgs(1, "NAME"),
 
 		ValidArgsFunction: cmdutil.FirstArg(f.CompleteProfiles),
 		RunE: func(cmd *cobra.Command, args []string) error {

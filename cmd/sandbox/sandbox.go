@@ -25,8 +25,10 @@ func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sandbox <command>",
 		Short: "Run the built-in emulator of the four vendor APIs",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  cmdutil.GroupRunE,
+		Example: `  tokenctl --profile sandbox token list
+  tokenctl sandbox serve --listen 127.0.0.1:8443 --state ./sandbox.json`,
+		Args: cobra.ArbitraryArgs,
+		RunE: cmdutil.GroupRunE,
 	}
 	cmd.AddCommand(NewCmdServe(f), NewCmdVdefend(f))
 	return cmd

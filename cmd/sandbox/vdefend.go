@@ -95,22 +95,27 @@ one tokenctl argument exempt from the rule that secrets never go in argv.`,
 	install := &cobra.Command{
 		Use:   "install <component>",
 		Short: "Install a vDefend component on this host",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  cmdutil.GroupRunE,
+		Example: `  tokenctl sandbox vdefend-cli install bms installer
+  tokenctl sandbox vdefend-cli install bms ssp --mf=manifest.txt --pp="$(cat pp)"`,
+		Args: cobra.ArbitraryArgs,
+		RunE: cmdutil.GroupRunE,
 	}
 	installBMS := &cobra.Command{
 		Use:   "bms <command>",
 		Short: "Install the baremetal server installer, or the agent registered with SSP",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  cmdutil.GroupRunE,
+		Example: `  tokenctl sandbox vdefend-cli install bms installer
+  tokenctl sandbox vdefend-cli install bms ssp --mf=manifest.txt --pp="$(cat pp)"`,
+		Args: cobra.ArbitraryArgs,
+		RunE: cmdutil.GroupRunE,
 	}
 	installBMS.AddCommand(NewCmdVdefendInstaller(f, nil), NewCmdVdefendSSP(f, nil))
 	install.AddCommand(installBMS)
 	uninstall := &cobra.Command{
-		Use:   "uninstall <component>",
-		Short: "Remove a vDefend component from this host",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  cmdutil.GroupRunE,
+		Use:     "uninstall <component>",
+		Short:   "Remove a vDefend component from this host",
+		Example: `  tokenctl sandbox vdefend-cli uninstall bms`,
+		Args:    cobra.ArbitraryArgs,
+		RunE:    cmdutil.GroupRunE,
 	}
 	uninstall.AddCommand(NewCmdVdefendUninstall(f, nil))
 	cmd.AddCommand(install, uninstall)

@@ -2,8 +2,7 @@ package sensor
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"encoding/json"
 
 	"github.com/spf13/cobra"
 
@@ -29,8 +28,9 @@ const vmNotice = "The appliance VM itself is not removed: the SSP only de-regist
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
 	opts := &DeleteOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "delete ID... --yes",
-		Short: "De-register sensors (ssp; the appliance VM must be removed separately)",
+		Use:     "delete ID... --yes",
+		Aliases: []string{"rm"},
+		Short:   "De-register sensors (ssp; the appliance VM must be removed separately)",
 		Long: `De-register sensors from the SSP (DeleteSensor). The vendor's call does not remove the
 appliance VM: delete it from your infrastructure separately.
 
@@ -79,11 +79,25 @@ func deleteRun(opts *DeleteOptions) error {
 	if len(opts.IDs) == 0 {
 		return f.NothingToDo(opts.Cmd)
 	}
-	question := fmt.Sprintf("De-register %d sensor(s) %s? Their appliance VMs stay and must be removed separately.", len(opts.IDs), strings.Join(opts.IDs, ", "))
-	if err := f.Confirm(question); err != nil {
+	ctx, sc, err := f.SSPClient(opts.Cmd)
+	if err != nil {
 		return err
 	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
+	err = f.ConfirmDestructive(ctx, cmdutil.Destructive{
+		Verb: "De-register", Noun: "sensor", Targets: cmdutil.TargetsOf(opts.IDs),
+		Consequence: "The appliance VMs stay and must be removed separately.", Done: "de-registered",
+		Name: func(ctx context.Context, id string) string {
+			raw, err := sc.GetSensor(ctx, id)
+			if err != nil {
+				return ""
+			}
+			var s struct {
+				DisplayName string `json:"display_name"`
+			}
+			json.Unmarshal(raw, &s)
+			return s.DisplayName
+		},
+	})
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,15 @@ package sensor
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -19,10 +23,11 @@ type FeaturesSetOptions struct {
 	Factory *cmdutil.Factory
 	Cmd     *cobra.Command
 
-	IDs   []string
-	IDS   string // --ids action
-	Flows string // --flows action
-	MPS   string // --mps action
+	IDs         []string
+	IDS         string // --ids action
+	Flows       string // --flows action
+	MPS         string // --mps action
+	Concurrency int
 }
 
 // NewCmdFeaturesSet builds `sensor features set` (the three POST
@@ -35,7 +40,9 @@ func NewCmdFeaturesSet(f *cmdutil.Factory, runF func(*FeaturesSetOptions) error)
 		Long: `Switch IDS events (with or without packet capture), flow collection and malware-prevention
 (MPS) file events on any number of sensors. The vendor takes at most 25 sensors per call,
 so the ids are sent in batches of 25, one call per feature per batch
-(UpdateSensorIdsFeatureConfig, UpdateSensorFlowFeatureConfig, UpdateSensorMpsFeatureConfig).
+(UpdateSensorIdsFeatureConfig, UpdateSensorFlowFeatureConfig, UpdateSensorMpsFeatureConfig);
+the first call goes alone (refused credentials cost one request), then --concurrency calls
+run at once (default 4), with a progress bar on a terminal's stderr.
 Every id must be a sensor UUID; they are checked before anything is sent. A repeated id is
 sent once. "-" reads ids from stdin; an empty stdin changes nothing and exits 0.
 
@@ -68,6 +75,7 @@ code. -o json prints [{"sensor_id", "ok", "features": [{"feature", "action", "re
 	fl := cmd.Flags()
 	fl.StringVar(&opts.IDS, "ids", "", "IDS events: "+strings.Join(ssp.FeatureIDS.Actions, ", "))
 	fl.StringVar(&opts.Flows, "flows", "", "flow collection: "+strings.Join(ssp.FeatureFlows.Actions, ", "))
+	fl.IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many calls run at once")
 	fl.StringVar(&opts.MPS, "mps", "", "malware-prevention file events: "+strings.Join(ssp.FeatureMPS.Actions, ", "))
 	cmd.ValidArgsFunction = f.CompleteSensorIDsOnly
 	cmdutil.CompleteFlag(cmd, "ids", cmdutil.FixedValues(ssp.FeatureIDS.Actions...))
@@ -167,6 +175,9 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 		return exit.Usagef("-o %s does not apply to sensor features set", o.Format)
 	}
 	chs, problems := opts.changes()
+	if opts.Concurrency < 1 {
+		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
+	}
 	ids, idProblems := sensorIDs(opts.IDs)
 	if err := exit.Problems(append(problems, idProblems...)); err != nil {
 		return err
@@ -178,7 +189,7 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 	if err != nil {
 		return err
 	}
-	outcomes, stats := applyFeatures(ctx, f, sc, ids, chs)
+	outcomes, stats := applyFeatures(ctx, f, sc, ids, chs, opts.Concurrency)
 	if err := printOutcomes(f, o, chs, outcomes); err != nil {
 		return err
 	}
@@ -204,10 +215,75 @@ type applyStats struct {
 	code       int // exit code when nothing succeeded
 }
 
-// applyFeatures sends the changes batch by batch, in order, and merges the
-// answers per sensor. A call refused for its credentials or interrupted
-// stops the rest, which would fail the same way.
-func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids []string, chs []featureChange) ([]sensorOutcome, applyStats) {
+// featureCall is one call: one feature's action for one batch of ids.
+type featureCall struct {
+	batch []string
+	ch    featureChange
+
+	res     *ssp.FeatureResult
+	err     error
+	notSent *exit.Detail // set when the call was not sent
+}
+
+// applyFeatures sends the changes, one call per feature per batch of 25,
+// at most concurrency calls at a time (with the bulk progress bar on a
+// terminal), and merges the answers per sensor in call order. A call
+// refused for its credentials, or an interrupt, keeps the calls not yet
+// started from being sent: they would fail the same way.
+func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids []string, chs []featureChange, concurrency int) ([]sensorOutcome, applyStats) {
+	var calls []*featureCall
+	var sources []string
+	for _, batch := range ssp.Batches(ids, ssp.MaxFeatureBatch) {
+		for _, ch := range chs {
+			calls = append(calls, &featureCall{batch: batch, ch: ch})
+			sources = append(sources, fmt.Sprintf("%s %s (%d sensors)", ch.feature.Name, ch.action, len(batch)))
+		}
+	}
+	var mu sync.Mutex
+	var stop *exit.Detail
+	errNotSent := errors.New("not sent")
+	// The first call goes alone: when the credentials are refused, it is
+	// the only request sent. The others then run concurrently.
+	first := 1
+	if len(calls) <= 1 {
+		first = len(calls)
+	}
+	results := make([]bulk.Result, 0, len(calls))
+	run := func(ctx context.Context, i int, _ *cmdutil.Progress) (json.RawMessage, error) {
+		c := calls[i]
+		mu.Lock()
+		c.notSent = stop
+		mu.Unlock()
+		if c.notSent != nil {
+			return nil, errNotSent
+		}
+		c.res, c.err = sc.SetFeature(ctx, c.ch.feature, c.ch.action, c.batch)
+		if code := exit.CodeOf(c.err); c.err != nil && (code == exit.Auth || code == exit.Interrupted) {
+			mu.Lock()
+			if stop == nil {
+				stop = &exit.Detail{ExitCode: code, Message: "not sent: an earlier call failed: " + exit.DetailOf(c.err).Message}
+			}
+			mu.Unlock()
+		}
+		return nil, c.err
+	}
+	results = append(results, bulk.Run(ctx, sources[:first], 1, func(ctx context.Context, i int) (json.RawMessage, error) {
+		return run(ctx, i, nil)
+	})...)
+	if len(calls) > first {
+		rest := f.RunBulk(ctx, "feature calls done", sources[first:], concurrency, func(ctx context.Context, i int, pr *cmdutil.Progress) (json.RawMessage, error) {
+			return run(ctx, first+i, pr)
+		})
+		results = append(results, rest...)
+	}
+	for i, r := range results {
+		if r.NotStarted() && calls[i].res == nil && calls[i].err == nil {
+			d := exit.DetailOf(r.Err)
+			d.Message = "not sent: interrupted"
+			calls[i].notSent = &d
+		}
+	}
+
 	outcomes := make([]sensorOutcome, len(ids))
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {
@@ -215,7 +291,6 @@ func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids 
 		index[strings.ToLower(id)] = i
 	}
 	st := applyStats{code: exit.Error}
-	var stop *exit.Detail
 	record := func(id string, ch featureChange, result string, detail *exit.Detail) {
 		i := index[strings.ToLower(id)]
 		outcomes[i].Features = append(outcomes[i].Features, featureOutcome{Feature: ch.feature.Name, Action: ch.action, Result: result, Error: detail})
@@ -227,49 +302,44 @@ func applyFeatures(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, ids 
 		outcomes[i].OK = false
 	}
 	firstErr := true
-	for _, batch := range ssp.Batches(ids, ssp.MaxFeatureBatch) {
-		for _, ch := range chs {
-			if stop != nil {
-				for _, id := range batch {
-					record(id, ch, resultNotSent, stop)
-				}
-				continue
+	for _, c := range calls {
+		switch {
+		case c.notSent != nil:
+			for _, id := range c.batch {
+				record(id, c.ch, resultNotSent, c.notSent)
 			}
+			continue
+		case client.IsNotSent(c.err):
 			st.calls++
-			res, err := sc.SetFeature(ctx, ch.feature, ch.action, batch)
-			if client.IsNotSent(err) {
-				for _, id := range batch {
-					record(id, ch, resultDryRun, nil)
-				}
-				continue
+			for _, id := range c.batch {
+				record(id, c.ch, resultDryRun, nil)
 			}
-			if err != nil {
-				fmt.Fprintf(f.IOStreams.ErrOut, "tokenctl: %v\n", err)
-				d := exit.DetailOf(err)
-				if firstErr {
-					st.code, firstErr = d.ExitCode, false
-				}
-				for _, id := range batch {
-					record(id, ch, resultError, &d)
-				}
-				if c := exit.CodeOf(err); c == exit.Auth || c == exit.Interrupted {
-					stop = &exit.Detail{ExitCode: c, Message: "not sent: an earlier call failed: " + d.Message}
-				}
-				continue
+			continue
+		case c.err != nil:
+			st.calls++
+			fmt.Fprintf(f.IOStreams.ErrOut, "tokenctl: %v\n", c.err)
+			d := exit.DetailOf(c.err)
+			if firstErr {
+				st.code, firstErr = d.ExitCode, false
 			}
-			succ, failed := lowerSet(res.Successful), lowerSet(res.Failed)
-			for _, id := range batch {
-				key := strings.ToLower(id)
-				switch {
-				case succ[key]:
-					record(id, ch, resultSuccessful, nil)
-				case failed[key]:
-					fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s failed (the SSP listed it in failed_sensor_ids)\n", id, ch.feature.Name, ch.action)
-					record(id, ch, resultFailed, nil)
-				default:
-					fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s: the SSP reported neither success nor failure\n", id, ch.feature.Name, ch.action)
-					record(id, ch, resultUnreported, nil)
-				}
+			for _, id := range c.batch {
+				record(id, c.ch, resultError, &d)
+			}
+			continue
+		}
+		st.calls++
+		succ, failed := lowerSet(c.res.Successful), lowerSet(c.res.Failed)
+		for _, id := range c.batch {
+			key := strings.ToLower(id)
+			switch {
+			case succ[key]:
+				record(id, c.ch, resultSuccessful, nil)
+			case failed[key]:
+				fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s failed (the SSP listed it in failed_sensor_ids)\n", id, c.ch.feature.Name, c.ch.action)
+				record(id, c.ch, resultFailed, nil)
+			default:
+				fmt.Fprintf(f.IOStreams.ErrOut, "sensor %s: %s %s: the SSP reported neither success nor failure\n", id, c.ch.feature.Name, c.ch.action)
+				record(id, c.ch, resultUnreported, nil)
 			}
 		}
 	}

@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
@@ -63,7 +67,7 @@ func TestFeaturesSetBatches(t *testing.T) {
 	sc, rec, ids := featureSandbox(t, "admin", 60)
 	f := testFactory()
 	chs := []featureChange{{ssp.FeatureFlows, "enable"}, {ssp.FeatureMPS, "disable"}}
-	outcomes, st := applyFeatures(context.Background(), f, sc, ids, chs)
+	outcomes, st := applyFeatures(context.Background(), f, sc, ids, chs, 1)
 	var got []string
 	for _, x := range rec.Exchanges() {
 		var body struct {
@@ -102,7 +106,7 @@ func TestFeaturesSetMixed(t *testing.T) {
 	if len(ps) != 0 || len(in) != 3 {
 		t.Fatalf("ids %v, problems %v", in, ps)
 	}
-	outcomes, st := applyFeatures(context.Background(), f, sc, in, []featureChange{{ssp.FeatureIDS, "enable_without_pcap"}})
+	outcomes, st := applyFeatures(context.Background(), f, sc, in, []featureChange{{ssp.FeatureIDS, "enable_without_pcap"}}, 1)
 	if st.ok != 2 || st.failed != 1 || outcomes[1].OK || outcomes[1].Features[0].Result != resultFailed {
 		t.Fatalf("stats %+v outcomes %+v", st, outcomes)
 	}
@@ -113,7 +117,7 @@ func TestFeaturesSetMixed(t *testing.T) {
 func TestFeaturesSetStopsOnAuth(t *testing.T) {
 	sc, rec, ids := featureSandbox(t, "auditor", 30)
 	f := testFactory()
-	outcomes, st := applyFeatures(context.Background(), f, sc, ids, []featureChange{{ssp.FeatureFlows, "enable"}, {ssp.FeatureMPS, "enable"}})
+	outcomes, st := applyFeatures(context.Background(), f, sc, ids, []featureChange{{ssp.FeatureFlows, "enable"}, {ssp.FeatureMPS, "enable"}}, 1)
 	if n := len(rec.Exchanges()); n != 1 {
 		t.Fatalf("%d calls after a 403, want 1", n)
 	}
@@ -129,5 +133,96 @@ func TestSensorIDsValidation(t *testing.T) {
 	_, ps := sensorIDs([]string{"8c147e21-7410-4f77-a3a6-e7aa6034992f", "nope", "8c147e21-7410-6f77-a3a6-e7aa6034992f"})
 	if len(ps) != 1 || !strings.Contains(ps[0].Rule, `"nope"`) || !strings.Contains(ps[0].Rule, `"8c147e21-7410-6f77-a3a6-e7aa6034992f"`) {
 		t.Fatalf("problems %v", ps)
+	}
+}
+
+// TestFeaturesSetConcurrent: with --concurrency 4 the calls overlap. The
+// first call is sent alone; the sandbox's request hook then holds the
+// next calls until four have arrived (a barrier: calls sent one after
+// another would never fill it), and a
+// counter around the handler shows that no more than four are ever in
+// flight. Every sensor is still reported, features in call order.
+func TestFeaturesSetConcurrent(t *testing.T) {
+	const concurrency = 4
+	var mu sync.Mutex
+	arrived := 0
+	release := make(chan struct{})
+	timedOut := false
+	hook := func(r sandbox.RequestRecord) {
+		if !strings.HasPrefix(r.Path, "/sensors/feature-config/") {
+			return
+		}
+		mu.Lock()
+		arrived++
+		n := arrived
+		mu.Unlock()
+		// The first call goes alone (it finds out whether the credentials
+		// work); calls 2 to 5 must then all be in flight together.
+		if n == 1 {
+			return
+		}
+		if n == concurrency+1 {
+			close(release)
+		}
+		if n <= concurrency+1 {
+			select {
+			case <-release:
+			case <-time.After(20 * time.Second): // a guard against a hang, not a measurement
+				mu.Lock()
+				timedOut = true
+				mu.Unlock()
+			}
+		}
+	}
+	srv, err := sandbox.New(sandbox.Options{Options: sim.Options{Seed: 1, SeedSensors: 100}, OnRequest: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inFlight, maxInFlight atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := maxInFlight.Load()
+			if n <= m || maxInFlight.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		srv.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	c, err := client.New(client.Options{BaseURL: hs.URL}, &client.BasicAuth{Username: "admin", Password: sim.DefaultPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := ssp.New(c)
+	var ids []string
+	_, err = sc.ListSensors(context.Background(), ssp.ListQuery{}, client.Pager{}, func(raw json.RawMessage) error {
+		var s struct{ ID string }
+		json.Unmarshal(raw, &s)
+		ids = append(ids, s.ID)
+		return nil
+	})
+	if err != nil || len(ids) != 100 {
+		t.Fatalf("%d sensors: %v", len(ids), err)
+	}
+	maxInFlight.Store(0)
+	chs := []featureChange{{ssp.FeatureFlows, "enable"}, {ssp.FeatureMPS, "disable"}}
+	outcomes, st := applyFeatures(context.Background(), testFactory(), sc, ids, chs, concurrency)
+	if timedOut {
+		t.Fatal("calls 2 to 5 did not overlap: the barrier in the request hook was never filled")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if arrived != 8 || st.calls != 8 || st.ok != 200 || st.okSensors != 100 {
+		t.Fatalf("arrived %d, stats %+v", arrived, st)
+	}
+	if m := maxInFlight.Load(); m > concurrency || m < 2 {
+		t.Fatalf("at most %d calls in flight, want 2..%d", m, concurrency)
+	}
+	for i, o := range outcomes {
+		if o.SensorID != ids[i] || len(o.Features) != 2 || o.Features[0].Feature != ssp.FeatureFlows.Name || o.Features[1].Feature != ssp.FeatureMPS.Name {
+			t.Fatalf("outcome %d: %+v", i, o)
+		}
 	}
 }

@@ -24,8 +24,9 @@ type ListOptions struct {
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the registered sensors (ssp)",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the registered sensors (ssp)",
 		Long: `List the sensors registered with the SSP (ListSensors): name, id, the token each
 registered with, and when. For health, software version and features, use
 "tokenctl sensor details", which lists the same sensors with everything the SSP knows.

@@ -17,6 +17,8 @@ func NewCmdMPS(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mps <command>",
 		Short: "Show or set which file types sensors extract for malware analysis (ssp)",
+		Example: `  tokenctl sensor mps get
+  tokenctl sensor mps set --media-file-type=false`,
 		Long: `The SSP-wide malware-prevention (MPS) configuration: which of the seven file categories
 (document, executable, media, archive, data, script, other) sensors extract and send for
 analysis. It applies to every sensor with MPS reporting on (see "sensor features set --mps").`,

@@ -24,6 +24,9 @@ func NewCmdSensor(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sensor <command>",
 		Short: "Manage SSP sensors: list, inspect, rename, de-register, features, MPS (ssp)",
+		Example: `  tokenctl sensor list
+  tokenctl sensor details --health degraded
+  tokenctl sensor features set --flows enable 8c147e21-7410-4f77-a3a6-e7aa6034992f`,
 		Long: `Manage the NDR sensor appliances registered with an SSP: list them (with health,
 version and features in "sensor details"), inspect one, rename it, de-register it, switch
 IDS, flow and malware-prevention reporting on many sensors at once, and set which file

@@ -53,6 +53,11 @@ func createAgent(opts *CreateOptions) error {
 			}
 		}
 		applyAgentFlags(opts, req)
+		if docs == nil && f.IOStreams.CanPrompt() {
+			if err := askAgent(f, req); err != nil {
+				return err
+			}
+		}
 		reqs[i] = req
 		problems = append(problems, req.Validate(sources[i])...)
 	}

@@ -96,6 +96,11 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		if flagPassphrase != "" {
 			*passphrase = flagPassphrase
 		}
+		if docs == nil && f.IOStreams.CanPrompt() {
+			if err := askSSP(f, opts, typ, req); err != nil {
+				return err
+			}
+		}
 		if *passphrase == "" {
 			if *passphrase, err = Fallback(f); err != nil {
 				return err

@@ -2,8 +2,7 @@ package token
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"encoding/json"
 
 	"github.com/spf13/cobra"
 
@@ -34,8 +33,9 @@ var deleteFlags = map[string][]string{
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
 	opts := &DeleteOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "delete ID... --yes",
-		Short: "Delete tokens (ssp, nsx; agent explains its alternative)",
+		Use:     "delete ID... --yes",
+		Aliases: []string{"rm"},
+		Short:   "Delete tokens (ssp, nsx; agent explains its alternative)",
 		Long: `Delete tokens by id, or by name (ssp: display_name; agent: name; see "token get" for how
 a name is looked up). Asks for confirmation on a terminal; elsewhere --yes is required.
 An id that is already gone counts as deleted (the vendors' deletes are idempotent).
@@ -116,8 +116,12 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 	if len(opts.IDs) == 0 {
 		return f.NothingToDo(opts.Cmd)
 	}
-	if err := f.Confirm(fmt.Sprintf("Delete %d %s(s) %s?", len(opts.IDs), noun, strings.Join(opts.IDs, ", "))); err != nil {
-		return err
+	confirm := cmdutil.Destructive{
+		Verb: "Delete", Noun: noun, Targets: cmdutil.TargetsOf(opts.IDs),
+		Consequence: "This cannot be undone.", Done: "deleted",
+	}
+	if err := f.CanConfirm(confirm); err != nil {
+		return err // before any lookup: nothing is sent
 	}
 	ctx := cmdutil.Context(opts.Cmd)
 	c, _, err := f.APIClient(ctx)
@@ -127,6 +131,19 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 	sc := ssp.New(c)
 	ns, err := f.ResolveIDs(ctx, opts.IDs, sspTokenLookup(sc, typ, explicit))
 	if err != nil {
+		return err
+	}
+	confirm.Targets = cmdutil.TargetsOfNamed(ns)
+	confirm.Name = func(ctx context.Context, id string) string {
+		found, err := findSSPToken(ctx, sc, id, typ, explicit)
+		if err != nil {
+			return ""
+		}
+		var info ssp.TokenInfo
+		json.Unmarshal(found.raw, &info)
+		return info.DisplayName
+	}
+	if err := f.ConfirmDestructive(ctx, confirm); err != nil {
 		return err
 	}
 	typeOf := map[string]string{} // what a name's lookup found
@@ -187,7 +204,11 @@ func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect fu
 	if len(opts.IDs) == 0 {
 		return f.NothingToDo(opts.Cmd)
 	}
-	if err := f.Confirm(fmt.Sprintf("Delete %d %s(s) %s?", len(opts.IDs), noun, maskedList(opts.IDs))); err != nil {
+	confirm := cmdutil.Destructive{Verb: "Delete", Noun: noun, Consequence: "This cannot be undone.", Done: "deleted"}
+	for _, id := range opts.IDs {
+		confirm.Targets = append(confirm.Targets, cmdutil.Target{ID: output.Mask(id)})
+	}
+	if err := f.CanConfirm(confirm); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)
@@ -207,6 +228,13 @@ func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect fu
 			return err
 		}
 		ids = cmdutil.IDsOf(ns)
+		confirm.Targets = confirm.Targets[:0]
+		for _, n := range ns {
+			confirm.Targets = append(confirm.Targets, cmdutil.Target{Name: n.Name, ID: output.Mask(n.ID)})
+		}
+	}
+	if err := f.ConfirmDestructive(ctx, confirm); err != nil {
+		return err
 	}
 	return f.DeleteEach(ctx, o, ids, opts.Concurrency, noun, output.Mask,
 		func(ctx context.Context, id string) (cmdutil.Deleted, error) {

@@ -43,7 +43,8 @@ shell history. Shows the token's roles and user; the token is not printed back. 
 agent: ID is the token's uuid (also a secret; "-" reads it from stdin), or its name, found
 in the list.`,
 		Example: `  tokenctl token get 366a0c3f-6a06-4c46-8de1-476ec7858c64 -o json
-  tokenctl token get edge-01 -o manifest`,
+  tokenctl token get edge-01 -o manifest
+  printf '%s\n' "$TOKEN" | tokenctl --profile nsx1 token get -`,
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Cmd = cmd

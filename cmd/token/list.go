@@ -37,8 +37,9 @@ var listFlags = map[string][]string{
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List tokens (ssp, agent)",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List tokens (ssp, agent)",
 		Long: `List tokens. JSON output is an array of the vendor's items ([] when empty), streamed.
 
 ssp: every token, page by page (--limit N stops after N tokens; --all is accepted and

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -69,13 +68,4 @@ func deleteNSX(opts *DeleteOptions) error {
 		n, _, err := opts.Factory.NSXClient(ctx)
 		return n, nil, err
 	})
-}
-
-// maskedList is ids' masked labels for a prompt.
-func maskedList(ids []string) string {
-	labels := make([]string, len(ids))
-	for i, id := range ids {
-		labels[i] = output.Mask(id)
-	}
-	return strings.Join(labels, ", ")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/prompt"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -101,7 +102,8 @@ func readPassphraseFile(flag, path string) (string, error) {
 }
 
 // Fallback gives the passphrase when neither flags nor manifest did:
-// TOKENCTL_PASSPHRASE, else a hidden prompt at a terminal.
+// TOKENCTL_PASSPHRASE, else a form at a terminal (typed twice, checked
+// inline against the vendor's rule).
 func Fallback(f *cmdutil.Factory) (string, error) {
 	if p := os.Getenv(PassphraseEnv); p != "" {
 		return p, nil
@@ -109,25 +111,9 @@ func Fallback(f *cmdutil.Factory) (string, error) {
 	if !f.IOStreams.CanPrompt() {
 		return "", nil // reported by validation as a missing passphrase
 	}
-	for {
-		p, err := f.Prompter.Password("Registration passphrase (15-128 chars, lower, upper, digit, special)")
-		if err != nil {
-			return "", err
-		}
-		if rule := ssp.CheckPassphrase(p); rule != "" {
-			fmt.Fprintf(f.IOStreams.ErrOut, "passphrase %s\n", rule)
-			continue
-		}
-		again, err := f.Prompter.Password("Repeat the passphrase")
-		if err != nil {
-			return "", err
-		}
-		if again != p {
-			fmt.Fprintln(f.IOStreams.ErrOut, "the passphrases differ; try again")
-			continue
-		}
-		return p, nil
-	}
+	var p string
+	err := f.Ask(&prompt.Form{Fields: passphraseFields(&p, nil)}, "created")
+	return p, err
 }
 
 // Persist writes a generated passphrase to --passphrase-file (created 0600,

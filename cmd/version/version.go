@@ -26,7 +26,10 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print tokenctl's version",
-		Args:  cmdutil.NoArgs,
+		Long:  "Print tokenctl's version, commit, build date, Go version and platform (also: tokenctl --version).",
+		Example: `  tokenctl version
+  tokenctl version -o json --jq .version`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b := f.Build
 			info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
@@ -35,7 +38,7 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			if o.Format == output.Table {
-				_, err := fmt.Fprintf(f.IOStreams.Out, "tokenctl %s (commit %s, built %s, %s %s/%s)\n", info.Version, info.Commit, info.Date, info.Go, info.OS, info.Arch)
+				_, err := fmt.Fprintln(f.IOStreams.Out, Line(b))
 				return err
 			}
 			raw, err := output.MarshalJSON(info)
@@ -45,4 +48,9 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 			return f.Printer(o).Object(raw, output.Kind{Noun: "version", IDField: "version"})
 		},
 	}
+}
+
+// Line is the one-line version of `tokenctl version` and `tokenctl --version`.
+func Line(b cmdutil.BuildInfo) string {
+	return fmt.Sprintf("tokenctl %s (commit %s, built %s, %s %s/%s)", b.Version, b.Commit, b.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -52,8 +52,15 @@ func NoArgs(cmd *cobra.Command, args []string) error {
 }
 
 // FlagError turns cobra's flag parsing errors into usage errors.
+// An unknown --flag gets "Did you mean --other?" when one is close.
 func FlagError(cmd *cobra.Command, err error) error {
-	return exit.Usagef("%v\nRun '%s --help' for usage.", err, cmd.CommandPath())
+	hint := ""
+	if name, ok := unknownFlag(err); ok {
+		if s := SuggestFlags(cmd, name); len(s) > 0 {
+			hint = "\nDid you mean " + strings.Join(s, " or ") + "?"
+		}
+	}
+	return exit.Usagef("%v%s\nRun '%s --help' for usage.", err, hint, cmd.CommandPath())
 }
 
 // GroupRunE is the RunE of a noun with subcommands: help without
@@ -63,6 +70,9 @@ func GroupRunE(cmd *cobra.Command, args []string) error {
 		return cmd.Help()
 	}
 	hint := ""
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra applies its default only at the root
+	}
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		hint = "\nDid you mean " + strings.Join(s, " or ") + "?"
 	}
@@ -100,26 +110,6 @@ func OnlyFor(cmd *cobra.Command, platform string, flags map[string][]string) err
 func Changed(cmd *cobra.Command, name string) bool {
 	fl := cmd.Flags().Lookup(name)
 	return fl != nil && fl.Changed
-}
-
-// Confirm asks before a destructive action: --yes answers, a terminal
-// asks (default no), and anything else is a usage error. A dry run
-// destroys nothing, so it asks nothing.
-func (f *Factory) Confirm(question string) error {
-	if f.Bool(FlagYes) || f.DryRun() {
-		return nil
-	}
-	if !f.IOStreams.CanPrompt() {
-		return exit.Usagef("--yes required when not running interactively (%s)", strings.TrimSuffix(question, "?"))
-	}
-	ok, err := f.Prompter.Confirm(question, false)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return exit.WithCode(exit.Interrupted, fmt.Errorf("cancelled"))
-	}
-	return nil
 }
 
 // EnumFlag checks a flag's value against the allowed ones.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/cmd"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/iostreams"
 )
 
@@ -143,7 +144,7 @@ func manPages(root *cobra.Command, files map[string][]byte) error {
 			return err
 		}
 		name := strings.ReplaceAll(c.CommandPath(), " ", "-") + ".1"
-		files[ManDir+"/"+name] = buf.Bytes()
+		files[ManDir+"/"+name] = withSections(buf.Bytes(), manSections(root))
 		return nil
 	})
 }
@@ -166,4 +167,49 @@ func completions(root *cobra.Command, files map[string][]byte) error {
 		files[CompletionsDir+"/"+g.name] = buf.Bytes()
 	}
 	return nil
+}
+
+// manSections are the EXIT STATUS and ENVIRONMENT sections every man page
+// gets (cobra/doc writes neither), from the same tables as `tokenctl help
+// exit-codes` and `tokenctl help environment`.
+func manSections(root *cobra.Command) []byte {
+	var b bytes.Buffer
+	b.WriteString(".SH EXIT STATUS\n")
+	for _, m := range exit.Table {
+		fmt.Fprintf(&b, ".TP\n\\fB%d\\fP\n%s\n", m.Code, roff(m.Meaning))
+	}
+	b.WriteString(".SH ENVIRONMENT\n")
+	b.WriteString("Secrets come only from the environment, a prompt or files, never from a flag value.\n")
+	groups := [][]cmdutil.EnvVar{cmdutil.SecretEnv, cmdutil.FlagEnv(root), cmdutil.OtherEnv}
+	for _, vars := range groups {
+		for _, v := range vars {
+			fmt.Fprintf(&b, ".TP\n\\fB%s\\fP\n%s\n", roff(v.Name), roff(v.Description))
+		}
+	}
+	b.WriteString(".PP\nPrecedence: flag > environment > profile > default.\n")
+	return b.Bytes()
+}
+
+// withSections inserts sections before SEE ALSO (or at the end).
+func withSections(page, sections []byte) []byte {
+	marker := []byte(".SH SEE ALSO\n")
+	i := bytes.Index(page, marker)
+	if i < 0 {
+		return append(page, sections...)
+	}
+	out := make([]byte, 0, len(page)+len(sections))
+	out = append(out, page[:i]...)
+	out = append(out, sections...)
+	return append(out, page[i:]...)
+}
+
+// roff escapes text for a man page line: backslashes, and a leading dot or
+// quote that roff would read as a request.
+func roff(s string) string {
+	s = strings.ReplaceAll(s, "\\", "\\e")
+	s = strings.ReplaceAll(s, "-", "\\-")
+	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
+		s = "\\&" + s
+	}
+	return s
 }

@@ -1,0 +1,93 @@
+package cmdutil
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// SuggestFlags returns the flags of cmd (its own and the inherited global
+// ones) that a mistyped --name probably meant: within an edit distance of
+// 2 (1 for short names), or a flag that starts with what was typed.
+func SuggestFlags(cmd *cobra.Command, typed string) []string {
+	typed = strings.TrimLeft(typed, "-")
+	if name, _, ok := strings.Cut(typed, "="); ok {
+		typed = name
+	}
+	if typed == "" {
+		return nil
+	}
+	type cand struct {
+		name string
+		dist int
+	}
+	var cands []cand
+	seen := map[string]bool{}
+	visit := func(fl *pflag.Flag) {
+		if fl.Hidden || seen[fl.Name] {
+			return
+		}
+		seen[fl.Name] = true
+		d := editDistance(strings.ToLower(typed), fl.Name)
+		limit := 2
+		if len(typed) <= 3 {
+			limit = 1
+		}
+		switch {
+		case d <= limit:
+			cands = append(cands, cand{fl.Name, d})
+		case len(typed) >= 3 && strings.HasPrefix(fl.Name, typed):
+			cands = append(cands, cand{fl.Name, limit + 1})
+		}
+	}
+	cmd.Flags().VisitAll(visit)
+	cmd.InheritedFlags().VisitAll(visit)
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].dist != cands[j].dist {
+			return cands[i].dist < cands[j].dist
+		}
+		return cands[i].name < cands[j].name
+	})
+	var out []string
+	for i, c := range cands {
+		if i == 3 {
+			break
+		}
+		out = append(out, "--"+c.name)
+	}
+	return out
+}
+
+// unknownFlag extracts the flag name of pflag's "unknown flag: --name".
+func unknownFlag(err error) (string, bool) {
+	const prefix = "unknown flag: "
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) {
+		return "", false
+	}
+	return strings.TrimPrefix(msg, prefix), true
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes; flag names
+// are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
