@@ -173,6 +173,11 @@ token_creates() {
 
 # --- run 1: every host registers ----------------------------------------------------
 sh "$repo/deploy/ansible/test/inventory.sh" "$hosts" "$work/hosts" fleet "$work/bin" >"$work/fleet.yml"
+ansible-playbook --syntax-check -i "$work/fleet.yml" "$repo/deploy/ansible/register.yml" >/dev/null ||
+	fail "ansible-playbook --syntax-check register.yml"
+for f in "$repo"/deploy/ansible/roles/tokenctl_register/files/settle.sh "$repo"/deploy/ansible/test/inventory.sh; do
+	sh -n "$f" || fail "sh -n $f"
+done
 say "run 1: $hosts hosts, batches of $batch, $forks forks"
 playbook run1 "$work/fleet.yml"
 run1_secs=$secs
@@ -246,6 +251,8 @@ grep -A2 'fatal: \[broken-001\]: FAILED!' "$work/logs/run3.log" |
 	fail "run 3: broken-001's failure does not name it with its lcm_error"
 grep -A2 'fatal: \[bare-001\]: FAILED!' "$work/logs/run3.log" | grep -q '"msg": "the install script failed on bare-001 (exit 127): .*vdefend-cli is not on PATH' ||
 	fail "run 3: bare-001's failure does not say that vdefend-cli is missing"
+grep -q 'settle: 2 of 4 host(s) failed; waiting for the other 2' "$work/logs/run3.log" ||
+	fail "run 3: the wait did not go on for the sound hosts after the broken ones failed"
 grep -q '2 of 5 host(s) registered and healthy; failed: bare-001, broken-001, broken-002' "$work/logs/run3.log" ||
 	fail "run 3: the batch report does not name the failed hosts"
 [ "$(tk token status --type baremetal -o json --jq 'length')" -eq 0 ] || fail "run 3 left a token behind"
