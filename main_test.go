@@ -29,6 +29,9 @@ var binDir string
 // TestMain builds the real binary, with a version stamped the way
 // goreleaser stamps it, so the scripts run exactly what users run.
 func TestMain(m *testing.M) {
+	if os.Getenv(rssWrapperEnv) != "" {
+		os.Exit(rssWrapper())
+	}
 	dir, err := os.MkdirTemp("", "tokenctl-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -98,6 +98,13 @@ echo "(c) 100k sensors..." >&2
   -- "$tk" --profile bench sensor list --all -o json -- curl -s -u "admin:$PW" "${pages[@]}" | tee -a "$report"
 "$pt" -n 5 -label "(c') the same over 10,000 sensors (10 pages)" \
   -- "$tk" --profile bench10k sensor list --all -o json -- curl -s -u "admin:$PW" "${pages10k[@]}" | tee -a "$report"
+echo "(e) output formats, 100k sensors..." >&2
+for f in jsonl id table; do
+  "$pt" -n "$LIST_PAIRS" -label "(e) \`sensor list --all -o $f\` vs \`-o json\`, 100,000 sensors" \
+    -- "$tk" --profile bench sensor list --all -o "$f" -- "$tk" --profile bench sensor list --all -o json | tee -a "$report"
+done
+"$pt" -n "$LIST_PAIRS" -label "(e') \`sensor list --all -o jsonl\`, 100,000 sensors, vs curl of the same 100 pages" \
+  -- "$tk" --profile bench sensor list --all -o jsonl -- curl -s -u "admin:$PW" "${pages[@]}" | tee -a "$report"
 echo "(b) 1,000 creates..." >&2
 "$pt" -n "$CREATE_PAIRS" -label "(b) 1,000 tokens from one manifest (concurrency 4, the default) vs a curl loop" \
   -- "$tk" --profile bench token create -f "$work/m1000.yaml" -o json -- "$work/curl-loop.sh" | tee -a "$report"

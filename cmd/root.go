@@ -24,6 +24,7 @@ import (
 	"github.com/tokenctl/tokenctl/cmd/version"
 	"github.com/tokenctl/tokenctl/internal/build"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/iostreams"
 )
@@ -80,7 +81,9 @@ func report(f *cmdutil.Factory, err error) int {
 		return code
 	}
 	stderr := f.IOStreams.ErrOut
-	fmt.Fprintf(stderr, "tokenctl: %v\n", err)
+	// Messages quote server text (vendor messages, names); escaping is the
+	// last line of defence against terminal escape sequences in them.
+	fmt.Fprintf(stderr, "tokenctl: %s\n", escape.Message(err.Error()))
 	if format := f.String(cmdutil.FlagOutput); format == "json" || format == "yaml" || f.String(cmdutil.FlagJQ) != "" || f.String(cmdutil.FlagTemplate) != "" {
 		b, _ := json.Marshal(map[string]exit.Detail{"error": exit.DetailOf(err)})
 		fmt.Fprintf(stderr, "%s\n", b)

@@ -114,8 +114,8 @@ func apiRun(opts *Options) error {
 		return err
 	}
 	raw := f.String(cmdutil.FlagOutput) == "" && !o.Filtered()
-	if !raw && o.Format != output.JSON && o.Format != output.YAML {
-		return exit.Usagef("api prints the response body: -o %s does not apply (use -o json or yaml, --jq or --template)", o.Format)
+	if !raw && o.Format != output.JSON && o.Format != output.JSONL && o.Format != output.YAML {
+		return exit.Usagef("api prints the response body: -o %s does not apply (use -o json, jsonl or yaml, --jq or --template)", o.Format)
 	}
 	req, err := parseRequest(opts, f.IOStreams.In)
 	if err != nil {

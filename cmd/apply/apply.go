@@ -10,7 +10,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/reconcile"
 )
 
@@ -87,7 +86,7 @@ func applyRun(opts *ApplyOptions) error {
 		return err
 	}
 	if dryRun {
-		if l.out.Format == output.Table {
+		if l.out.IsTable() {
 			writePlan(f.IOStreams.ErrOut, p)
 		} else if err := printList(f, l.out, p.Steps); err != nil {
 			return err
@@ -106,7 +105,7 @@ func applyRun(opts *ApplyOptions) error {
 			fmt.Fprintf(f.IOStreams.ErrOut, "%s: %s %s: %v\n", r.Source, r.Kind, show(r.Name), r.Err)
 		}
 	}
-	if l.out.Format == output.Table {
+	if l.out.IsTable() {
 		writeResults(f.IOStreams.Out, results)
 	} else if err := printList(f, l.out, results); err != nil {
 		return err

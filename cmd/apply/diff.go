@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
-	"github.com/tokenctl/tokenctl/internal/output"
 )
 
 // DiffOptions are `tokenctl diff`'s inputs.
@@ -64,7 +63,7 @@ func diffRun(opts *DiffOptions) error {
 	if err != nil {
 		return err
 	}
-	if l.out.Format == output.Table {
+	if l.out.IsTable() {
 		writePlan(f.IOStreams.Out, p)
 	} else if err := printList(f, l.out, p.Steps); err != nil {
 		return err

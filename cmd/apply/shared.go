@@ -68,10 +68,8 @@ func load(f *cmdutil.Factory, cmd *cobra.Command, file string, secrets bool) (*l
 	if err != nil {
 		return nil, err
 	}
-	switch o.Format {
-	case output.Table, output.JSON, output.YAML:
-	default:
-		return nil, exit.Usagef("-o %s does not apply to %s; use -o table, json or yaml", o.Format, cmd.CommandPath())
+	if err := o.Check(stepKind, output.Many); err != nil {
+		return nil, err
 	}
 	if file == "" {
 		return nil, exit.Usagef("%s: -f FILE|DIR|- is required", cmd.CommandPath())
@@ -127,10 +125,14 @@ func plan(ctx context.Context, f *cmdutil.Factory, l *loaded, prune bool) (*reco
 	return p, c, nil
 }
 
-// printList prints objects as a JSON or YAML list (with --jq and
-// --template as usual).
+// stepKind prints plan steps and results: a table of its own (writePlan,
+// writeResults), or JSON, JSON lines or YAML.
+var stepKind = output.Kind{Noun: "plan step"}
+
+// printList prints objects as a JSON, JSON lines or YAML list (with --jq
+// and --template as usual).
 func printList[T any](f *cmdutil.Factory, o output.Options, items []T) error {
-	l := f.Printer(o).List(output.Kind{Noun: "step"})
+	l := f.Printer(o).List(stepKind)
 	for _, it := range items {
 		raw, err := output.MarshalJSON(it)
 		if err != nil {

@@ -63,15 +63,13 @@ func sdwanProfile(f *cmdutil.Factory, cmd *cobra.Command) (*config.Resolved, err
 	return p, nil
 }
 
-// noSecretOutput rejects -o secret and -o manifest where no secret is shown.
-func noSecretOutput(o output.Options, verb string) error {
-	switch o.Format {
-	case output.Secret:
+// noSecretOutput rejects -o secret where no secret is shown, and any other
+// format kind cannot print in shape, before anything is sent.
+func noSecretOutput(o output.Options, verb string, kind output.Kind, shape output.Shape) error {
+	if o.Format == output.Secret {
 		return exit.Usagef("-o secret: an auth token's x_auth_token is shown once, by `authtoken create`; `authtoken %s` never shows it", verb)
-	case output.Manifest:
-		return exit.Usagef("-o manifest does not apply to SD-WAN auth tokens")
 	}
-	return nil
+	return o.Check(kind, shape)
 }
 
 // authTokenKind prints auth tokens; withSecret adds the x_auth_token column
@@ -82,8 +80,8 @@ func authTokenKind(withSecret bool) output.Kind {
 		IDField: "id",
 		Columns: []output.Column{
 			output.Field("ID", "id"),
-			output.Field("ROLES", "roles"),
-			output.Field("CUSTOM ROLES", "custom_roles"),
+			output.TextField("ROLES", "roles"),
+			output.TextField("CUSTOM ROLES", "custom_roles"),
 			output.TimeField("EXPIRES", "expires_utc_ms"),
 			output.Field("SYSTEM OWNED", "is_system_owned"),
 		},

@@ -156,8 +156,8 @@ func createRun(opts *CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Manifest {
-		return exit.Usagef("-o manifest does not apply to SD-WAN auth tokens; -o secret prints the new x_auth_token")
+	if err := o.Check(authTokenKind(true), output.One); err != nil {
+		return err
 	}
 	api, err := sdwan.ResolveAPI(p.APIGeneration, p.APIVersion, p.Auth)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 )
 
 // DeleteOptions are `authtoken delete`'s inputs.
@@ -64,7 +65,7 @@ func deleteRun(opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := noSecretOutput(o, "delete"); err != nil {
+	if err := noSecretOutput(o, "delete", cmdutil.DeletedKind("auth token"), output.Many); err != nil {
 		return err
 	}
 	if opts.Concurrency < 1 {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/sdwan"
 )
 
@@ -59,7 +60,7 @@ func getRun(opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := noSecretOutput(o, "get"); err != nil {
+	if err := noSecretOutput(o, "get", authTokenKind(false), output.One); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)

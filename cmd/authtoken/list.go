@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/sdwan"
 )
 
@@ -53,7 +54,7 @@ func listRun(opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := noSecretOutput(o, "list"); err != nil {
+	if err := noSecretOutput(o, "list", authTokenKind(false), output.Many); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)

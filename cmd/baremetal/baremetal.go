@@ -52,14 +52,14 @@ one list read and must match exactly one server (none: exit 4; several: exit 2, 
 // connectivity and health: table views join the two (see joinStatus).
 func serverColumns() []output.Column {
 	return []output.Column{
-		output.Field("NAME", "display_name"),
+		output.TextField("NAME", "display_name"),
 		output.Field("ID", "id"),
-		output.Field("STATE", "state"),
-		output.Field("LCM", "lcm_status"),
-		output.Field("CONNECTIVITY", "connectivity_status"),
-		output.Field("HEALTH", "agent_health.overall_agent_health"),
-		output.Field("AGENT VERSION", "agent_version"),
-		output.Field("TOKEN ID", "registration_token_id"),
+		output.StateField("STATE", "state"),
+		output.StateField("LCM", "lcm_status"),
+		output.StateField("CONNECTIVITY", "connectivity_status"),
+		output.StateField("HEALTH", "agent_health.overall_agent_health"),
+		output.Field("AGENT VERSION", "agent_version").WideOnly(),
+		output.Field("TOKEN ID", "registration_token_id").WideOnly(),
 	}
 }
 
@@ -75,16 +75,16 @@ func statusKind() output.Kind {
 		Noun:    "baremetal server status",
 		IDField: "id",
 		Columns: []output.Column{
-			output.Field("NAME", "display_name"),
+			output.TextField("NAME", "display_name"),
 			output.Field("ID", "id"),
-			output.Field("STATE", "state"),
-			output.Field("LCM", "lcm_status"),
-			output.Field("OPERATION", "lcm_operation"),
-			output.Field("CONNECTIVITY", "connectivity_status"),
-			output.Field("HEALTH", "agent_health.overall_agent_health"),
-			output.Field("AGENT VERSION", "agent_version"),
-			output.Field("LAST OPERATION", "last_operation_info"),
-			output.Field("LCM ERROR", "lcm_error"),
+			output.StateField("STATE", "state"),
+			output.StateField("LCM", "lcm_status"),
+			output.StateField("CONNECTIVITY", "connectivity_status"),
+			output.StateField("HEALTH", "agent_health.overall_agent_health"),
+			output.TextField("LCM ERROR", "lcm_error"),
+			output.Field("OPERATION", "lcm_operation").WideOnly(),
+			output.Field("AGENT VERSION", "agent_version").WideOnly(),
+			output.StateField("LAST OPERATION", "last_operation_info").WideOnly(),
 		},
 	}
 }
@@ -115,7 +115,7 @@ func asyncKind() output.Kind {
 		IDField: "id",
 		Columns: []output.Column{
 			output.Field("TASK ID", "id"),
-			output.Field("STATUS URL", "status_url"),
+			output.TextField("STATUS URL", "status_url"),
 		},
 	}
 }
@@ -129,11 +129,11 @@ func taskKind() output.Kind {
 		Columns: []output.Column{
 			output.Field("TASK ID", "task_id"),
 			output.Field("TYPE", "task_type"),
-			output.Field("TASK STATUS", "task_status"),
-			output.Field("SERVER", "display_name"),
+			output.StateField("TASK STATUS", "task_status"),
+			output.TextField("SERVER", "display_name"),
 			output.Field("SERVER ID", "id"),
-			output.Field("SERVER STATUS", "server_task_status"),
-			output.Field("MESSAGE", "activity_status_msg"),
+			output.StateField("SERVER STATUS", "server_task_status"),
+			output.TextField("MESSAGE", "activity_status_msg"),
 		},
 	}
 }

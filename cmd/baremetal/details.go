@@ -79,7 +79,7 @@ func detailsRun(opts *DetailsOptions) error {
 		return err
 	}
 	kind := serverKind()
-	o, err := f.OutputFor(kind)
+	o, err := f.OutputFor(kind, output.Many)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func detailsRun(opts *DetailsOptions) error {
 		AgentHealth: upper(opts.AgentHealth), LastOperationInfo: upper(opts.LastOperationInfo),
 		SortBy: opts.SortBy, SortAscending: opts.Ascending(opts.Cmd),
 	}
-	problems := opts.ListFlags.Validate(opts.Cmd, nil)
+	problems := opts.ListFlags.Validate(opts.Cmd, nil, kind)
 	for _, p := range req.Validate() {
 		p.Field = flagOfField[p.Field] + " (" + p.Field + ")"
 		problems = append(problems, p)
@@ -108,7 +108,7 @@ func detailsRun(opts *DetailsOptions) error {
 		return err
 	}
 	var tokens map[string]json.RawMessage
-	if o.Format == output.Table {
+	if o.IsTable() {
 		if tokens, err = tokenFields(ctx, sc); err != nil {
 			return err
 		}

@@ -77,7 +77,7 @@ func showServer(f *cmdutil.Factory, cmd *cobra.Command, arg string, kind output.
 	if err := f.SSPOnly(cmd); err != nil {
 		return err
 	}
-	o, err := f.OutputFor(kind)
+	o, err := f.OutputFor(kind, output.One)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func showServer(f *cmdutil.Factory, cmd *cobra.Command, arg string, kind output.
 	if err != nil {
 		return err
 	}
-	raw, err := fetch(ctx, sc, ids[0], o.Format == output.Table)
+	raw, err := fetch(ctx, sc, ids[0], o.IsTable())
 	if err != nil {
 		return err
 	}

@@ -60,11 +60,11 @@ func listRun(opts *ListOptions) error {
 		return err
 	}
 	kind := serverKind()
-	o, err := f.OutputFor(kind)
+	o, err := f.OutputFor(kind, output.Many)
 	if err != nil {
 		return err
 	}
-	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, nil)); err != nil {
+	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, nil, kind)); err != nil {
 		return err
 	}
 	ctx, sc, err := f.SSPClient(opts.Cmd)
@@ -72,7 +72,7 @@ func listRun(opts *ListOptions) error {
 		return err
 	}
 	var statuses map[string]json.RawMessage
-	if o.Format == output.Table {
+	if o.IsTable() {
 		if statuses, err = statusFields(ctx, sc); err != nil {
 			return err
 		}

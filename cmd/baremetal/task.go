@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -60,7 +61,7 @@ func taskRun(opts *TaskOptions) error {
 	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
-	o, err := f.OutputFor(taskKind())
+	o, err := f.OutputFor(taskKind(), output.One)
 	if err != nil {
 		return err
 	}

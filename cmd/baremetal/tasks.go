@@ -159,7 +159,7 @@ func printAccepted(f *cmdutil.Factory, o output.Options, verb string, accepted [
 	if len(ids) > 0 {
 		f.Notice("%s accepted: task %s. Follow with: tokenctl baremetal task %s --wait", verb, strings.Join(ids, ", "), ids[0])
 	}
-	if len(accepted) == 0 && o.Format == output.Table {
+	if len(accepted) == 0 && o.IsTable() {
 		return nil // nothing was accepted (every server was gone)
 	}
 	l := f.Printer(o).List(asyncKind())

@@ -13,6 +13,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -75,7 +76,7 @@ func uninstallRun(opts *UninstallOptions) error {
 	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
-	o, err := f.OutputFor(asyncKind())
+	o, err := f.OutputFor(asyncKind(), output.Many)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -58,7 +59,7 @@ func upgradeRun(opts *UpgradeOptions) error {
 	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
-	o, err := f.OutputFor(asyncKind())
+	o, err := f.OutputFor(asyncKind(), output.Many)
 	if err != nil {
 		return err
 	}

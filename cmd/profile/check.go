@@ -72,12 +72,9 @@ sees, and the API versions detected. The exit code says what failed, as everywhe
 }
 
 func checkRun(f *cmdutil.Factory, cmd *cobra.Command) error {
-	o, err := f.OutputOptions()
+	o, err := f.OutputFor(checkKind, output.One)
 	if err != nil {
 		return err
-	}
-	if o.Format == output.Manifest || o.Format == output.Secret || o.Format == output.ID {
-		return exit.Usagef("-o %s does not apply to profile check", o.Format)
 	}
 	ctx := cmdutil.Context(cmd)
 	c, p, err := f.APIClient(ctx)
@@ -155,9 +152,12 @@ func checkPlatform(ctx context.Context, c *client.Client, p *config.Resolved) (*
 	return nil, exit.Usagef("profile check does not support %s profiles yet", p.Platform)
 }
 
+// checkKind prints a check report: a key/value view in tables.
+var checkKind = output.Kind{Noun: "profile check report"}
+
 func printCheck(f *cmdutil.Factory, o output.Options, r *CheckReport) error {
-	if o.Format != output.Table {
-		return f.Printer(o).Object(cmdutil.RawOf(r), output.Kind{Noun: "check"})
+	if !o.IsTable() {
+		return f.Printer(o).Object(cmdutil.RawOf(r), checkKind)
 	}
 	name := r.Profile
 	if name == "" {

@@ -30,18 +30,7 @@ func NewCmdList(f *cmdutil.Factory) *cobra.Command {
   tokenctl profile ls -o json --jq '.[].name'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := f.OutputOptions()
-			if err != nil {
-				return err
-			}
-			if o.Format == output.Manifest || o.Format == output.Secret {
-				return exit.Usagef("-o %s does not apply to profile list", o.Format)
-			}
-			cf, err := f.Config()
-			if err != nil {
-				return err
-			}
-			l := f.Printer(o).List(output.Kind{
+			kind := output.Kind{
 				Noun:    "profile",
 				IDField: "name",
 				Columns: []output.Column{
@@ -53,11 +42,20 @@ func NewCmdList(f *cmdutil.Factory) *cobra.Command {
 					}},
 					output.Field("NAME", "name"),
 					output.Field("PLATFORM", "platform"),
-					output.Field("SERVER", "server"),
+					output.TextField("SERVER", "server"),
 					output.Field("AUTH", "auth"),
 					output.Field("USERNAME", "username"),
 				},
-			})
+			}
+			o, err := f.OutputFor(kind, output.Many)
+			if err != nil {
+				return err
+			}
+			cf, err := f.Config()
+			if err != nil {
+				return err
+			}
+			l := f.Printer(o).List(kind)
 			for _, name := range cf.Names() {
 				p := cf.Profiles[name]
 				s := Summary{Name: name, Platform: p.Platform, Server: p.Server, Auth: effectiveAuth(p), Username: p.Username, Current: name == cf.CurrentProfile}

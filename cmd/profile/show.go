@@ -26,12 +26,10 @@ func NewCmdShow(f *cmdutil.Factory) *cobra.Command {
 
 		ValidArgsFunction: cmdutil.FirstArg(f.CompleteProfiles),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := f.OutputOptions()
+			kind := output.Kind{Noun: "profile", IDField: "name"}
+			o, err := f.OutputFor(kind, output.One)
 			if err != nil {
 				return err
-			}
-			if o.Format == output.Manifest || o.Format == output.Secret || o.Format == output.ID {
-				return exit.Usagef("-o %s does not apply to profile show", o.Format)
 			}
 			cf, err := f.Config()
 			if err != nil {
@@ -66,7 +64,7 @@ func NewCmdShow(f *cmdutil.Factory) *cobra.Command {
 			_ = json.Unmarshal(cmdutil.RawOf(p), &fields)
 			fields["name"] = name
 			fields["current"] = name == cf.CurrentProfile
-			if o.Format == output.Table {
+			if o.IsTable() {
 				var pairs [][2]string
 				pairs = append(pairs, [2]string{"name", name})
 				for _, k := range profileFieldOrder {
@@ -77,7 +75,7 @@ func NewCmdShow(f *cmdutil.Factory) *cobra.Command {
 				pairs = append(pairs, [2]string{"current", fmt.Sprint(name == cf.CurrentProfile)})
 				return output.KeyValues(f.IOStreams.Out, pairs)
 			}
-			return f.Printer(o).Object(cmdutil.RawOf(fields), output.Kind{Noun: "profile", IDField: "name"})
+			return f.Printer(o).Object(cmdutil.RawOf(fields), kind)
 		},
 	}
 }

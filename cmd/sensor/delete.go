@@ -66,12 +66,9 @@ func deleteRun(opts *DeleteOptions) error {
 	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
-	o, err := f.OutputOptions()
+	o, err := f.OutputFor(cmdutil.DeletedKind("sensor"), output.Many)
 	if err != nil {
 		return err
-	}
-	if o.Format == output.Manifest || o.Format == output.Secret {
-		return exit.Usagef("-o %s does not apply to sensor delete", o.Format)
 	}
 	if opts.Concurrency < 1 {
 		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})

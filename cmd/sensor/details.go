@@ -11,6 +11,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -46,9 +47,13 @@ values of a repeated --sensor-ids or --software-versions combine with OR.
 version (5.2.0.0.0.25398843) or a comparison (<5.2, >5.1.1); comparisons pad missing parts
 with 0, so >5.2 means above 5.2.0.0.0.0.
 
-JSON output is an array of the vendor's SensorDetail objects, streamed; -o id prints
-sensor ids. Sortable (--sort-by): ` + strings.Join(ssp.SensorDetailSortFields, ", ") + `.`,
+The table shows name, id, registration status and health (fits 80 columns); -o wide adds
+software version, IDS, flows, MPS, signature bundle and host name. JSON output is an array
+of the vendor's SensorDetail objects, streamed; -o id prints sensor ids. Sortable by the
+server (--sort-by): ` + strings.Join(ssp.SensorDetailSortFields, ", ") + `; by tokenctl, after
+reading every sensor: a column (name, registration, health, version, ...).`,
 		Example: `  tokenctl sensor details --health degraded
+  tokenctl sensor details -o wide --sort-by version
   tokenctl sensor details --software-versions '<5.2' -o id
   tokenctl sensor details --ids-enabled=false --registration-status registered
   tokenctl sensor details --sensor-ids ID1 --sensor-ids ID2 -o json`,
@@ -84,12 +89,12 @@ func detailsRun(opts *DetailsOptions) error {
 		return err
 	}
 	kind := detailKind()
-	o, err := f.OutputFor(kind)
+	o, err := f.OutputFor(kind, output.Many)
 	if err != nil {
 		return err
 	}
 	filter, problems := opts.filter()
-	problems = append(opts.ListFlags.Validate(opts.Cmd, ssp.SensorDetailSortFields), problems...)
+	problems = append(opts.ListFlags.Validate(opts.Cmd, ssp.SensorDetailSortFields, kind), problems...)
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
@@ -97,7 +102,7 @@ func detailsRun(opts *DetailsOptions) error {
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
 	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return sc.ListSensorDetails(ctx, q, filter, p, add)
 	})

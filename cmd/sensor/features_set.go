@@ -167,12 +167,9 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 	if err := f.SSPOnly(opts.Cmd); err != nil {
 		return err
 	}
-	o, err := f.OutputOptions()
+	o, err := f.OutputFor(outcomeKind(nil), output.Many)
 	if err != nil {
 		return err
-	}
-	if o.Format == output.Manifest || o.Format == output.Secret {
-		return exit.Usagef("-o %s does not apply to sensor features set", o.Format)
 	}
 	chs, problems := opts.changes()
 	if opts.Concurrency < 1 {
@@ -362,21 +359,7 @@ func lowerSet(ids []string) map[string]bool {
 // printOutcomes prints the per-sensor results: JSON/YAML all of them, -o id
 // the sensors whose every change succeeded, a table one row per sensor.
 func printOutcomes(f *cmdutil.Factory, o output.Options, chs []featureChange, outcomes []sensorOutcome) error {
-	kind := output.Kind{Noun: "sensor", IDField: "sensor_id", Columns: []output.Column{output.Field("SENSOR", "sensor_id")}}
-	for _, ch := range chs {
-		name := ch.feature.Name
-		kind.Columns = append(kind.Columns, output.Column{
-			Header: strings.ToUpper(name) + " " + ch.action,
-			Value:  func(it output.Item) string { return featureResult(it, name) },
-		})
-	}
-	kind.Columns = append(kind.Columns, output.Column{Header: "RESULT", Value: func(it output.Item) string {
-		if ok, _ := it.Bool("ok"); ok {
-			return "ok"
-		}
-		return "FAILED"
-	}})
-	l := f.Printer(o).List(kind)
+	l := f.Printer(o).List(outcomeKind(chs))
 	for _, oc := range outcomes {
 		if o.Format == output.ID && !oc.OK {
 			continue
@@ -392,14 +375,37 @@ func printOutcomes(f *cmdutil.Factory, o output.Options, chs []featureChange, ou
 	return l.Close()
 }
 
+// outcomeKind prints per-sensor outcomes: a column per change.
+func outcomeKind(chs []featureChange) output.Kind {
+	kind := output.Kind{Noun: "sensor", IDField: "sensor_id", Columns: []output.Column{output.Field("SENSOR", "sensor_id")}}
+	for _, ch := range chs {
+		name := ch.feature.Name
+		kind.Columns = append(kind.Columns, output.Column{
+			Header: strings.ToUpper(name) + " " + ch.action,
+			State:  true,
+			Value:  func(it output.Item) string { return featureResult(it, name) },
+		})
+	}
+	kind.Columns = append(kind.Columns, output.Column{Header: "RESULT", State: true, Value: func(it output.Item) string {
+		if ok, _ := it.Bool("ok"); ok {
+			return "ok"
+		}
+		return "FAILED"
+	}})
+	return kind
+}
+
 // featureResult finds one feature's result in an outcome's features array.
 func featureResult(it output.Item, name string) string {
-	list, _ := it["features"].([]any)
+	raw, _ := it.Get("features")
+	var list []struct {
+		Feature string `json:"feature"`
+		Result  string `json:"result"`
+	}
+	_ = json.Unmarshal(raw, &list)
 	for _, e := range list {
-		m, ok := e.(map[string]any)
-		if ok && m["feature"] == name {
-			s, _ := m["result"].(string)
-			return s
+		if e.Feature == name {
+			return e.Result
 		}
 	}
 	return ""

@@ -8,6 +8,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -59,20 +60,21 @@ func listRun(opts *ListOptions) error {
 		return err
 	}
 	kind := sensorKind()
-	o, err := f.OutputFor(kind)
+	o, err := f.OutputFor(kind, output.Many)
 	if err != nil {
 		return err
 	}
 	// The vendor documents no sortable fields for ListSensors, so any
-	// top-level field is passed through for the server to judge.
-	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, nil)); err != nil {
+	// top-level field but a column's is passed through for the server to
+	// judge; a column's (name, registered, ...) tokenctl sorts.
+	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, nil, kind)); err != nil {
 		return err
 	}
 	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
 	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return sc.ListSensors(ctx, q, p, add)
 	})

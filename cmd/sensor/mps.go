@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -105,7 +106,7 @@ func mpsSetRun(opts *MPSSetOptions) error {
 		return err
 	}
 	kind := mpsKind()
-	o, err := f.OutputFor(kind)
+	o, err := f.OutputFor(kind, output.One)
 	if err != nil {
 		return err
 	}

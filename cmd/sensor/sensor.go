@@ -127,22 +127,8 @@ func durationColumn(header, path string) output.Column {
 		if !ok {
 			return ""
 		}
-		return humanDuration(time.Duration(ms) * time.Millisecond)
+		return output.Duration(time.Duration(ms) * time.Millisecond)
 	}}
-}
-
-// humanDuration renders d as days, hours and minutes: 3d4h, 5h12m, 42m, 15s.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour:
-		return fmt.Sprintf("%dd%dh", d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		return fmt.Sprintf("%ds", d/time.Second)
-	}
 }
 
 // mpsTypesColumn lists the file types switched on in an mps_config object.
@@ -174,31 +160,34 @@ func sensorKind() output.Kind {
 		Noun:    "sensor",
 		IDField: "id",
 		Columns: []output.Column{
-			output.Field("NAME", "display_name"),
+			output.TextField("NAME", "display_name"),
 			output.Field("ID", "id"),
-			output.Field("TOKEN", "token_id"),
-			output.Field("REVISION", "_revision"),
 			output.TimeField("REGISTERED", "_create_time"),
 			output.TimeField("MODIFIED", "_last_modified_time"),
+			output.Field("TOKEN", "token_id").WideOnly(),
+			output.Field("REVISION", "_revision").WideOnly(),
+			output.TextField("DESCRIPTION", "description").WideOnly(),
 		},
 	}
 }
 
+// detailKind prints SensorDetail: name, id and the two states fit 80
+// columns; -o wide adds version, features, signatures and host.
 func detailKind() output.Kind {
 	return output.Kind{
 		Noun:    "sensor",
 		IDField: "sensor_info.id",
 		Columns: []output.Column{
-			output.Field("NAME", "sensor_info.display_name"),
+			output.TextField("NAME", "sensor_info.display_name"),
 			output.Field("ID", "sensor_info.id"),
-			output.Field("HEALTH", "sensor_status.health"),
-			output.Field("REGISTRATION", "sensor_status.registration_status"),
-			output.Field("VERSION", "appliance_info.software_version"),
-			idsColumn("IDS", "sensor_feature_config.ids_enabled", "sensor_feature_config.ids_config.pcap_enabled"),
-			onOff("FLOWS", "sensor_feature_config.flows_enabled"),
-			onOff("MPS", "sensor_feature_config.mps_enabled"),
-			output.Field("SIGNATURES", "appliance_ids_signature_info.ids_signature_bundle_version"),
-			output.Field("HOST", "appliance_networking_info.host_name"),
+			output.StateField("REGISTRATION", "sensor_status.registration_status"),
+			output.StateField("HEALTH", "sensor_status.health"),
+			output.Field("VERSION", "appliance_info.software_version").WideOnly(),
+			idsColumn("IDS", "sensor_feature_config.ids_enabled", "sensor_feature_config.ids_config.pcap_enabled").WideOnly(),
+			onOff("FLOWS", "sensor_feature_config.flows_enabled").WideOnly(),
+			onOff("MPS", "sensor_feature_config.mps_enabled").WideOnly(),
+			output.Field("SIGNATURES", "appliance_ids_signature_info.ids_signature_bundle_version").WideOnly(),
+			output.TextField("HOST", "appliance_networking_info.host_name").WideOnly(),
 		},
 	}
 }
@@ -207,11 +196,11 @@ func statusKind() output.Kind {
 	return output.Kind{
 		Noun: "sensor status",
 		Columns: []output.Column{
-			output.Field("REGISTRATION", "registration_status"),
-			output.Field("HEALTH", "health"),
-			output.Field("SNIFFING", "sniffing_health"),
-			output.Field("UPLOADING", "uploading_health"),
-			output.Field("RAPID", "rapid_health"),
+			output.StateField("REGISTRATION", "registration_status"),
+			output.StateField("HEALTH", "health"),
+			output.StateField("SNIFFING", "sniffing_health"),
+			output.StateField("UPLOADING", "uploading_health"),
+			output.StateField("RAPID", "rapid_health"),
 			durationColumn("UPTIME", "uptime"),
 			output.TimeField("UPDATED", "_last_modified_time"),
 		},
@@ -224,8 +213,8 @@ func signaturesKind() output.Kind {
 		IDField: "bundle_id",
 		Columns: []output.Column{
 			output.Field("VERSION", "ids_signature_bundle_version"),
-			output.Field("SIGNATURES", "number_of_signatures"),
 			output.Field("BUNDLE ID", "bundle_id"),
+			output.Field("SIGNATURES", "number_of_signatures"),
 			output.TimeField("CREATED", "bundle_creation_time"),
 			output.TimeField("UPDATED", "_last_modified_time"),
 		},

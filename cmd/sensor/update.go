@@ -10,6 +10,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -72,7 +73,7 @@ func updateRun(opts *UpdateOptions) error {
 		return err
 	}
 	kind := sensorKind()
-	o, err := f.OutputFor(kind)
+	o, err := f.OutputFor(kind, output.One)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/output"
 )
 
 // VersionsOptions are `sensor versions`'s inputs.
@@ -41,7 +42,7 @@ func versionsRun(opts *VersionsOptions) error {
 		return err
 	}
 	kind := versionsKind()
-	o, err := f.OutputFor(kind)
+	o, err := f.OutputFor(kind, output.Many)
 	if err != nil {
 		return err
 	}

@@ -16,19 +16,21 @@ import (
 // take as ID).
 func listAgent(opts *ListOptions) error {
 	f := opts.Factory
-	o, err := f.OutputOptions()
+	kind := agentTokenKind()
+	o, err := f.OutputFor(kind, output.Many)
 	if err != nil {
 		return err
 	}
-	if o.Format == output.Manifest || o.Format == output.Secret {
-		return exit.Usagef("-o %s prints one object; it does not apply to a list", o.Format)
+	// The API neither pages nor sorts: --sort-by is tokenctl's.
+	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, []string{}, kind)); err != nil {
+		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)
 	ac, _, err := f.AgentClient(ctx)
 	if err != nil {
 		return err
 	}
-	l := f.Printer(o).List(agentTokenKind())
+	l := opts.ListFlags.Sorted(f.Printer(o).List(kind))
 	if _, err := ac.ListTokens(ctx, l.Add); err != nil {
 		return err
 	}
@@ -38,12 +40,9 @@ func listAgent(opts *ListOptions) error {
 // getAgent finds one token in the list (the API has no single-token call).
 func getAgent(opts *GetOptions) error {
 	f := opts.Factory
-	o, err := f.OutputOptions()
+	o, err := f.OutputFor(agentTokenKind(), output.One)
 	if err != nil {
 		return err
-	}
-	if o.Format == output.Manifest {
-		return exit.Usagef("-o manifest: agent tokens have no manifest")
 	}
 	ctx := cmdutil.Context(opts.Cmd)
 	ac, _, err := f.AgentClient(ctx)

@@ -25,8 +25,8 @@ func createAgent(opts *CreateOptions) error {
 	if opts.Concurrency < 1 {
 		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
 	}
-	if o.Format == output.Manifest {
-		problems = append(problems, exit.Problem{Field: "--output", Rule: "agent tokens have no manifest; use -o secret (the uuid), -o json or -o id"})
+	if p := o.FormatProblem(agentTokenKind(), output.One); p != nil {
+		problems = append(problems, *p)
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)
@@ -162,8 +162,8 @@ func agentTokenKind() output.Kind {
 		IDField:     "uuid",
 		SecretField: "uuid",
 		Columns: []output.Column{
+			output.TextField("NAME", "name"),
 			output.Field("UUID", "uuid"),
-			output.Field("NAME", "name"),
 			output.Field("READ", "read"),
 			output.Field("CHANGE", "change"),
 		},

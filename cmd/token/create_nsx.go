@@ -20,8 +20,8 @@ func createNSX(opts *CreateOptions) error {
 	if opts.Type != "" && opts.Type != "sensor" {
 		problems = append(problems, exit.Problem{Field: "--type", Rule: "nsx: only sensor (the sensor-registration-token call); without --type the token gets your own roles"})
 	}
-	if o.Format == output.Manifest {
-		problems = append(problems, exit.Problem{Field: "--output", Rule: "NSX registration tokens have no manifest; use -o secret, -o json or -o id"})
+	if p := o.FormatProblem(nsxTokenKind(), output.One); p != nil {
+		problems = append(problems, *p)
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)
@@ -40,7 +40,7 @@ func createNSX(opts *CreateOptions) error {
 		return err
 	}
 	f.Notice("Created %s %s (roles %v).", kind.Noun, output.Mask(tok.Token), tok.Roles)
-	if o.Format == output.Table {
+	if o.IsTable() {
 		f.Warn("store this token now: NSX has no call that lists tokens, so it cannot be shown again (-o secret prints it alone)")
 	}
 	return f.Printer(o).Object(raw, kind)

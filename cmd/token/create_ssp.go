@@ -30,11 +30,10 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	if opts.Concurrency < 1 {
 		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
 	}
-	if o.Format == output.Secret {
-		problems = append(problems, exit.Problem{Field: "--output", Rule: "SSP tokens have no one-time secret to print; use -o manifest or -o json"})
-	}
 	if o.Format == output.InstallScript && typ != ssp.Baremetal {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "-o install-script is for baremetal tokens (--type baremetal)"})
+	} else if p := o.FormatProblem(createdKind(typ), output.One); p != nil {
+		problems = append(problems, *p)
 	}
 	if o.Format == output.InstallScript && opts.Passphrase.Generate && opts.Passphrase.File == "" {
 		problems = append(problems, exit.Problem{Field: "--generate-passphrase", Rule: "with -o install-script needs --passphrase-file PATH: the passphrase is needed again for the pool's other hosts"})

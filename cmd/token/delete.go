@@ -98,12 +98,9 @@ func deleteRun(opts *DeleteOptions) error {
 
 func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 	f := opts.Factory
-	o, err := f.OutputOptions()
+	o, err := f.OutputFor(cmdutil.DeletedKind("registration token"), output.Many)
 	if err != nil {
 		return err
-	}
-	if o.Format == output.Manifest || o.Format == output.Secret {
-		return exit.Usagef("-o %s does not apply to token delete", o.Format)
 	}
 	typ, explicit, err := sspType(opts.Type, p)
 	if err != nil {
@@ -195,11 +192,11 @@ func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect fu
 	if err != nil {
 		return err
 	}
-	switch o.Format {
-	case output.Manifest, output.Secret:
-		return exit.Usagef("-o %s does not apply to token delete", o.Format)
-	case output.ID:
+	if o.Format == output.ID {
 		return exit.Usagef("-o id: %s are secrets, and token delete does not print them back; -o json gives per-token results with masked labels", secretNoun)
+	}
+	if err := o.Check(cmdutil.DeletedKind(noun), output.Many); err != nil {
+		return err
 	}
 	if len(opts.IDs) == 0 {
 		return f.NothingToDo(opts.Cmd)

@@ -1,6 +1,9 @@
 package token
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
@@ -91,12 +94,11 @@ func getRun(opts *GetOptions) error {
 
 func getSSP(opts *GetOptions, p *config.Resolved) error {
 	f := opts.Factory
-	o, err := f.OutputOptions()
+	// Sensor and baremetal tokens print the same formats (-o manifest of a
+	// baremetal token comes from its status).
+	o, err := f.OutputFor(sensorTokenKind(), output.One)
 	if err != nil {
 		return err
-	}
-	if o.Format == output.Secret {
-		return exit.Usagef("SSP tokens have no one-time secret to print; use -o json")
 	}
 	typ, explicit, err := sspType(opts.Type, p)
 	if err != nil {
@@ -126,6 +128,18 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 			}
 		}
 		return printManifestOf(f, o, raw, kind.Noun)
+	}
+	if found.typ == ssp.Baremetal && o.IsTable() {
+		// A table shows the token's status, from one more call.
+		st, err := sc.GetBaremetalTokenStatus(ctx, opts.ID)
+		if err != nil {
+			return err
+		}
+		var state baremetalState
+		if err := json.Unmarshal(st, &state); err != nil {
+			return fmt.Errorf("get baremetal registration token status %s: unexpected response (not the documented JSON): %w", opts.ID, err)
+		}
+		kind = baremetalTokenKind(map[string]baremetalState{opts.ID: state})
 	}
 	return f.Printer(o).Object(found.raw, kind)
 }

@@ -1,7 +1,9 @@
 package token
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -26,8 +29,8 @@ type ListOptions struct {
 var listFlags = map[string][]string{
 	"limit":        {config.SSP},
 	"page-size":    {config.SSP},
-	"sort-by":      {config.SSP},
-	"asc":          {config.SSP},
+	"sort-by":      {config.SSP, config.Agent},
+	"asc":          {config.SSP, config.Agent},
 	"display-name": {config.SSP},
 	"status":       {config.SSP},
 	"type":         {config.SSP},
@@ -48,7 +51,8 @@ are in "token status --type baremetal"). NSX has no list call: a token can only 
 checked or revoked by value.
 
 agent: the whole token list in one call (the API does not page), uuids included; -o id
-prints one uuid per line.`,
+prints one uuid per line. The API does not sort either: --sort-by name (or uuid, read,
+change) is done by tokenctl.`,
 		Example: `  tokenctl token list -o json
   tokenctl token list --status AVAILABLE --sort-by display_name --asc
   tokenctl token list --jq '.[] | select(.usage_count > 0) | .id'`,
@@ -96,8 +100,8 @@ func listRun(opts *ListOptions) error {
 
 // sensorTokenListProblems checks the paging flags and --status of a sensor
 // token listing (token list, token status without ID).
-func sensorTokenListProblems(cmd *cobra.Command, lf *cmdutil.ListFlags, status string) []exit.Problem {
-	problems := lf.Validate(cmd, sensorTokenSortFields)
+func sensorTokenListProblems(cmd *cobra.Command, lf *cmdutil.ListFlags, status string, kind output.Kind) []exit.Problem {
+	problems := lf.Validate(cmd, sensorTokenSortFields, kind)
 	if status != "" {
 		if pr := cmdutil.EnumFlag("status", status, ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed); pr != nil {
 			problems = append(problems, *pr)
@@ -111,11 +115,12 @@ var sensorTokenSortFields = []string{"display_name", "remaining_instance_count",
 
 func listSSP(opts *ListOptions, p *config.Resolved) error {
 	f := opts.Factory
-	o, err := f.OutputOptions()
+	typ, _, err := sspType(opts.Type, p)
 	if err != nil {
 		return err
 	}
-	typ, _, err := sspType(opts.Type, p)
+	kind := sspKind(typ)
+	o, err := f.OutputFor(kind, output.Many)
 	if err != nil {
 		return err
 	}
@@ -123,12 +128,12 @@ func listSSP(opts *ListOptions, p *config.Resolved) error {
 	if typ == ssp.Baremetal {
 		// The vendor documents no sortable fields for the baremetal list, and
 		// the list has no status filter (the statuses call has).
-		problems = opts.ListFlags.Validate(opts.Cmd, nil)
+		problems = opts.ListFlags.Validate(opts.Cmd, nil, kind)
 		if cmdutil.Changed(opts.Cmd, "status") {
 			problems = append(problems, exit.Problem{Field: "--status", Rule: "the baremetal token list has no status filter; use `tokenctl token status --type baremetal --status AVAILABLE|EXPIRED`"})
 		}
 	} else {
-		problems = sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status)
+		problems = sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status, kind)
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)
@@ -139,11 +144,41 @@ func listSSP(opts *ListOptions, p *config.Resolved) error {
 		return err
 	}
 	sc := ssp.New(c)
-	q := ssp.ListQuery{SortBy: opts.SortBy, DisplayName: opts.DisplayName, Ascending: opts.Ascending(opts.Cmd)}
-	return opts.ListFlags.Stream(f, o, sspKind(typ), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), DisplayName: opts.DisplayName, Ascending: opts.Ascending(opts.Cmd)}
+	if typ == ssp.Baremetal && o.IsTable() {
+		states, err := baremetalStates(ctx, sc, opts.DisplayName)
+		if err != nil {
+			return err
+		}
+		kind = baremetalTokenKind(states)
+	}
+	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		if typ == ssp.Baremetal {
 			return sc.ListBaremetalTokens(ctx, q, p, add)
 		}
 		return sc.ListSensorTokens(ctx, q, opts.Status, p, add)
 	})
+}
+
+// baremetalStates reads the statuses list (every page; with the same
+// display_name filter) into a map by token id, for the STATUS, REMAINING
+// and EXPIRES columns of the baremetal token table: one more paged read.
+// The statuses list cannot be joined page by page (it has no id filter,
+// and nothing says it is in the token list's order), so it is read first;
+// the map holds about 100 bytes per token (tokens, not sensors), while the
+// token list itself still streams.
+func baremetalStates(ctx context.Context, sc *ssp.Client, displayName string) (map[string]baremetalState, error) {
+	states := map[string]baremetalState{}
+	_, err := sc.ListBaremetalTokenStatuses(ctx, ssp.ListQuery{DisplayName: displayName}, "", client.Pager{}, func(raw json.RawMessage) error {
+		var st struct {
+			ID string `json:"id"`
+			baremetalState
+		}
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return fmt.Errorf("list baremetal registration token statuses: unexpected response (not the documented JSON): %w", err)
+		}
+		states[st.ID] = st.baremetalState
+		return nil
+	})
+	return states, err
 }

@@ -15,13 +15,10 @@ import (
 // gets blank one-time secrets, and tables show its masked label.
 func getNSX(opts *GetOptions) error {
 	f := opts.Factory
-	o, err := f.OutputOptions()
+	kind := nsxGetKind(opts.ID)
+	o, err := f.OutputFor(kind, output.One)
 	if err != nil {
-		return err
-	}
-	switch o.Format {
-	case output.ID, output.Secret, output.Manifest:
-		return exit.Usagef("-o %s: token get does not print the NSX token back (you supplied it); use -o json or the exit code (4 when the token does not exist)", o.Format)
+		return exit.Usagef("%v (token get does not print the NSX token back: you supplied it; the exit code says whether it exists: 4 when it does not)", err)
 	}
 	ctx := cmdutil.Context(opts.Cmd)
 	n, _, err := f.NSXClient(ctx)
@@ -36,8 +33,14 @@ func getNSX(opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	label := output.Mask(opts.ID)
-	kind := output.Kind{
+	return f.Printer(o).Object(blanked, kind)
+}
+
+// nsxGetKind prints what token get learns of an NSX token: its masked
+// label (never the token), roles and user; no -o id, secret or manifest.
+func nsxGetKind(token string) output.Kind {
+	label := output.Mask(token)
+	return output.Kind{
 		Noun: "registration token",
 		Columns: []output.Column{
 			{Header: "TOKEN", Value: func(output.Item) string { return label }},
@@ -45,7 +48,6 @@ func getNSX(opts *GetOptions) error {
 			output.Field("USER", "user"),
 		},
 	}
-	return f.Printer(o).Object(blanked, kind)
 }
 
 // blankField replaces a secret field's value with "" and keeps the rest of

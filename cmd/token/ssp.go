@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
@@ -35,6 +36,9 @@ func sspType(flag string, p *config.Resolved) (typ string, explicit bool, err er
 	return typ, explicit, nil
 }
 
+// Table columns: NAME, then ID, then state, then the rest; -o wide adds
+// the columns marked WideOnly and shows times as local times.
+
 // sensorTokenKind prints sensor registration tokens.
 func sensorTokenKind() output.Kind {
 	return output.Kind{
@@ -42,14 +46,16 @@ func sensorTokenKind() output.Kind {
 		IDField:       "id",
 		ManifestField: "registration_manifest",
 		Columns: []output.Column{
+			output.TextField("NAME", "display_name"),
 			output.Field("ID", "id"),
-			output.Field("DISPLAY NAME", "display_name"),
-			output.Field("STATUS", "status"),
-			{Header: "USED", Value: func(it output.Item) string {
+			output.StateField("STATUS", "status"),
+			{Header: "USED", SortKey: "usage_count", Value: func(it output.Item) string {
 				return it.String("usage_count") + "/" + it.String("allowed_instance_count")
 			}},
-			output.Field("AVAILABLE", "number_available"),
 			output.TimeField("EXPIRES", "expiration"),
+			output.Field("AVAILABLE", "number_available").WideOnly(),
+			output.TimeField("CREATED", "_create_time").WideOnly(),
+			output.TextField("DESCRIPTION", "description").WideOnly(),
 		},
 	}
 }
@@ -61,48 +67,92 @@ func sensorStatusKind() output.Kind {
 		IDField:       "id",
 		ManifestField: "registration_manifest",
 		Columns: []output.Column{
+			output.TextField("NAME", "display_name"),
 			output.Field("ID", "id"),
-			output.Field("DISPLAY NAME", "display_name"),
-			output.Field("STATUS", "status"),
-			output.Field("USAGE", "usage_count"),
-			output.Field("AVAILABLE", "number_available"),
+			output.StateField("STATUS", "status"),
+			output.Field("USED", "usage_count"),
+			output.Field("LEFT", "number_available"),
 			output.TimeField("EXPIRES", "expiration"),
 		},
 	}
 }
 
-// baremetalTokenKind prints baremetal registration tokens (RegistrationToken:
-// no status or manifest; those are in the status view).
-func baremetalTokenKind() output.Kind {
-	return output.Kind{
+// baremetalState is a baremetal token's status, joined from the statuses
+// list into the token list's table.
+type baremetalState struct {
+	Status     string `json:"status"`
+	Remaining  *int64 `json:"remaining_instance_count"`
+	Expiration int64  `json:"expiration_timestamp"`
+}
+
+// baremetalTokenKind prints baremetal registration tokens. A
+// RegistrationToken has no status: with states (the statuses list read
+// into a map by token id, see listSSP) the table shows each token's
+// STATUS, REMAINING and EXPIRES from it; without, the token's own fields.
+func baremetalTokenKind(states map[string]baremetalState) output.Kind {
+	k := output.Kind{
 		Noun:    "baremetal registration token",
 		IDField: "id",
 		Columns: []output.Column{
+			output.TextField("NAME", "display_name"),
 			output.Field("ID", "id"),
-			output.Field("DISPLAY NAME", "display_name"),
-			output.Field("ALLOWED", "allowed_instance_count"),
-			{Header: "EXPIRY", Value: func(it output.Item) string {
-				if m := it.String("expiry_time_since_creation_mins"); m != "" {
-					return m + "m"
-				}
-				return ""
-			}},
-			output.TimeField("CREATED", "_create_time"),
 		},
 	}
+	lifetime := output.Column{Header: "EXPIRY", SortKey: "expiry_time_since_creation_mins", Value: func(it output.Item) string {
+		if m := it.String("expiry_time_since_creation_mins"); m != "" {
+			return m + "m"
+		}
+		return ""
+	}}
+	if states == nil {
+		k.Columns = append(k.Columns,
+			output.Field("ALLOWED", "allowed_instance_count"),
+			lifetime,
+			output.TimeField("CREATED", "_create_time"),
+			output.TextField("DESCRIPTION", "description").WideOnly(),
+		)
+		return k
+	}
+	state := func(it output.Item) (baremetalState, bool) {
+		st, ok := states[it.String("id")]
+		return st, ok
+	}
+	k.Columns = append(k.Columns,
+		output.Column{Header: "STATUS", State: true, Value: func(it output.Item) string {
+			st, _ := state(it)
+			return st.Status
+		}},
+		output.Column{Header: "REMAINING", Value: func(it output.Item) string {
+			st, ok := state(it)
+			if !ok || st.Remaining == nil {
+				return ""
+			}
+			return strconv.FormatInt(*st.Remaining, 10) + "/" + it.String("allowed_instance_count")
+		}},
+		output.TimeColumn("EXPIRES", func(it output.Item) (int64, bool) {
+			st, ok := state(it)
+			return st.Expiration, ok
+		}),
+		lifetime.WideOnly(),
+		output.TimeField("CREATED", "_create_time").WideOnly(),
+		output.TextField("DESCRIPTION", "description").WideOnly(),
+	)
+	return k
 }
 
-// baremetalStatusKind prints TokenStatusInfo, the baremetal status view.
+// baremetalStatusKind prints TokenStatusInfo, the baremetal status view
+// (-o install-script is printed by the command from it).
 func baremetalStatusKind() output.Kind {
 	return output.Kind{
 		Noun:          "baremetal registration token",
 		IDField:       "id",
 		ManifestField: "registration_manifest",
+		Extra:         []string{output.InstallScript},
 		Columns: []output.Column{
+			output.TextField("NAME", "display_name"),
 			output.Field("ID", "id"),
-			output.Field("DISPLAY NAME", "display_name"),
-			output.Field("STATUS", "status"),
-			{Header: "REMAINING", Value: func(it output.Item) string {
+			output.StateField("STATUS", "status"),
+			{Header: "REMAINING", SortKey: "remaining_instance_count", Value: func(it output.Item) string {
 				return it.String("remaining_instance_count") + "/" + it.String("allowed_instance_count")
 			}},
 			output.TimeField("EXPIRES", "expiration_timestamp"),
@@ -110,10 +160,23 @@ func baremetalStatusKind() output.Kind {
 	}
 }
 
-// sspKind is the output kind of a token type.
+// createdKind says what a create of a token type prints: a sensor token
+// itself; a baremetal token, which comes back without status or manifest,
+// also its manifest and install script, from its status.
+func createdKind(typ string) output.Kind {
+	if typ == ssp.Baremetal {
+		k := baremetalTokenKind(nil)
+		k.ManifestField = "registration_manifest"
+		k.Extra = []string{output.InstallScript}
+		return k
+	}
+	return sensorTokenKind()
+}
+
+// sspKind is the output kind of a token type (baremetal: without states).
 func sspKind(typ string) output.Kind {
 	if typ == ssp.Baremetal {
-		return baremetalTokenKind()
+		return baremetalTokenKind(nil)
 	}
 	return sensorTokenKind()
 }

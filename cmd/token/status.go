@@ -36,8 +36,9 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		Use:   "status [ID]",
 		Short: "Show a token's status, or the status of all tokens (ssp)",
 		Long: `Show whether a registration token can still register appliances: its status
-(AVAILABLE, EXPIRED, USED), usage, what remains available and when it expires (local time
-in tables, epoch milliseconds in JSON). Without an ID, the status of every token of --type.
+(AVAILABLE, EXPIRED, USED), usage, what remains available and when it expires ("in 12m" in
+tables, local time with -o wide, epoch milliseconds in JSON). Without an ID, the status of
+every token of --type.
 
 ssp baremetal tokens: with an ID, the vendor's status call (status, remaining instances,
 expiration and registration_manifest); without one, the statuses call, streamed
@@ -120,6 +121,15 @@ func statusRun(opts *StatusOptions) error {
 	}
 	if opts.ID == "" {
 		return statusAll(opts, o, typ)
+	}
+	// A sensor token's status has no install script; with the type
+	// unknown, the id may be a baremetal token's.
+	checkKind := baremetalStatusKind()
+	if explicit && typ == ssp.Sensor {
+		checkKind = sensorStatusKind()
+	}
+	if err := o.Check(checkKind, output.One); err != nil && !(o.Format == output.InstallScript && explicit) {
+		return err
 	}
 	for _, flag := range []string{"status", "display-name", "all", "limit", "page-size", "sort-by", "asc"} {
 		if cmdutil.Changed(opts.Cmd, flag) {
@@ -237,10 +247,13 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	if o.Format == output.Manifest || o.Format == output.InstallScript {
 		return exit.Usagef("-o %s needs a token ID", o.Format)
 	}
+	if err := o.Check(sensorStatusKind(), output.Many); err != nil {
+		return err
+	}
 	if typ == ssp.Baremetal {
 		return statusAllBaremetal(opts, o)
 	}
-	if err := exit.Problems(sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status)); err != nil {
+	if err := exit.Problems(sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status, sensorStatusKind())); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)
@@ -248,7 +261,7 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
 	return opts.ListFlags.Stream(f, o, sensorStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return ssp.New(c).ListSensorTokens(ctx, q, opts.Status, p, func(raw json.RawMessage) error {
 			view, err := sensorStatusView(raw)
@@ -265,7 +278,7 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 // AVAILABLE or EXPIRED only.
 func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
 	f := opts.Factory
-	problems := opts.ListFlags.Validate(opts.Cmd, nil)
+	problems := opts.ListFlags.Validate(opts.Cmd, nil, baremetalStatusKind())
 	if opts.Status != "" {
 		if pr := cmdutil.EnumFlag("status", opts.Status, ssp.BaremetalStatusValues...); pr != nil {
 			pr.Rule += " (the vendor's statuses call filters on these two only)"
@@ -280,7 +293,7 @@ func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
 	return opts.ListFlags.Stream(f, o, baremetalStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return ssp.New(c).ListBaremetalTokenStatuses(ctx, q, opts.Status, p, add)
 	})

@@ -93,8 +93,8 @@ func updateRun(opts *UpdateOptions) error {
 	if ch.Name != nil && strings.TrimSpace(*ch.Name) == "" {
 		problems = append(problems, exit.Problem{Field: "--name", Rule: "must not be empty"})
 	}
-	if o.Format == output.Manifest {
-		problems = append(problems, exit.Problem{Field: "--output", Rule: "agent tokens have no manifest"})
+	if p := o.FormatProblem(agentTokenKind(), output.One); p != nil {
+		problems = append(problems, *p)
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)

@@ -102,7 +102,7 @@ func waitRun(opts *WaitOptions) error {
 	if p.Platform != config.SSP {
 		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP)
 	}
-	o, err := f.OutputFor(hostKind())
+	o, err := f.OutputFor(hostKind(), output.Many)
 	if err != nil {
 		return err
 	}
@@ -158,14 +158,14 @@ func hostKind() output.Kind {
 		Noun:    "host",
 		IDField: "id",
 		Columns: []output.Column{
-			output.Field("NAME", "display_name"),
+			output.TextField("NAME", "display_name"),
 			output.Field("ID", "id"),
-			output.Field("RESULT", "result"),
-			output.Field("STATE", "state"),
-			output.Field("LCM", "lcm_status"),
-			output.Field("CONNECTIVITY", "connectivity_status"),
-			output.Field("HEALTH", "health"),
-			output.Field("LCM ERROR", "lcm_error"),
+			output.StateField("RESULT", "result"),
+			output.StateField("STATE", "state"),
+			output.StateField("LCM", "lcm_status"),
+			output.StateField("CONNECTIVITY", "connectivity_status"),
+			output.StateField("HEALTH", "health"),
+			output.TextField("LCM ERROR", "lcm_error"),
 		},
 	}
 }
@@ -211,7 +211,7 @@ func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, 
 	if err != nil {
 		return err
 	}
-	if o != nil && !(res.Condition == wait.Used && o.Format == output.Table) {
+	if o != nil && !(res.Condition == wait.Used && o.IsTable()) {
 		if err := printHosts(f, *o, res); err != nil {
 			return err
 		}

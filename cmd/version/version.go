@@ -33,11 +33,12 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b := f.Build
 			info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
-			o, err := f.OutputOptions()
+			kind := output.Kind{Noun: "version", IDField: "version"}
+			o, err := f.OutputFor(kind, output.One)
 			if err != nil {
 				return err
 			}
-			if o.Format == output.Table {
+			if o.IsTable() {
 				_, err := fmt.Fprintln(f.IOStreams.Out, Line(b))
 				return err
 			}
@@ -45,7 +46,7 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return f.Printer(o).Object(raw, output.Kind{Noun: "version", IDField: "version"})
+			return f.Printer(o).Object(raw, kind)
 		},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 )
 
@@ -46,7 +47,9 @@ func (e *APIError) Error() string {
 	fmt.Fprintf(&b, "%s: HTTP %d %s", e.Operation, e.Status, http.StatusText(e.Status))
 	if e.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		// The vendor's words: escaped so that they cannot move the cursor,
+		// colour the terminal or start a line that looks like tokenctl's.
+		b.WriteString(escape.Text(e.Message))
 	}
 	if e.Hint != "" {
 		b.WriteString("\n")

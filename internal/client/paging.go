@@ -193,18 +193,32 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 	res := PageResult{Total: -1}
 	offset := p.Offset
 	firstCount := 0
-	var prevSum uint64
+	var prevSum, prevHead uint64
 	// Two body buffers serve every page: the one being printed and the one
 	// being fetched. Items passed to fn alias them, so fn must not keep
 	// them (every ListWriter copies or converts what it is given).
 	bufs := [2]*bytes.Buffer{{}, {}}
-	next := c.fetchPage(ctx, call, p.PageSize, offset, bufs[0])
+	next, cancelNext := c.fetchPage(ctx, call, p.PageSize, offset, bufs[0])
 	for page := 0; ; page++ {
 		got := <-next
+		cancelNext()
 		if got.err != nil {
 			return res, got.err
 		}
 		body := got.resp.Body
+		// Once the total and the page size are known, a full page is
+		// expected: the next one is asked for at once, while this one is
+		// counted and printed (a page that turns out short cancels it). A
+		// page that starts with the previous page's first item is not
+		// trusted that far: it may repeat it (see below).
+		prefetched := false
+		headSum := firstItemSum(body, key)
+		if page > 0 && res.Total >= 0 && int64(offset+firstCount) < res.Total &&
+			(p.Limit == 0 || res.Fetched+firstCount < p.Limit) && headSum != prevHead {
+			next, cancelNext = c.fetchPage(ctx, call, p.PageSize, offset+firstCount, bufs[(page+1)%2])
+			prefetched = true
+		}
+		prevHead = headSum
 		// A first, cheap pass counts the items, to decide whether to
 		// fetch the next page before printing this one, and keeps its first
 		// and last items, to tell a page that repeats the previous one.
@@ -241,8 +255,16 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 		nextOffset := offset + env.Count
 		last := env.Count == 0 || env.Count < pageSize || (res.Total >= 0 && int64(nextOffset) >= res.Total)
 		wantMore := p.Limit == 0 || res.Fetched+env.Count < p.Limit
-		if !last && wantMore {
-			next = c.fetchPage(ctx, call, p.PageSize, nextOffset, bufs[(page+1)%2])
+		switch {
+		case prefetched && (last || !wantMore || env.Count != firstCount):
+			cancelNext() // the guess was wrong: a short page
+			// The abandoned fetch may still be writing into its buffer.
+			bufs[(page+1)%2] = &bytes.Buffer{}
+			if !last && wantMore {
+				next, cancelNext = c.fetchPage(ctx, call, p.PageSize, nextOffset, bufs[(page+1)%2])
+			}
+		case !prefetched && !last && wantMore:
+			next, cancelNext = c.fetchPage(ctx, call, p.PageSize, nextOffset, bufs[(page+1)%2])
 		}
 		stopped := false
 		if _, err := EachItem(body, key, func(raw json.RawMessage) error {
@@ -272,13 +294,28 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 	}
 }
 
+// firstItemSum hashes the first item of a page (0 when it has none),
+// reading no further into the page than that item.
+func firstItemSum(body []byte, key string) uint64 {
+	var sum uint64
+	_, _ = EachItem(body, key, func(raw json.RawMessage) error {
+		h := fnv.New64a()
+		h.Write(raw)
+		sum = h.Sum64()
+		return ErrStop
+	})
+	return sum
+}
+
 type fetchedPage struct {
 	resp *Response
 	err  error
 }
 
-// fetchPage sends the call for the page at offset in the background.
-func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int, into *bytes.Buffer) <-chan fetchedPage {
+// fetchPage sends the call for the page at offset in the background; the
+// cancel function abandons it.
+func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int, into *bytes.Buffer) (<-chan fetchedPage, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
 	if call.PageBody != nil {
 		call.Body = call.PageBody(offset, pageSize)
 	} else {
@@ -300,5 +337,5 @@ func (c *Client) fetchPage(ctx context.Context, call Call, pageSize, offset int,
 		resp, err := c.Do(ctx, call)
 		ch <- fetchedPage{resp, err}
 	}()
-	return ch
+	return ch, cancel
 }

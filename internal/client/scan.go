@@ -186,3 +186,56 @@ func scanKey(b []byte, i int) (string, int, error) {
 	}
 	return s, j, nil
 }
+
+// EachField calls fn with each member of the JSON object obj, in order: its
+// key (the bytes between the quotes, unescaped only when it has escapes)
+// and its value as raw JSON (a slice of obj; a string keeps its quotes).
+// fn returns false to stop early. It allocates nothing for plain keys, so
+// printers can pick a few fields out of an item without decoding it.
+func EachField(obj []byte, fn func(key, value []byte) bool) error {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return syntaxError(obj, i, "expected an object")
+	}
+	i++
+	for first := true; ; first = false {
+		i = skipSpace(obj, i)
+		if i < len(obj) && obj[i] == '}' {
+			return nil
+		}
+		if !first {
+			if i >= len(obj) || obj[i] != ',' {
+				return syntaxError(obj, i, "expected , or }")
+			}
+			i = skipSpace(obj, i+1)
+		}
+		if i >= len(obj) || obj[i] != '"' {
+			return syntaxError(obj, i, "expected a field name")
+		}
+		j, err := scanString(obj, i)
+		if err != nil {
+			return err
+		}
+		key := obj[i+1 : j-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var s string
+			if err := json.Unmarshal(obj[i:j], &s); err != nil {
+				return err
+			}
+			key = []byte(s)
+		}
+		i = skipSpace(obj, j)
+		if i >= len(obj) || obj[i] != ':' {
+			return syntaxError(obj, i, "expected :")
+		}
+		i = skipSpace(obj, i+1)
+		j, err = scanValue(obj, i)
+		if err != nil {
+			return err
+		}
+		if !fn(key, obj[i:j]) {
+			return nil
+		}
+		i = j
+	}
+}

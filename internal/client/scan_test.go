@@ -117,3 +117,27 @@ func FuzzEachItem(f *testing.F) {
 		}
 	})
 }
+
+func TestEachFieldWalksMembersRaw(t *testing.T) {
+	obj := []byte(` {"id":"a\"b", "n" : -1.5e3,"o":{"x":[1,"}"]},"k\u0065y":true,"z":null} `)
+	var got []string
+	if err := EachField(obj, func(k, v []byte) bool {
+		got = append(got, string(k)+"="+string(v))
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`id="a\"b"`, `n=-1.5e3`, `o={"x":[1,"}"]}`, `key=true`, `z=null`}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	n := 0
+	if err := EachField(obj, func(k, v []byte) bool { n++; return string(k) != "n" }); err != nil || n != 2 {
+		t.Fatalf("stopping early: %d fields, %v", n, err)
+	}
+	for _, bad := range []string{``, `[]`, `{"a"}`, `{"a":1,}`, `{"a":1 "b":2}`, `{"a":`, `{"a":1`} {
+		if err := EachField([]byte(bad), func(k, v []byte) bool { return true }); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/client"
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
@@ -19,7 +20,7 @@ import (
 // common failure's code).
 func (f *Factory) PrintBulk(o output.Options, kind output.Kind, results []bulk.Result) error {
 	pr := f.Printer(o)
-	machine := o.Format == output.JSON || o.Format == output.YAML
+	machine := o.Format == output.JSON || o.Format == output.JSONL || o.Format == output.YAML
 	var l output.ListWriter
 	if machine {
 		l = pr.List(output.Kind{Noun: "result", IDField: "source"})
@@ -62,7 +63,7 @@ func (f *Factory) PrintFailures(results []bulk.Result) {
 		case r.NotStarted():
 			notStarted = append(notStarted, r.Source)
 		default:
-			fmt.Fprintf(f.IOStreams.ErrOut, "%s: %v\n", r.Source, r.Err)
+			fmt.Fprintf(f.IOStreams.ErrOut, "%s: %s\n", escape.Text(r.Source), escape.Message(r.Err.Error()))
 		}
 	}
 	switch n := len(notStarted); {

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
-	"unicode"
 
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/prompt"
 )
@@ -82,9 +81,9 @@ func (d Destructive) Question() string {
 
 func label(t Target) string {
 	if t.Name != "" && t.Name != t.ID {
-		return fmt.Sprintf("%s (%s)", escapeControl(t.Name), escapeControl(t.ID))
+		return fmt.Sprintf("%s (%s)", escape.Text(t.Name), escape.Text(t.ID))
 	}
-	return escapeControl(t.ID)
+	return escape.Text(t.ID)
 }
 
 // List is the compact list under the question: name and id of the first
@@ -96,11 +95,11 @@ func (d Destructive) List() string {
 		if i == ShownTargets {
 			break
 		}
-		name := escapeControl(t.Name)
+		name := escape.Text(t.Name)
 		if name == "" || t.Name == t.ID {
 			name = "-"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\n", name, escapeControl(t.ID))
+		fmt.Fprintf(tw, "  %s\t%s\n", name, escape.Text(t.ID))
 	}
 	tw.Flush()
 	if n := len(d.Targets) - ShownTargets; n > 0 {
@@ -185,23 +184,4 @@ func declined(ok bool, err error, done string) error {
 		return exit.Errorf(exit.Error, "declined: nothing %s", done)
 	}
 	return nil
-}
-
-// escapeControl shows control characters of server-controlled text (a
-// name) as Go escapes, so a name cannot move the cursor or fake lines in
-// the prompt. (internal/output escapes table cells the same way.)
-func escapeControl(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -78,6 +78,13 @@ type Deleted struct {
 	Gone bool `json:"already_gone,omitempty"`
 }
 
+// DeletedKind prints the per-id results of a delete: -o json, jsonl, yaml
+// or id (a table prints a notice per id on stderr instead). Deletes check
+// -o against it before anything is sent.
+func DeletedKind(noun string) output.Kind {
+	return output.Kind{Noun: "deleted " + noun, IDField: "id"}
+}
+
 // DeleteEach deletes ids with bounded concurrency and prints the per-id
 // results: a notice per id on stderr (with a progress bar when stderr is a
 // terminal), and with -o json|yaml|id the results on stdout. label names an id in notices (secret ids are masked).
@@ -99,8 +106,8 @@ func (f *Factory) DeleteEach(ctx context.Context, o output.Options, ids []string
 		results[i].Source = label(results[i].Source)
 	}
 	switch o.Format {
-	case output.JSON, output.YAML, output.ID:
-		return f.PrintBulk(o, output.Kind{Noun: noun, IDField: "id"}, results)
+	case output.JSON, output.JSONL, output.YAML, output.ID:
+		return f.PrintBulk(o, DeletedKind(noun), results)
 	}
 	f.PrintFailures(results)
 	return bulk.Outcome(results)

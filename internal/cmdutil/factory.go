@@ -18,6 +18,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/iostreams"
 	"github.com/tokenctl/tokenctl/internal/output"
@@ -85,6 +86,8 @@ const (
 	FlagDebug    = "debug"
 	FlagQuiet    = "quiet"
 	FlagDryRun   = "dry-run"
+	// FlagNoHeaders drops a table's header row.
+	FlagNoHeaders = "no-headers"
 )
 
 // EnvName is the environment variable of a global setting.
@@ -100,7 +103,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagProfile, "", env("profile to use; \"sandbox\" runs the built-in emulator", FlagProfile))
 	fs.String(FlagPlatform, "", env("platform: ssp, nsx, sdwan or agent (for --profile sandbox and --server)", FlagPlatform))
 	fs.String(FlagServer, "", env("server URL, overriding the profile's", FlagServer))
-	fs.StringP(FlagOutput, "o", "", env("output format: table, json, yaml, id, manifest, secret or install-script", FlagOutput))
+	fs.StringP(FlagOutput, "o", "", env("output format: table, wide, json, jsonl, yaml, id, manifest, secret or install-script (which apply depends on the command)", FlagOutput))
 	fs.String(FlagJQ, "", env("filter JSON output with a jq expression", FlagJQ))
 	fs.String(FlagTemplate, "", env("format JSON output with a Go template (helpers: timefmt, timeago, tablerow, tablerender, pluck, join, truncate)", FlagTemplate))
 	fs.Bool(FlagNoInput, false, env("never prompt; fail naming the flag that would answer", FlagNoInput))
@@ -111,6 +114,7 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.Bool(FlagDebug, false, env("log HTTP requests and responses to stderr, secrets redacted", FlagDebug))
 	fs.BoolP(FlagQuiet, "q", false, env("print no notices on stderr, only errors", FlagQuiet))
 	fs.Bool(FlagDryRun, false, env("send no change: print each one (method, URL, redacted body, curl line) on stderr, the plan as JSON with -o json; reads still happen, no local file is written, exit 0", FlagDryRun))
+	fs.Bool(FlagNoHeaders, false, env("print tables without their header row", FlagNoHeaders))
 	CompleteFlag(root, FlagProfile, f.CompleteProfiles)
 	CompleteFlag(root, FlagPlatform, FixedValues(config.Platforms...))
 	CompleteFlag(root, FlagOutput, FixedValues(output.AllFormats...))
@@ -146,11 +150,30 @@ func (f *Factory) Bool(key string) bool { return f.Settings.GetBool(key) }
 // String reads a string global setting (flag > env).
 func (f *Factory) String(key string) string { return f.Settings.GetString(key) }
 
-// OutputOptions are the validated -o/--jq/--template settings.
+// OutputOptions are the validated -o/--jq/--template settings, and for
+// tables --no-headers, the terminal's width and whether to colour.
 func (f *Factory) OutputOptions() (output.Options, error) {
 	o := output.Options{Format: f.String(FlagOutput), JQ: f.String(FlagJQ), Template: f.String(FlagTemplate)}
-	err := o.Validate()
-	return o, err
+	if err := o.Validate(); err != nil {
+		return o, err
+	}
+	if o.IsTable() {
+		o.NoHeaders = f.Bool(FlagNoHeaders)
+		o.Width = f.IOStreams.TerminalWidth()
+		o.Color = f.IOStreams.ColorEnabled()
+	}
+	return o, nil
+}
+
+// OutputFor validates the output settings for a command that prints kind
+// in shape (one object or a list): a format that does not apply is refused
+// here, before any request is sent.
+func (f *Factory) OutputFor(kind output.Kind, shape output.Shape) (output.Options, error) {
+	o, err := f.OutputOptions()
+	if err != nil {
+		return o, err
+	}
+	return o, o.Check(kind, shape)
 }
 
 // Printer returns the printer for the validated output options.
@@ -158,17 +181,19 @@ func (f *Factory) Printer(o output.Options) *output.Printer {
 	return output.New(f.IOStreams, o)
 }
 
-// Notice prints a message on stderr unless --quiet.
+// Notice prints a message on stderr unless --quiet. String arguments are
+// escaped (output.Escape): they may be names a server chose.
 func (f *Factory) Notice(format string, args ...any) {
 	if f.Bool(FlagQuiet) {
 		return
 	}
-	fmt.Fprintf(f.IOStreams.ErrOut, format+"\n", args...)
+	fmt.Fprintf(f.IOStreams.ErrOut, format+"\n", escape.Args(args)...)
 }
 
-// Warn prints a warning on stderr (even with --quiet).
+// Warn prints a warning on stderr (even with --quiet), its string
+// arguments escaped.
 func (f *Factory) Warn(format string, args ...any) {
-	fmt.Fprintf(f.IOStreams.ErrOut, "warning: "+format+"\n", args...)
+	fmt.Fprintf(f.IOStreams.ErrOut, "warning: "+format+"\n", escape.Args(args)...)
 }
 
 // ConfigPath is the config file's path.

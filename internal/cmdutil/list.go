@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,10 @@ type ListFlags struct {
 	Asc      bool
 
 	progress bool
+	// clientSort is the vendor field to sort by in tokenctl (--sort-by on
+	// a field the server cannot sort); "" when the server sorts.
+	clientSort string
+	clientAsc  bool
 }
 
 // Register adds --all, --limit, --page-size, --sort-by and --asc.
@@ -32,13 +37,15 @@ func (l *ListFlags) Register(cmd *cobra.Command) {
 	fl.BoolVar(&l.All, "all", false, "no effect: every list returns every page unless --limit (accepted for older scripts)")
 	fl.IntVar(&l.Limit, "limit", 0, "stop after this many items, fetching further pages only as needed (default: every item)")
 	fl.IntVar(&l.PageSize, "page-size", 0, "items per request (page_size); default: the server's")
-	fl.StringVar(&l.SortBy, "sort-by", "", "field to sort by (sort_by)")
-	fl.BoolVar(&l.Asc, "asc", false, "sort ascending (sort_ascending=true); without it the server's order")
+	fl.StringVar(&l.SortBy, "sort-by", "", "field to sort by: the server's sortable fields (sort_by), or a column (name, expires, ...) that tokenctl sorts itself after reading every item (memory grows with the list)")
+	fl.BoolVar(&l.Asc, "asc", false, "sort ascending (sort_ascending=true); without it the server's order (a column tokenctl sorts: ascending unless --asc=false)")
 }
 
 // Validate checks the values; sortable lists the vendor's sortable fields
-// (nil accepts any).
-func (l *ListFlags) Validate(cmd *cobra.Command, sortable []string) []exit.Problem {
+// (nil: the vendor documents none, and any field is passed on). --sort-by
+// on one of kind's columns that the server cannot sort ("name", "expires",
+// or the column's field) is sorted client-side instead.
+func (l *ListFlags) Validate(cmd *cobra.Command, sortable []string, kind output.Kind) []exit.Problem {
 	var ps []exit.Problem
 	if l.Limit < 0 {
 		ps = append(ps, exit.Problem{Field: "--limit", Rule: "must not be negative"})
@@ -46,20 +53,45 @@ func (l *ListFlags) Validate(cmd *cobra.Command, sortable []string) []exit.Probl
 	if l.PageSize < 0 {
 		ps = append(ps, exit.Problem{Field: "--page-size", Rule: "must not be negative (page_size minimum 0)"})
 	}
-	if l.SortBy != "" && sortable != nil {
-		if p := EnumFlag("sort-by", l.SortBy, sortable...); p != nil {
-			ps = append(ps, *p)
+	l.clientSort = ""
+	if l.SortBy != "" && !slices.Contains(sortable, l.SortBy) {
+		if path, ok := kind.SortKey(l.SortBy); ok {
+			l.clientSort, l.clientAsc = path, !Changed(cmd, "asc") || l.Asc
+		} else if len(sortable) > 0 {
+			ps = append(ps, exit.Problem{Field: "--sort-by", Rule: fmt.Sprintf("%q is not one of %s (sorted by the server) or %s (sorted by tokenctl)",
+				l.SortBy, strings.Join(sortable, ", "), strings.Join(kind.SortNames(), ", "))})
+		} else if sortable != nil {
+			ps = append(ps, exit.Problem{Field: "--sort-by", Rule: fmt.Sprintf("%q is not one of %s (the server does not sort; tokenctl does)",
+				l.SortBy, strings.Join(kind.SortNames(), ", "))})
 		}
 	}
 	if Changed(cmd, "asc") && l.SortBy == "" && sortable != nil {
-		ps = append(ps, exit.Problem{Field: "--asc", Rule: "needs --sort-by (one of " + strings.Join(sortable, ", ") + ")"})
+		ps = append(ps, exit.Problem{Field: "--asc", Rule: "needs --sort-by (one of " + strings.Join(append(slices.Clone(sortable), kind.SortNames()...), ", ") + ")"})
 	}
 	return ps
 }
 
-// Ascending is sort_ascending when --asc was given.
+// Sorted wraps a list writer in tokenctl's own sorting when --sort-by
+// names what the server cannot sort (see Validate); else it returns w.
+func (l *ListFlags) Sorted(w output.ListWriter) output.ListWriter {
+	if l.clientSort == "" {
+		return w
+	}
+	return output.Sorted(w, l.clientSort, l.clientAsc)
+}
+
+// ServerSortBy is the sort_by to send: "" when tokenctl sorts.
+func (l *ListFlags) ServerSortBy() string {
+	if l.clientSort != "" {
+		return ""
+	}
+	return l.SortBy
+}
+
+// Ascending is sort_ascending when --asc was given (nil when tokenctl
+// sorts).
 func (l *ListFlags) Ascending(cmd *cobra.Command) *bool {
-	if !Changed(cmd, "asc") {
+	if !Changed(cmd, "asc") || l.clientSort != "" {
 		return nil
 	}
 	v := l.Asc
@@ -67,10 +99,12 @@ func (l *ListFlags) Ascending(cmd *cobra.Command) *bool {
 }
 
 // Pager turns the flags into a client.Pager, with a progress line on a
-// terminal's stderr while following pages.
+// terminal's stderr while following pages, unless stdout is that terminal:
+// there the items themselves show the progress, streamed, and a progress
+// line would break into the rows.
 func (l *ListFlags) Pager(f *Factory) client.Pager {
 	p := client.Pager{PageSize: l.PageSize, Limit: l.Limit}
-	if f.IOStreams.IsStderrTTY() && !f.Bool(FlagQuiet) {
+	if f.IOStreams.IsStderrTTY() && !f.IOStreams.IsStdoutTTY() && !f.Bool(FlagQuiet) {
 		p.OnPage = func(fetched int, total int64) {
 			l.progress = true
 			if total >= 0 {
@@ -95,7 +129,20 @@ func (l *ListFlags) Done(f *Factory) {
 // list receives the pager and the function that takes each item.
 func (l *ListFlags) Stream(f *Factory, o output.Options, kind output.Kind, list func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error)) error {
 	w := f.Printer(o).List(kind)
-	_, err := list(l.Pager(f), w.Add)
+	w = l.Sorted(w)
+	pager := l.Pager(f)
+	if pe, ok := w.(output.PageEnder); ok {
+		// A table sizes its columns on the first page, then streams. A
+		// write error sticks to the writer: the next Add or Close returns it.
+		onPage := pager.OnPage
+		pager.OnPage = func(fetched int, total int64) {
+			if onPage != nil {
+				onPage(fetched, total)
+			}
+			_ = pe.EndPage()
+		}
+	}
+	_, err := list(pager, w.Add)
 	l.Done(f)
 	if err != nil {
 		return err

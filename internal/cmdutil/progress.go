@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/tokenctl/tokenctl/internal/bulk"
+	"github.com/tokenctl/tokenctl/internal/escape"
 )
 
 // Progress is a one-line progress bar for a batch, drawn on stderr only when
@@ -115,7 +116,7 @@ func (f *Factory) NoticeAbove(pr *Progress, format string, args ...any) {
 		return
 	}
 	if pr != nil {
-		pr.Println(fmt.Sprintf(format, args...))
+		pr.Println(fmt.Sprintf(format, escape.Args(args)...))
 		return
 	}
 	f.Notice(format, args...)

@@ -25,21 +25,6 @@ func (f *Factory) SSPOnly(cmd *cobra.Command) error {
 	return nil
 }
 
-// OutputFor validates -o for a kind before anything is sent: -o id,
-// manifest and secret need the field the kind prints for them, and the
-// single-value formats without one (install-script) do not apply.
-func (f *Factory) OutputFor(kind output.Kind) (output.Options, error) {
-	o, err := f.OutputOptions()
-	if err != nil {
-		return o, err
-	}
-	field := map[string]string{output.ID: kind.IDField, output.Manifest: kind.ManifestField, output.Secret: kind.SecretField, output.InstallScript: ""}
-	if name, special := field[o.Format]; special && name == "" {
-		return o, exit.Usagef("-o %s does not apply to a %s; use -o table, json or yaml", o.Format, kind.Noun)
-	}
-	return o, nil
-}
-
 // SSPClient connects the profile (starting the built-in sandbox if needed)
 // and returns the command's context with the SSP client.
 func (f *Factory) SSPClient(cmd *cobra.Command) (context.Context, *ssp.Client, error) {
@@ -70,7 +55,7 @@ func (f *Factory) ShowSSP(cmd *cobra.Command, kind output.Kind, fetch func(ctx c
 	if err := f.SSPOnly(cmd); err != nil {
 		return err
 	}
-	o, err := f.OutputFor(kind)
+	o, err := f.OutputFor(kind, output.One)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -20,6 +21,8 @@ type IOStreams struct {
 	stdinTTY  bool
 	stdoutTTY bool
 	stderrTTY bool
+	// stdout is the process's stdout (nil in tests), for its size.
+	stdout *os.File
 
 	// NoInput is set by --no-input; CI in the environment has the same effect.
 	NoInput bool
@@ -34,6 +37,7 @@ func System() *IOStreams {
 		stdinTTY:  isTerminal(os.Stdin),
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
+		stdout:    os.Stdout,
 	}
 }
 
@@ -67,6 +71,35 @@ func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 
 // IsStderrTTY reports whether stderr is a terminal.
 func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// ColorEnabled reports whether tables may colour their cells: never with
+// NO_COLOR set (non-empty); always with CLICOLOR_FORCE set (non-empty and
+// not "0"); otherwise when stdout is a terminal. Deciding costs no terminal
+// query: colours are fixed ANSI codes every terminal knows.
+func (s *IOStreams) ColorEnabled() bool {
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	if v := os.Getenv("CLICOLOR_FORCE"); v != "" && v != "0" {
+		return true
+	}
+	return s.stdoutTTY
+}
+
+// TerminalWidth is the width tables fit into: $COLUMNS when it is a
+// positive number, else the size of stdout when it is a terminal (asked of
+// the kernel, not of the terminal), else 0: no limit.
+func (s *IOStreams) TerminalWidth() int {
+	if v, err := strconv.Atoi(strings.TrimSpace(os.Getenv("COLUMNS"))); err == nil && v > 0 {
+		return v
+	}
+	if s.stdoutTTY && s.stdout != nil {
+		if w, _, err := term.GetSize(int(s.stdout.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 0
+}
 
 // CanPrompt reports whether tokenctl may ask a question: stdin and stderr
 // are terminals (stdout may be piped, as in `-o manifest | ssh host ...`),

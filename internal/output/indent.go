@@ -24,6 +24,22 @@ func appendIndent(dst, src []byte, prefix, indent string) ([]byte, error) {
 	return in.dst, nil
 }
 
+// appendCompact appends src, a JSON value, to dst without insignificant
+// whitespace, as json.Compact would, validating it as appendIndent does
+// (-o jsonl).
+func appendCompact(dst, src []byte) ([]byte, error) {
+	in := indenter{dst: dst, src: src, compact: true}
+	in.space()
+	if err := in.value(0); err != nil {
+		return dst, err
+	}
+	in.space()
+	if in.i < len(in.src) {
+		return dst, in.errorf("invalid character %q after the value", in.src[in.i])
+	}
+	return in.dst, nil
+}
+
 // maxDepth matches encoding/json's nesting limit.
 const maxDepth = 10000
 
@@ -31,6 +47,8 @@ type indenter struct {
 	dst, src       []byte
 	i              int
 	prefix, indent string
+	// compact drops all whitespace between tokens (appendCompact).
+	compact bool
 }
 
 var errEnd = errors.New("unexpected end of JSON input")
@@ -51,6 +69,9 @@ func (in *indenter) space() {
 }
 
 func (in *indenter) newline(depth int) {
+	if in.compact {
+		return
+	}
 	in.dst = append(in.dst, '\n')
 	in.dst = append(in.dst, in.prefix...)
 	for range depth {
@@ -116,7 +137,11 @@ func (in *indenter) container(depth int, end byte) error {
 				return in.errorf("invalid character %q after an object key", in.src[in.i])
 			}
 			in.i++
-			in.dst = append(in.dst, ':', ' ')
+			if in.compact {
+				in.dst = append(in.dst, ':')
+			} else {
+				in.dst = append(in.dst, ':', ' ')
+			}
 			in.space()
 		}
 		if err := in.value(depth + 1); err != nil {

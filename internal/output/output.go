@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/iostreams"
 )
@@ -21,7 +23,9 @@ import (
 // Formats accepted by -o.
 const (
 	Table    = "table"
+	Wide     = "wide"
 	JSON     = "json"
+	JSONL    = "jsonl"
 	YAML     = "yaml"
 	ID       = "id"
 	Manifest = "manifest"
@@ -32,7 +36,7 @@ const (
 )
 
 // AllFormats is the help text's list.
-var AllFormats = []string{Table, JSON, YAML, ID, Manifest, Secret, InstallScript}
+var AllFormats = []string{Table, Wide, JSON, JSONL, YAML, ID, Manifest, Secret, InstallScript}
 
 // Options are the output flags.
 type Options struct {
@@ -40,8 +44,17 @@ type Options struct {
 	JQ     string
 	// Template is a Go text/template applied to the JSON output (--template).
 	Template string
-	// Now is the clock of the template's timeago (time.Now when nil).
+	// Now is the clock of relative times in tables and of the template's
+	// timeago (time.Now when nil).
 	Now func() time.Time
+
+	// NoHeaders drops a table's header row (--no-headers).
+	NoHeaders bool
+	// Width is the terminal width a table fits into; 0 sets no limit.
+	Width int
+	// Color colours state columns (stdout is a terminal or CLICOLOR_FORCE,
+	// and no NO_COLOR).
+	Color bool
 
 	tmpl *Template
 }
@@ -51,13 +64,7 @@ func (o *Options) Validate() error {
 	if o.Format == "" {
 		o.Format = Table
 	}
-	ok := false
-	for _, f := range AllFormats {
-		if o.Format == f {
-			ok = true
-		}
-	}
-	if !ok {
+	if !slices.Contains(AllFormats, o.Format) {
 		return exit.Usagef("-o/--output %q: must be one of %s", o.Format, strings.Join(AllFormats, ", "))
 	}
 	if o.JQ != "" {
@@ -86,6 +93,86 @@ func (o *Options) Validate() error {
 	return nil
 }
 
+// Shape is what a command prints: one object or a list of them.
+type Shape int
+
+const (
+	// One object (get, status ID, create, update).
+	One Shape = iota
+	// Many objects, streamed (list, details, status without ID).
+	Many
+)
+
+// Formats lists the -o values that print kind in shape, in AllFormats
+// order: table, wide, json, jsonl and yaml always; id when the kind has an
+// id field; secret and manifest for one object with such a field; and the
+// kind's Extra formats (printed by the command itself) for one object.
+func (k Kind) Formats(shape Shape) []string {
+	fs := []string{Table, Wide, JSON, JSONL, YAML}
+	if k.IDField != "" {
+		fs = append(fs, ID)
+	}
+	if shape == One {
+		if k.ManifestField != "" {
+			fs = append(fs, Manifest)
+		}
+		if k.SecretField != "" {
+			fs = append(fs, Secret)
+		}
+		fs = append(fs, k.Extra...)
+	}
+	return fs
+}
+
+// Check refuses a format the kind cannot print in shape: part of a
+// command's validation, before any request.
+func (o *Options) Check(k Kind, shape Shape) error {
+	if p := o.FormatProblem(k, shape); p != nil {
+		return exit.Usagef("%s %s", p.Field, p.Rule)
+	}
+	return nil
+}
+
+// FormatProblem is Check's finding as a validation problem (nil when the
+// format applies), for commands that report every problem at once.
+func (o *Options) FormatProblem(k Kind, shape Shape) *exit.Problem {
+	fs := k.Formats(shape)
+	if slices.Contains(fs, o.Format) {
+		return nil
+	}
+	what := "a " + k.noun()
+	if strings.ContainsRune("aeiou", rune(k.noun()[0])) {
+		what = "an " + k.noun()
+	}
+	if shape == Many {
+		what = "a list of " + k.noun() + "s"
+	}
+	why := ""
+	switch {
+	case shape == Many && (o.Format == Secret || o.Format == Manifest || slices.Contains(k.Extra, o.Format)):
+		why = " (it prints a field of one object)"
+	case o.Format == ID:
+		why = " (it has no id field)"
+	case o.Format == Secret:
+		why = " (it has no secret to show)"
+	case o.Format == Manifest:
+		why = " (it has no registration manifest)"
+	}
+	return &exit.Problem{Field: "-o " + o.Format, Rule: fmt.Sprintf("does not apply to %s%s; use -o %s", what, why, orList(fs))}
+}
+
+// orList joins formats as "a, b or c".
+func orList(fs []string) string {
+	if len(fs) == 1 {
+		return fs[0]
+	}
+	return strings.Join(fs[:len(fs)-1], ", ") + " or " + fs[len(fs)-1]
+}
+
+// IsTable reports whether the output is a table for people (-o table or
+// wide), where commands may join in data that JSON does not carry.
+func (o *Options) IsTable() bool { return o.Format == Table || o.Format == Wide }
+
 // Filtered reports whether --jq or --template rewrites the JSON output.
 func (o *Options) Filtered() bool { return o.JQ != "" || o.Template != "" }
 
@@ -105,14 +192,9 @@ func (p *Printer) Render(raw []byte) error {
 // errors are also printed as JSON on stderr.
 func (o *Options) Machine() bool { return o.Format == JSON || o.Format == YAML }
 
-// Column is one table column.
-type Column struct {
-	Header string
-	Value  func(Item) string
-}
-
 // Kind describes how a resource prints: its table columns and the fields
-// that -o id, -o secret and -o manifest print.
+// that -o id, -o secret and -o manifest print. Which -o values apply
+// follows from it (Formats).
 type Kind struct {
 	// Noun for messages, e.g. "sensor registration token".
 	Noun    string
@@ -123,6 +205,16 @@ type Kind struct {
 	SecretField string
 	// ManifestField holds the registration manifest; "" when none.
 	ManifestField string
+	// Extra are further formats the command prints itself for one object
+	// (install-script); Check accepts them, the Printer does not print them.
+	Extra []string
+}
+
+func (k Kind) noun() string {
+	if k.Noun == "" {
+		return "item"
+	}
+	return k.Noun
 }
 
 // Printer writes data to stdout per the output options.
@@ -144,14 +236,19 @@ func (p *Printer) Object(raw json.RawMessage, kind Kind) error {
 	switch p.opts.Format {
 	case JSON:
 		return p.Render(raw)
+	case JSONL:
+		buf, err := appendCompact(nil, raw)
+		if err != nil {
+			return fmt.Errorf("server sent invalid JSON: %w", err)
+		}
+		_, err = p.io.Out.Write(append(buf, '\n'))
+		return err
 	case YAML:
 		return writeYAMLDoc(p.io.Out, raw)
-	case InstallScript:
-		return p.unsupported(kind)
 	case ID, Secret, Manifest:
 		field := map[string]string{ID: kind.IDField, Secret: kind.SecretField, Manifest: kind.ManifestField}[p.opts.Format]
 		if field == "" {
-			return p.unsupported(kind)
+			return p.opts.Check(kind, One)
 		}
 		item, err := ParseItem(raw)
 		if err != nil {
@@ -159,21 +256,23 @@ func (p *Printer) Object(raw json.RawMessage, kind Kind) error {
 		}
 		v := item.String(field)
 		if p.opts.Format == ID {
-			_, err = fmt.Fprintln(p.io.Out, v)
+			_, err = fmt.Fprintln(p.io.Out, escape.Text(v))
 			return err
 		}
 		return p.Exact(v)
-	default:
+	case Table, Wide:
 		l := p.List(kind)
 		if err := l.Add(raw); err != nil {
 			return err
 		}
 		return l.Close()
+	default:
+		if err := p.opts.Check(kind, One); err != nil {
+			return err
+		}
+		// A kind's Extra formats (install-script) are the command's to print.
+		return fmt.Errorf("-o %s: the command does not print it for a %s", p.opts.Format, kind.noun())
 	}
-}
-
-func (p *Printer) unsupported(kind Kind) error {
-	return exit.Usagef("-o %s: a %s has no %s field", p.opts.Format, kind.Noun, p.opts.Format)
 }
 
 // Exact writes s byte for byte (a manifest or a secret), with a newline only
@@ -199,7 +298,9 @@ type ListWriter interface {
 }
 
 // List starts a list. JSON prints an array of the vendor's items ([] when
-// empty), streamed; --jq and --template see the whole array.
+// empty), streamed; --jq and --template see the whole array; jsonl prints
+// one compact item per line; id one id per line; tables stream too, sized
+// by their first page.
 func (p *Printer) List(kind Kind) ListWriter {
 	switch p.opts.Format {
 	case JSON:
@@ -207,15 +308,26 @@ func (p *Printer) List(kind Kind) ListWriter {
 			return &jqList{p: p}
 		}
 		return &jsonList{w: newStreamWriter(p.io.Out)}
+	case JSONL:
+		return &jsonlList{w: newStreamWriter(p.io.Out)}
 	case YAML:
 		return &yamlList{w: p.io.Out}
 	case ID:
+		if kind.IDField == "" {
+			return &errList{err: p.opts.Check(kind, Many)}
+		}
 		return &fieldList{w: newStreamWriter(p.io.Out), field: kind.IDField}
-	case Secret, Manifest, InstallScript:
-		return &errList{err: exit.Usagef("-o %s prints one object; it does not apply to a list", p.opts.Format)}
+	case Table, Wide:
+		return newTableList(p, kind)
 	default:
-		return &tableList{p: p, kind: kind}
+		return &errList{err: p.opts.Check(kind, Many)}
 	}
+}
+
+// PageEnder is a ListWriter that wants to know where pages end: a table
+// sizes its columns on the first page, then streams.
+type PageEnder interface {
+	EndPage() error
 }
 
 type jsonList struct {
@@ -277,24 +389,71 @@ func (l *jqList) Close() error {
 	return l.p.Render(buf.Bytes())
 }
 
+// jsonlList prints one compact item per line (JSON Lines). Items are
+// validated and copied without their insignificant whitespace by the same
+// scanner as -o json, never decoded.
+type jsonlList struct {
+	w   *streamWriter
+	n   int
+	buf []byte
+}
+
+func (l *jsonlList) Add(raw json.RawMessage) error {
+	var err error
+	if l.buf, err = appendCompact(l.buf[:0], raw); err != nil {
+		return fmt.Errorf("server sent invalid JSON: %w", err)
+	}
+	l.buf = append(l.buf, '\n')
+	l.n++
+	_, err = l.w.Write(l.buf)
+	return err
+}
+
+func (l *jsonlList) Count() int   { return l.n }
+func (l *jsonlList) Close() error { return l.w.Flush() }
+
+// fieldList prints one field of each item (-o id), read from the raw item.
 type fieldList struct {
 	w     *streamWriter
 	field string
 	n     int
+	buf   []byte
 }
 
 func (l *fieldList) Add(raw json.RawMessage) error {
-	item, err := ParseItem(raw)
-	if err != nil {
-		return err
+	v, ok := lookup(raw, l.field)
+	if !ok && !json.Valid(raw) {
+		return fmt.Errorf("server sent invalid JSON: %s", bytes.TrimSpace(raw[:min(len(raw), 60)]))
 	}
 	l.n++
-	_, err = fmt.Fprintln(l.w, item.String(l.field))
+	l.buf = l.buf[:0]
+	if ok {
+		if len(v) > 1 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+			l.buf = append(l.buf, v[1:len(v)-1]...) // the common case: a plain string id, copied
+			if !safeASCII(l.buf) {
+				l.buf = append(l.buf[:0], escape.Text(string(l.buf))...)
+			}
+		} else {
+			l.buf = append(l.buf, escape.Text(rawString(v))...)
+		}
+	}
+	l.buf = append(l.buf, '\n')
+	_, err := l.w.Write(l.buf)
 	return err
 }
 
 func (l *fieldList) Count() int   { return l.n }
 func (l *fieldList) Close() error { return l.w.Flush() }
+
+// safeASCII reports whether b is printable ASCII only (nothing to escape).
+func safeASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
 
 type errList struct{ err error }
 

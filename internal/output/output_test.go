@@ -73,7 +73,7 @@ func TestYAML(t *testing.T) {
 
 func TestTable(t *testing.T) {
 	out, errOut := run(t, Options{}, false, list(a, b))
-	want := "ID   NAME     ROLES\na1   first    r1,r2\nb2   second\n"
+	want := "ID  NAME    ROLES\na1  first   r1,r2\nb2  second\n"
 	if out != want {
 		t.Fatalf("table:\n%q\nwant\n%q", out, want)
 	}

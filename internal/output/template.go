@@ -13,6 +13,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 )
 
@@ -20,8 +21,8 @@ import (
 // helpers modelled on gh's: timefmt, timeago, tablerow, tablerender, pluck,
 // join, truncate. A list gives the template the whole array, as --jq sees
 // it. Numbers are ints when they are integers (epoch milliseconds print
-// exactly), otherwise float64. There is no color helper: tokenctl prints no
-// color.
+// exactly), otherwise float64. There is no color helper: tables colour
+// states themselves (column.go), templates stay plain.
 type Template struct {
 	text string
 	tmpl *template.Template
@@ -174,7 +175,8 @@ func plural(n int, unit string) string {
 func (t *Template) tablerow(fields ...any) (string, error) {
 	row := make([]string, len(fields))
 	for i, f := range fields {
-		row[i] = cell(f)
+		// A table for people: server text cannot write escape sequences.
+		row[i] = escape.Text(cell(f))
 	}
 	t.rows = append(t.rows, row)
 	return "", nil

@@ -75,6 +75,11 @@ func TestTemplateTable(t *testing.T) {
 	if out != "a1   5\nb2   6\n" {
 		t.Fatalf("implicit render %q", out)
 	}
+	// Server text in a tablerow cannot write escape sequences.
+	out, _ = run(t, tmplOpts(`{{range .}}{{tablerow .id .display_name}}{{end}}`), false, list(`{"id":"x","display_name":"a\u001b[2Jb"}`))
+	if out != "x   a\\x1b[2Jb\n" {
+		t.Fatalf("escaped cell %q", out)
+	}
 }
 
 func TestTemplateErrors(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 // vendor's key order, and switches it to block style.
 func toYAMLNode(raw json.RawMessage) (*yaml.Node, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
+	if err := yaml.Unmarshal(escapeForYAML(raw), &doc); err != nil {
 		return nil, fmt.Errorf("server sent invalid JSON: %w", err)
 	}
 	blockStyle(&doc)
@@ -21,6 +21,33 @@ func toYAMLNode(raw json.RawMessage) (*yaml.Node, error) {
 		return doc.Content[0], nil
 	}
 	return &doc, nil
+}
+
+// escapeForYAML writes DEL and the C1 controls (U+0080..U+009F) in JSON
+// strings as \u escapes. JSON allows them raw, YAML does not (its parser
+// refuses them), and the values stay the same. Outside strings valid JSON
+// has no such bytes, so they can be replaced wherever they are.
+func escapeForYAML(raw []byte) []byte {
+	i := 0
+	for i < len(raw) && raw[i] != 0x7f && !(raw[i] == 0xc2 && i+1 < len(raw) && raw[i+1] >= 0x80 && raw[i+1] < 0xa0) {
+		i++
+	}
+	if i == len(raw) {
+		return raw
+	}
+	out := append(make([]byte, 0, len(raw)+16), raw[:i]...)
+	for ; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case c == 0x7f:
+			out = append(out, `\u007f`...)
+		case c == 0xc2 && i+1 < len(raw) && raw[i+1] >= 0x80 && raw[i+1] < 0xa0:
+			out = fmt.Appendf(out, `\u%04x`, raw[i+1])
+			i++
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func blockStyle(n *yaml.Node) {
