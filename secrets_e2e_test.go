@@ -24,7 +24,10 @@ type secretStep struct {
 	// create's one-time secret, or an agent uuid, which is the id of the
 	// object a get or update prints.
 	stdoutMay []string
-	res       run
+	// argvMay lists the secrets this step puts in argv on purpose: a bad
+	// input the step proves is refused without being stored or echoed.
+	argvMay []string
+	res     run
 }
 
 // TestNoSecretLeaks runs every command that handles a secret on every
@@ -219,6 +222,23 @@ func TestNoSecretLeaks(t *testing.T) {
 		"--client-id", "tokenctl-sandbox", "--client-secret-env", "SASE_BAD", "--tsg-id", "1999000043", "--auth-url", url + "/oauth2/access_token"}})
 	do(&secretStep{args: []string{"--profile", "sase-bad", "--debug", "authtoken", "list", "-o", "json"}, env: []string{"SASE_BAD=" + wrongClientSecret}, code: 3})
 
+	// Credentials in a server URL (issue 16 item 10): refused from a flag,
+	// TOKENCTL_SERVER and a hand-edited profile, never stored or printed.
+	up := add("password in a URL's userinfo", "Url-Pw-"+sim.RandomString(20))
+	withUser := strings.Replace(url, "://", "://admin:"+up+"@", 1)
+	do(&secretStep{args: []string{"profile", "set", "userinfo", "--platform", "ssp", "--server", withUser}, argvMay: []string{up}, code: 2})
+	do(&secretStep{args: []string{"--platform", "ssp", "--debug", "token", "list"}, env: []string{"TOKENCTL_SERVER=" + withUser, "TOKENCTL_USERNAME=admin"}, code: 2})
+	do(&secretStep{args: []string{"--platform", "nsx", "--debug", "token", "create"}, env: []string{"TOKENCTL_SERVER=" + withUser}, code: 2})
+	handCfg := filepath.Join(dir, "hand-edited.yaml")
+	if err := os.WriteFile(handCfg, []byte("current_profile: hand\nprofiles:\n  hand:\n    platform: agent\n    server: "+withUser+"\n    username: admin\n    password_env: SRV_PW\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hand := []string{"TOKENCTL_CONFIG=" + handCfg}
+	do(&secretStep{args: []string{"--debug", "token", "list"}, env: hand, code: 2})
+	do(&secretStep{args: []string{"profile", "list"}, env: hand})
+	do(&secretStep{args: []string{"profile", "show", "-o", "json"}, env: hand})
+	do(&secretStep{args: []string{"profile", "check"}, env: hand, code: 2})
+
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +256,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		for _, s := range steps {
 			cmdline := strings.Join(s.args, " ")
 			for _, a := range s.args {
-				if strings.Contains(a, v) {
+				if strings.Contains(a, v) && !slices.Contains(s.argvMay, v) {
 					t.Errorf("%s is in the argv of tokenctl %s", label, cmdline)
 				}
 			}

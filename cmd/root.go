@@ -50,7 +50,8 @@ func Main() int {
 	}()
 	defer signal.Stop(sigs)
 
-	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{Version: build.Version, Commit: build.Commit, Date: build.Date})
+	b := build.Get()
+	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{Version: b.Version, Commit: b.Commit, Date: b.Date, Modified: b.Modified})
 	root := NewCmdRoot(f)
 	root.SetArgs(os.Args[1:])
 	err := root.ExecuteContext(ctx)
@@ -117,6 +118,9 @@ tokenctl help environment. Exit codes: tokenctl help exit-codes.`,
 		RunE:              cmdutil.GroupRunE,
 		DisableAutoGenTag: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.CheckEnv(); err != nil {
+				return err
+			}
 			f.IOStreams.NoInput = f.Bool(cmdutil.FlagNoInput)
 			return f.StartDryRun(cmd)
 		},
@@ -142,8 +146,22 @@ tokenctl help environment. Exit codes: tokenctl help exit-codes.`,
 	root.SetVersionTemplate(version.Line(f.Build) + "\n")
 	root.SuggestionsMinimumDistance = 2
 	completionExamples(root)
+	strictCompletionCmd(root)
 	defaultNoFileCompletion(root)
 	return root
+}
+
+// strictCompletionCmd adds cobra's `completion` command now rather than at
+// Execute, so that a shell it does not know (`completion tcsh`) is a usage
+// error (exit 2) instead of its help and exit 0.
+func strictCompletionCmd(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = cmdutil.GroupRunE
+		}
+	}
 }
 
 // defaultNoFileCompletion makes commands without their own argument

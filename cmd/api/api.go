@@ -114,6 +114,9 @@ func apiRun(opts *Options) error {
 		return err
 	}
 	raw := f.String(cmdutil.FlagOutput) == "" && !o.Filtered()
+	if !raw && o.Format != output.JSON && o.Format != output.JSONL && o.Format != output.YAML && o.DropEnvFormat() {
+		raw = !o.Filtered() // a TOKENCTL_OUTPUT default that does not apply
+	}
 	if !raw && o.Format != output.JSON && o.Format != output.JSONL && o.Format != output.YAML {
 		return exit.Usagef("api prints the response body: -o %s does not apply (use -o json, jsonl or yaml, --jq or --template)", o.Format)
 	}

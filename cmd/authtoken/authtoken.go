@@ -47,8 +47,9 @@ never show it.`,
 
 // addIDFlags registers --tenant and --operator.
 func addIDFlags(cmd *cobra.Command, ids *cmdutil.SDWANIDs) {
-	cmd.Flags().StringVar(&ids.TenantID, "tenant", "", "tenant id (legacy API; default: the profile's tenant_id, else discovered)")
-	cmd.Flags().StringVar(&ids.OperatorID, "operator", "", "operator id (default: the profile's operator_id, else discovered)")
+	// An empty value would fall back to discovery unnoticed: refuse it.
+	cmdutil.NonEmptyStringVar(cmd.Flags(), &ids.TenantID, "tenant", "tenant id (legacy API; default: the profile's tenant_id, else discovered)")
+	cmdutil.NonEmptyStringVar(cmd.Flags(), &ids.OperatorID, "operator", "operator id (default: the profile's operator_id, else discovered)")
 }
 
 // sdwanProfile resolves the profile and insists on an sdwan one.
@@ -65,8 +66,8 @@ func sdwanProfile(f *cmdutil.Factory, cmd *cobra.Command) (*config.Resolved, err
 
 // noSecretOutput rejects -o secret where no secret is shown, and any other
 // format kind cannot print in shape, before anything is sent.
-func noSecretOutput(o output.Options, verb string, kind output.Kind, shape output.Shape) error {
-	if o.Format == output.Secret {
+func noSecretOutput(o *output.Options, verb string, kind output.Kind, shape output.Shape) error {
+	if o.Format == output.Secret && !o.DropEnvFormat() {
 		return exit.Usagef("-o secret: an auth token's x_auth_token is shown once, by `authtoken create`; `authtoken %s` never shows it", verb)
 	}
 	return o.Check(kind, shape)

@@ -196,7 +196,7 @@ func createRun(opts *CreateOptions) error {
 			return err
 		}
 	}
-	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil {
+	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil && !o.DropEnvFormat() {
 		return err
 	}
 	sessionKeyC, err := opts.readSessionKeyC()

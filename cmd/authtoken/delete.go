@@ -65,7 +65,7 @@ func deleteRun(opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := noSecretOutput(o, "delete", cmdutil.DeletedKind("auth token"), output.Many); err != nil {
+	if err := noSecretOutput(&o, "delete", cmdutil.DeletedKind("auth token"), output.Many); err != nil {
 		return err
 	}
 	if opts.Concurrency < 1 {

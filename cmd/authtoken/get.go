@@ -60,7 +60,7 @@ func getRun(opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := noSecretOutput(o, "get", authTokenKind(false), output.One); err != nil {
+	if err := noSecretOutput(&o, "get", authTokenKind(false), output.One); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)

@@ -54,7 +54,7 @@ func listRun(opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := noSecretOutput(o, "list", authTokenKind(false), output.Many); err != nil {
+	if err := noSecretOutput(&o, "list", authTokenKind(false), output.Many); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)

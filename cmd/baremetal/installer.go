@@ -71,7 +71,10 @@ func installerRun(opts *InstallerOptions) error {
 		return err
 	}
 	var problems []exit.Problem
-	if o.Format != output.Table || o.Filtered() {
+	if o.FilterFromEnv {
+		o.DropEnvFilter()
+	}
+	if (o.Format != output.Table || o.Filtered()) && !o.DropEnvFormat() {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "does not apply: the bundle is written as is, to -O FILE or stdout"})
 	}
 	if cmdutil.Changed(opts.Cmd, "bundle-version") && strings.TrimSpace(opts.BundleVersion) == "" {

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -19,13 +20,15 @@ import (
 
 // CheckReport is `profile check`'s result.
 type CheckReport struct {
-	Profile     string            `json:"profile"`
-	Platform    string            `json:"platform"`
-	Server      string            `json:"server"`
-	TLS         *TLSReport        `json:"tls,omitempty"`
-	Auth        string            `json:"auth"`
-	Credentials string            `json:"credentials"`
-	Identity    string            `json:"identity,omitempty"`
+	Profile     string     `json:"profile"`
+	Platform    string     `json:"platform"`
+	Server      string     `json:"server"`
+	TLS         *TLSReport `json:"tls,omitempty"`
+	Auth        string     `json:"auth"`
+	Credentials string     `json:"credentials"`
+	Identity    string     `json:"identity,omitempty"`
+	// Permissions says what the account may do, found with reads only.
+	Permissions string            `json:"permissions,omitempty"`
 	APIVersions map[string]string `json:"api_versions,omitempty"`
 	Notes       []string          `json:"notes,omitempty"`
 }
@@ -45,9 +48,13 @@ type TLSReport struct {
 
 // checkResult is what a platform's probe found.
 type checkResult struct {
-	identity string
-	versions map[string]string
-	notes    []string
+	identity    string
+	permissions string
+	versions    map[string]string
+	notes       []string
+	// credentials replaces "ok" when the server knew the user but the
+	// check still failed (an agent-config user who is no administrator).
+	credentials string
 }
 
 // NewCmdCheck builds `profile check`.
@@ -94,11 +101,15 @@ func checkRun(f *cmdutil.Factory, cmd *cobra.Command) error {
 		}
 	}
 	res, cerr := checkPlatform(ctx, c, p)
-	if cerr != nil {
-		rep.Credentials = "failed: " + firstLine(cerr.Error())
-	} else {
+	switch {
+	case res != nil:
 		rep.Credentials = "ok"
-		rep.Identity, rep.APIVersions, rep.Notes = res.identity, res.versions, res.notes
+		if res.credentials != "" {
+			rep.Credentials = res.credentials
+		}
+		rep.Identity, rep.Permissions, rep.APIVersions, rep.Notes = res.identity, res.permissions, res.versions, res.notes
+	case cerr != nil:
+		rep.Credentials = "failed: " + firstLine(cerr.Error())
 	}
 	if err := printCheck(f, o, rep); err != nil {
 		return err
@@ -134,14 +145,7 @@ func probeTLS(ctx context.Context, p *config.Resolved) (*TLSReport, error) {
 func checkPlatform(ctx context.Context, c *client.Client, p *config.Resolved) (*checkResult, error) {
 	switch p.Platform {
 	case config.SSP:
-		_, err := c.Do(ctx, client.Call{Operation: "list sensor registration tokens", Method: http.MethodGet, Path: "/sensors/registration-tokens", Query: map[string][]string{"page_size": {"1"}}})
-		if err != nil {
-			return nil, err
-		}
-		return &checkResult{
-			identity: p.Username + " (HTTP Basic)",
-			versions: map[string]string{"ssp": "sensor API answered (SSP publishes no version call)"},
-		}, nil
+		return checkSSP(ctx, c, p)
 	case config.SDWAN:
 		return checkSDWAN(ctx, c, p)
 	case config.NSX:
@@ -186,6 +190,9 @@ func printCheck(f *cmdutil.Factory, o output.Options, r *CheckReport) error {
 	if r.Identity != "" {
 		pairs = append(pairs, [2]string{"identity", r.Identity})
 	}
+	if r.Permissions != "" {
+		pairs = append(pairs, [2]string{"permissions", r.Permissions})
+	}
 	for _, k := range sortedKeys(r.APIVersions) {
 		pairs = append(pairs, [2]string{"api " + k, r.APIVersions[k]})
 	}
@@ -202,4 +209,33 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkSSP proves the credentials with a read every SSP role may make
+// (ListSensorDetails: enterprise_admin, auditor, security_engineer,
+// security_op, support_bundle_collector, sensor), then finds out, with
+// another read, whether the account may manage tokens
+// (GetAllRegistrationTokens: enterprise_admin, security_engineer). A
+// read-only account passes the check; its permissions say what it cannot do.
+func checkSSP(ctx context.Context, c *client.Client, p *config.Resolved) (*checkResult, error) {
+	one := map[string][]string{"page_size": {"1"}}
+	_, err := c.Do(ctx, client.Call{Operation: "list sensor details", Method: http.MethodGet, Path: "/sensors/appliances/details", Query: one})
+	if err != nil {
+		return nil, err
+	}
+	res := &checkResult{
+		identity: p.Username + " (HTTP Basic)",
+		versions: map[string]string{"ssp": "sensor API answered (SSP publishes no version call)"},
+	}
+	_, err = c.Do(ctx, client.Call{Operation: "list sensor registration tokens", Method: http.MethodGet, Path: "/sensors/registration-tokens", Query: one})
+	var ae *client.APIError
+	switch {
+	case err == nil:
+		res.permissions = "can list sensors and manage tokens"
+	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
+		res.permissions = "read-only: can list sensors, cannot manage tokens (the token list answered 403)"
+	default:
+		res.permissions = "can list sensors; token access unknown: " + firstLine(err.Error())
+	}
+	return res, nil
 }

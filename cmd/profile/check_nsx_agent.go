@@ -5,7 +5,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 
 	"github.com/tokenctl/tokenctl/internal/agent"
@@ -68,13 +70,13 @@ func checkAgent(ctx context.Context, c *client.Client, p *config.Resolved) (*che
 	var version, how string
 	if p.APIVersion != "" {
 		if _, err := a.ListTokens(ctx, func(json.RawMessage) error { return nil }); err != nil {
-			return nil, err
+			return notAdmin(p, err)
 		}
 		version, how = p.APIVersion, "set in the profile (api_version)"
 	} else {
 		v, err := a.Detect(ctx)
 		if err != nil {
-			return nil, err
+			return notAdmin(p, err)
 		}
 		version, how = v, "detected"
 	}
@@ -83,7 +85,25 @@ func checkAgent(ctx context.Context, c *client.Client, p *config.Resolved) (*che
 		agent.VersionLegacy:  "legacy: " + agent.LegacyTokensPath + " (plugin before 1.5)",
 	}[version]
 	return &checkResult{
-		identity: p.Username + " (HTTP Basic; a Bamboo administrator: the token list answered)",
-		versions: map[string]string{"agent-config": desc + ", " + how},
+		identity:    p.Username + " (HTTP Basic; a Bamboo administrator: the token list answered)",
+		permissions: "can list and manage agent tokens",
+		versions:    map[string]string{"agent-config": desc + ", " + how},
 	}, nil
+}
+
+// notAdmin reports a 403 from the agent-config API: the server knew the
+// user (a wrong password is 401) but every token call needs a Bamboo
+// administrator, so nothing tokenctl does will work: exit 3 still.
+// INFERRED: the plugin documents neither answer; 401 for unknown
+// credentials and 403 for a non-administrator is Atlassian REST's habit.
+func notAdmin(p *config.Resolved, err error) (*checkResult, error) {
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
+		return nil, err
+	}
+	return &checkResult{
+		credentials: "accepted (403, not 401), but the user is not a Bamboo administrator",
+		identity:    p.Username + " (HTTP Basic)",
+		permissions: "none: every agent-config token call needs a Bamboo administrator",
+	}, err
 }

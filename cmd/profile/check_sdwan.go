@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
@@ -25,6 +26,13 @@ func checkSDWAN(ctx context.Context, c *client.Client, p *config.Resolved) (*che
 		return nil, err
 	}
 	res := &checkResult{versions: map[string]string{"sdwan": fmt.Sprintf("%s (%s)", api, api.ProfilePath())}}
+	if len(prof.Roles) > 0 {
+		names := make([]string, len(prof.Roles))
+		for i, r := range prof.Roles {
+			names[i] = r.Name
+		}
+		res.permissions = "roles " + strings.Join(names, ", ")
+	}
 	switch {
 	case prof.Email != "":
 		res.identity = fmt.Sprintf("%s (operator %s)", prof.Email, prof.ID)

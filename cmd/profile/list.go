@@ -58,7 +58,7 @@ func NewCmdList(f *cmdutil.Factory) *cobra.Command {
 			l := f.Printer(o).List(kind)
 			for _, name := range cf.Names() {
 				p := cf.Profiles[name]
-				s := Summary{Name: name, Platform: p.Platform, Server: p.Server, Auth: effectiveAuth(p), Username: p.Username, Current: name == cf.CurrentProfile}
+				s := Summary{Name: name, Platform: p.Platform, Server: config.RedactURL(p.Server), Auth: effectiveAuth(p), Username: p.Username, Current: name == cf.CurrentProfile}
 				if err := l.Add(cmdutil.RawOf(s)); err != nil {
 					return err
 				}

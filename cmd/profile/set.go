@@ -2,7 +2,12 @@ package profile
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -47,6 +52,8 @@ type SetOptions struct {
 	Trust      bool
 	TokenType  string
 	Use        bool
+
+	SecretCommandTimeout string
 }
 
 // NewCmdSet builds `profile set`.
@@ -67,7 +74,7 @@ Secrets never come from a plain flag value. Store none (you will be asked at a t
 set TOKENCTL_PASSWORD), point at one (--password-env VAR, --password-command CMD), or store
 it in the 0600 file (--password-stdin).
 
-The global --server, --ca-file, --insecure and --timeout flags set the profile's values.
+The global --server, --ca-file, --insecure, --timeout and --rps flags set the profile's values.
 --trust connects to the server, shows its certificate's SHA-256 thumbprint and pins it
 after confirmation; scripts pass --thumbprint instead.`,
 		Example: `  tokenctl profile set prod --platform ssp --server https://ssp.example.com --username admin --password-env SSP_PASSWORD
@@ -109,6 +116,7 @@ after confirmation; scripts pass --thumbprint instead.`,
 	fl.BoolVar(&opts.Trust, "trust", false, "connect, show the server's certificate thumbprint and pin it after confirmation")
 	fl.StringVar(&opts.TokenType, "token-type", "", "ssp: default --type of token commands (sensor or baremetal)")
 	fl.BoolVar(&opts.Use, "use", false, "make this the current profile")
+	fl.StringVar(&opts.SecretCommandTimeout, "secret-command-timeout", "", "how long --password-command (and the token and client-secret commands) may run, e.g. 1m (default 30s; env "+config.SecretCommandTimeoutEnv+" overrides)")
 	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSavedProfiles)
 	cmdutil.CompleteFlag(cmd, "auth", cmdutil.FixedValues(config.AuthBasic, config.AuthSession, config.AuthCert, config.AuthToken, config.AuthOAuth))
 	cmdutil.CompleteFlag(cmd, "api-generation", cmdutil.FixedValues("legacy", "unified"))
@@ -195,11 +203,11 @@ func setRun(opts *SetOptions) error {
 	}
 	if p.Server == "" {
 		problem("--server", "required for a new profile (a URL such as https://manager.example.com)")
-	} else if err := checkURL(p.Server); err != nil {
+	} else if err := config.CheckServerURL(p.Server); err != nil {
 		problem("--server", err.Error())
 	}
 	if p.AuthURL != "" {
-		if err := checkURL(p.AuthURL); err != nil {
+		if err := config.CheckServerURL(p.AuthURL); err != nil {
 			problem("--auth-url", err.Error())
 		}
 	}
@@ -208,21 +216,36 @@ func setRun(opts *SetOptions) error {
 	}
 	if changed(cmdutil.FlagCAFile) {
 		p.CAFile = opts.Cmd.Flags().Lookup(cmdutil.FlagCAFile).Value.String()
+		if p.CAFile != "" {
+			if err := checkPEMFile(p.CAFile, "CERTIFICATE"); err != nil {
+				problem("--ca-file", err.Error())
+			}
+		}
 	}
+	for _, fl := range []struct{ name, path, block string }{{"cert-file", p.CertFile, "CERTIFICATE"}, {"key-file", p.KeyFile, "PRIVATE KEY"}} {
+		if changed(fl.name) && fl.path != "" {
+			if err := checkPEMFile(fl.path, fl.block); err != nil {
+				problem("--"+fl.name, err.Error())
+			}
+		}
+	}
+	set("secret-command-timeout", &p.SecretCommandTimeout, opts.SecretCommandTimeout)
 	if changed(cmdutil.FlagInsecure) {
 		p.Insecure = f.Bool(cmdutil.FlagInsecure)
 	}
+	if changed(cmdutil.FlagRPS) {
+		v := opts.Cmd.Flags().Lookup(cmdutil.FlagRPS).Value.String()
+		if n, err := config.ParseRPS(v); err != nil {
+			problem("--rps", err.Error())
+		} else {
+			p.RPS = n
+		}
+	}
 
 	// Secrets: one source each; a new source replaces the old ones.
-	if err := setSecret(opts, "password", &p.Password, &p.PasswordEnv, &p.PasswordCommand, opts.PasswordStdin, opts.PasswordEnv, opts.PasswordCommand); err != nil {
-		return err
-	}
-	if err := setSecret(opts, "token", &p.Token, &p.TokenEnv, &p.TokenCommand, opts.TokenStdin, opts.TokenEnv, opts.TokenCommand); err != nil {
-		return err
-	}
-	if err := setSecret(opts, "client-secret", &p.ClientSecret, &p.ClientSecretEnv, &p.ClientSecretCommand, opts.ClientSecretStdin, opts.ClientSecretEnv, opts.ClientSecretCommand); err != nil {
-		return err
-	}
+	problems = append(problems, setSecret(opts, "password", &p.Password, &p.PasswordEnv, &p.PasswordCommand, opts.PasswordStdin, opts.PasswordEnv, opts.PasswordCommand)...)
+	problems = append(problems, setSecret(opts, "token", &p.Token, &p.TokenEnv, &p.TokenCommand, opts.TokenStdin, opts.TokenEnv, opts.TokenCommand)...)
+	problems = append(problems, setSecret(opts, "client-secret", &p.ClientSecret, &p.ClientSecretEnv, &p.ClientSecretCommand, opts.ClientSecretStdin, opts.ClientSecretEnv, opts.ClientSecretCommand)...)
 	problems = append(problems, validateProfile(&p)...)
 	if changed("thumbprint") {
 		t, err := client.NormalizeThumbprint(opts.Thumbprint)
@@ -260,7 +283,7 @@ func setRun(opts *SetOptions) error {
 	if exists {
 		verb = "Updated"
 	}
-	f.Notice("%s profile %q (%s, %s) in %s.", verb, opts.Name, p.Platform, p.Server, path)
+	f.Notice("%s profile %q (%s, %s) in %s.", verb, opts.Name, p.Platform, config.RedactURL(p.Server), path)
 	if asked {
 		// The wizard ends as a person would go on: check the new profile.
 		f.Notice("Checking it (tokenctl profile check %s):", opts.Name)
@@ -273,11 +296,56 @@ func setRun(opts *SetOptions) error {
 	return nil
 }
 
-func checkURL(s string) error {
-	if !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") {
-		return fmt.Errorf("%q must start with https:// (or http:// for a plain-HTTP server)", s)
+// checkPEMFile checks that path can be read and holds a PEM block whose
+// type ends with blockType (CERTIFICATE; PRIVATE KEY also matches RSA and
+// EC keys); certificates must parse.
+func checkPEMFile(path, blockType string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %v", path, unwrapPathError(err))
 	}
-	return nil
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if !strings.HasSuffix(block.Type, blockType) {
+			continue
+		}
+		if blockType == "CERTIFICATE" {
+			if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+				return fmt.Errorf("%s: a certificate does not parse: %v", path, err)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%s holds no PEM %s (-----BEGIN %s-----)", path, strings.ToLower(blockType), blockType)
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// validEnvName is a portable environment variable name: a letter or '_',
+// then letters, digits or '_' (POSIX shells accept no other).
+func validEnvName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case c == '_', c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+		case c >= '0' && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // sdwanDefaults keeps an sdwan profile's generation and auth method in
@@ -303,7 +371,7 @@ func sdwanDefaults(p *config.Profile, generationChanged, authChanged bool) {
 
 // setSecret applies one secret's flags: --X-stdin stores it inline,
 // --X-env / --X-command store a reference; giving one clears the others.
-func setSecret(opts *SetOptions, name string, inline, env, command *string, stdin bool, envName, cmdLine string) error {
+func setSecret(opts *SetOptions, name string, inline, env, command *string, stdin bool, envName, cmdLine string) []exit.Problem {
 	changed := func(flag string) bool { return cmdutil.Changed(opts.Cmd, flag) }
 	given := 0
 	for _, fl := range []string{name + "-stdin", name + "-env", name + "-command"} {
@@ -315,22 +383,25 @@ func setSecret(opts *SetOptions, name string, inline, env, command *string, stdi
 		return nil
 	}
 	if given > 1 {
-		return exit.Usagef("--%s-stdin, --%s-env and --%s-command are alternatives; give one", name, name, name)
+		return []exit.Problem{{Field: "--" + name + "-stdin, --" + name + "-env, --" + name + "-command", Rule: "are alternatives; give one"}}
 	}
 	*inline, *env, *command = "", "", ""
 	switch {
 	case stdin:
 		v, err := opts.Factory.IOStreams.ReadSecretLine()
 		if err != nil || v == "" {
-			return exit.Usagef("--%s-stdin: stdin was empty", name)
+			return []exit.Problem{{Field: "--" + name + "-stdin", Rule: "stdin was empty"}}
 		}
 		*inline = v
 	case changed(name + "-env"):
-		if envName == "" {
-			return exit.Usagef("--%s-env: give the name of an environment variable", name)
+		if !validEnvName(envName) {
+			return []exit.Problem{{Field: "--" + name + "-env", Rule: fmt.Sprintf("%q must be an environment variable's name (a letter or _, then letters, digits or _), such as SSP_PASSWORD; the value itself is read at run time", envName)}}
 		}
 		*env = envName
 	default:
+		if strings.TrimSpace(cmdLine) == "" {
+			return []exit.Problem{{Field: "--" + name + "-command", Rule: "must not be empty"}}
+		}
 		*command = cmdLine
 	}
 	return nil
@@ -408,6 +479,11 @@ func validateProfile(p *config.Profile) []exit.Problem {
 	if p.Timeout != "" {
 		if d, err := time.ParseDuration(p.Timeout); err != nil || d <= 0 {
 			add("--timeout", "must be a positive duration such as 30s")
+		}
+	}
+	if p.SecretCommandTimeout != "" {
+		if _, err := config.ParsePositiveDuration(p.SecretCommandTimeout); err != nil {
+			add("--secret-command-timeout", err.Error())
 		}
 	}
 	return ps

@@ -59,6 +59,9 @@ func NewCmdShow(f *cmdutil.Factory) *cobra.Command {
 					*s = masked
 				}
 			}
+			// A hand-edited file may hold credentials in a URL, which
+			// tokenctl refuses to use; never show them.
+			p.Server, p.AuthURL = config.RedactURL(p.Server), config.RedactURL(p.AuthURL)
 			// The JSON names are the config file's field names.
 			var fields map[string]any
 			_ = json.Unmarshal(cmdutil.RawOf(p), &fields)

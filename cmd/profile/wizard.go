@@ -85,7 +85,7 @@ func wizard(opts *SetOptions, p *config.Profile) error {
 				if v == "" {
 					return errors.New("required")
 				}
-				return checkURL(v)
+				return config.CheckServerURL(strings.TrimRight(v, "/"))
 			},
 		})
 	}

@@ -101,7 +101,11 @@ Control routes (sandbox only: no credentials, errors as {"error": "..."}):
   GET  /_sandbox/ssp/faults           the lifecycle faults and step
   POST /_sandbox/ssp/faults           {"fail_rate": F, "fail_hosts": RE, "task_outcome": X}:
                                       replace the lifecycle faults until the sandbox stops
-HTTP faults (--faults, --latency) never hit the control routes.`,
+HTTP faults (--faults, --latency) never hit the control routes.
+
+It listens on loopback only and answers only requests addressed to a loopback host
+(127.0.0.1, ::1, localhost), so a web page cannot reach it through DNS rebinding; a request
+body must arrive within 10s, so a slow client holds up nobody else.`,
 		Example: `  tokenctl sandbox serve --listen 127.0.0.1:8443 --tls --seed-sensors 100000
   tokenctl sandbox serve --state ./sandbox.json --url-file ./url.txt &
   tokenctl sandbox serve --lcm-step 200ms --lcm-fail-hosts '^db-'
@@ -147,15 +151,27 @@ func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error 
 			return exit.Usagef("--password-file %s: empty", opts.PasswordFile)
 		}
 	}
+	var problems []exit.Problem
 	if opts.FaultRate < 0 || opts.FaultRate > 1 {
-		return exit.Usagef("--faults %v: must be between 0 and 1", opts.FaultRate)
+		problems = append(problems, exit.Problem{Field: "--faults", Rule: fmt.Sprintf("%v: must be between 0 and 1", opts.FaultRate)})
 	}
 	kinds, err := sandbox.ParseFaultKinds(opts.FaultKinds)
 	if err != nil {
-		return exit.Usagef("--fault-kinds: %v", err)
+		problems = append(problems, exit.Problem{Field: "--fault-kinds", Rule: err.Error()})
 	}
 	if opts.Latency < 0 {
-		return exit.Usagef("--latency: must not be negative")
+		problems = append(problems, exit.Problem{Field: "--latency", Rule: "must not be negative"})
+	}
+	if opts.RetryAfter < -1 {
+		problems = append(problems, exit.Problem{Field: "--retry-after", Rule: fmt.Sprintf("%d: must be 0 or more seconds, or -1 to send no Retry-After", opts.RetryAfter)})
+	}
+	if opts.State != "" {
+		if fi, err := os.Stat(opts.State); err == nil && fi.IsDir() {
+			problems = append(problems, exit.Problem{Field: "--state", Rule: fmt.Sprintf("%s is a directory; give the state file's path, e.g. %s", opts.State, filepath.Join(opts.State, "sandbox.json"))})
+		}
+	}
+	if err := exit.Problems(problems); err != nil {
+		return err
 	}
 	lc, err := lifecycle(cmd, opts)
 	if err != nil {
@@ -182,6 +198,9 @@ func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error 
 		Faults:    sandbox.Faults{Rate: opts.FaultRate, Kinds: kinds, RetryAfter: retryAfter, Latency: opts.Latency, Seed: opts.Seed},
 	})
 	if err != nil {
+		if opts.State != "" {
+			err = fmt.Errorf("--state %s: %w", opts.State, err)
+		}
 		return exit.WithCode(exit.Usage, err)
 	}
 	url, err := srv.Start(opts.Listen)
@@ -189,7 +208,7 @@ func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error 
 		srv.Close()
 		return exit.Usagef("--listen %s: %v", opts.Listen, err)
 	}
-	printBanner(f, srv, url, state, password != "")
+	printBanner(f, srv, url, state, opts.PasswordFile)
 	if opts.URLFile != "" {
 		if err := os.WriteFile(opts.URLFile, []byte(url+"\n"), 0o600); err != nil {
 			srv.Close()
@@ -232,7 +251,8 @@ func lifecycle(cmd *cobra.Command, opts *ServeOptions) (sandbox.Lifecycle, error
 	return lc, nil
 }
 
-func printBanner(f *cmdutil.Factory, srv *sandbox.Server, url, state string, customPassword bool) {
+func printBanner(f *cmdutil.Factory, srv *sandbox.Server, url, state, passwordFile string) {
+	customPassword := passwordFile != ""
 	w := f.IOStreams.ErrOut
 	pw := sim.DefaultPassword
 	if customPassword {
@@ -248,11 +268,27 @@ func printBanner(f *cmdutil.Factory, srv *sandbox.Server, url, state string, cus
 	fmt.Fprintf(w, "sandbox: state %s\n", state)
 	fmt.Fprintf(w, "sandbox: users admin / %s (read-write), auditor / %s (read-only); SSP also engineer / %s (security_engineer: no batch actions)\n", pw, pw, pw)
 	fmt.Fprintf(w, "sandbox: SD-WAN static token %s; OAuth client %s / %s, TSG %s\n", sdwansim.StaticAuthToken, sdwansim.OAuthClientID, pw, sdwansim.TSGID)
-	fmt.Fprintf(w, "sandbox: profiles for it (first: export SBX_PASSWORD=%s SBX_SDWAN_TOKEN=%s)\n", sim.DefaultPassword, sdwansim.StaticAuthToken)
+	exportPW := "SBX_PASSWORD=" + sim.DefaultPassword
+	if customPassword {
+		// The password was kept out of argv and off the screen: the
+		// setup line reads it from the file, never echoes it.
+		exportPW = fmt.Sprintf("SBX_PASSWORD=\"$(head -n 1 %s)\"", shellQuote(passwordFile))
+	}
+	fmt.Fprintf(w, "sandbox: profiles for it (first: export %s SBX_SDWAN_TOKEN=%s)\n", exportPW, sdwansim.StaticAuthToken)
 	fmt.Fprintf(w, "  tokenctl profile set sbx --platform ssp --server %s --username admin --password-env SBX_PASSWORD%s\n", url, trust)
 	fmt.Fprintf(w, "  tokenctl profile set sbx-nsx --platform nsx --server %s --username admin --password-env SBX_PASSWORD --auth session%s\n", url, trust)
 	fmt.Fprintf(w, "  tokenctl profile set sbx-agent --platform agent --server %s --username admin --password-env SBX_PASSWORD%s\n", url, trust)
 	fmt.Fprintf(w, "  tokenctl profile set sbx-sdwan --platform sdwan --api-generation legacy --server %s --token-env SBX_SDWAN_TOKEN%s\n", url, trust)
 	fmt.Fprintf(w, "  tokenctl profile set sbx-sase --platform sdwan --api-generation unified --server %s --auth-url %s/oauth2/access_token --client-id %s --client-secret-env SBX_PASSWORD --tsg-id %s%s\n", url, url, sdwansim.OAuthClientID, sdwansim.TSGID, trust)
 	fmt.Fprintln(w, "sandbox: Ctrl-C stops it")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

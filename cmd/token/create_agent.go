@@ -37,7 +37,7 @@ func createAgent(opts *CreateOptions) error {
 			return err
 		}
 	}
-	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil {
+	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil && !o.DropEnvFormat() {
 		return err
 	}
 	n := max(len(docs), 1)

@@ -30,7 +30,7 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	if opts.Concurrency < 1 {
 		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
 	}
-	if o.Format == output.InstallScript && typ != ssp.Baremetal {
+	if o.Format == output.InstallScript && typ != ssp.Baremetal && !o.DropEnvFormat() {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "-o install-script is for baremetal tokens (--type baremetal)"})
 	} else if p := o.FormatProblem(createdKind(typ), output.One); p != nil {
 		problems = append(problems, *p)
@@ -67,7 +67,7 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 			return err
 		}
 	}
-	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil {
+	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil && !o.DropEnvFormat() {
 		return err
 	}
 	if waiting && len(docs) > 1 {

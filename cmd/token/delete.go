@@ -192,7 +192,7 @@ func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect fu
 	if err != nil {
 		return err
 	}
-	if o.Format == output.ID {
+	if o.Format == output.ID && !o.DropEnvFormat() {
 		return exit.Usagef("-o id: %s are secrets, and token delete does not print them back; -o json gives per-token results with masked labels", secretNoun)
 	}
 	if err := o.Check(cmdutil.DeletedKind(noun), output.Many); err != nil {

@@ -162,7 +162,7 @@ func statusRun(opts *StatusOptions) error {
 	switch {
 	case o.Format == output.Manifest:
 		return printManifestOf(f, o, found.raw, kind.Noun)
-	case o.Format == output.InstallScript && found.typ != ssp.Baremetal:
+	case o.Format == output.InstallScript && found.typ != ssp.Baremetal && !o.DropEnvFormat():
 		return exit.Usagef("-o install-script is for baremetal tokens; %s is a sensor registration token", opts.ID)
 	case o.Format == output.InstallScript:
 		return printInstallScript(f, o, found.raw, passphrase, opts.Script)
@@ -244,7 +244,7 @@ func printManifestOf(f *cmdutil.Factory, o output.Options, raw json.RawMessage, 
 
 func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	f := opts.Factory
-	if o.Format == output.Manifest || o.Format == output.InstallScript {
+	if (o.Format == output.Manifest || o.Format == output.InstallScript) && !o.DropEnvFormat() {
 		return exit.Usagef("-o %s needs a token ID", o.Format)
 	}
 	if err := o.Check(sensorStatusKind(), output.Many); err != nil {

@@ -16,9 +16,11 @@ type Info struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
 	Date    string `json:"date"`
-	Go      string `json:"go"`
-	OS      string `json:"os"`
-	Arch    string `json:"arch"`
+	// Modified: built from a work tree with uncommitted changes.
+	Modified bool   `json:"modified,omitempty"`
+	Go       string `json:"go"`
+	OS       string `json:"os"`
+	Arch     string `json:"arch"`
 }
 
 // NewCmdVersion builds `tokenctl version`.
@@ -32,7 +34,7 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b := f.Build
-			info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+			info := Info{Version: b.Version, Commit: b.Commit, Date: b.Date, Modified: b.Modified, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
 			kind := output.Kind{Noun: "version", IDField: "version"}
 			o, err := f.OutputFor(kind, output.One)
 			if err != nil {
@@ -53,5 +55,9 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 
 // Line is the one-line version of `tokenctl version` and `tokenctl --version`.
 func Line(b cmdutil.BuildInfo) string {
-	return fmt.Sprintf("tokenctl %s (commit %s, built %s, %s %s/%s)", b.Version, b.Commit, b.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	commit := b.Commit
+	if b.Modified {
+		commit += ", modified"
+	}
+	return fmt.Sprintf("tokenctl %s (commit %s, built %s, %s %s/%s)", b.Version, commit, b.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -250,6 +250,14 @@ func tokenPath(version, uuid string) string {
 	return tokensPath(version) + url.PathEscape(uuid)
 }
 
+// xsrfHeader goes with every write (POST, PUT, DELETE): Atlassian's XSRF
+// guard can refuse a write without it with a 403 that would read as an
+// authentication failure. FOUND: the plugin author's own scripts send it
+// (../shared/api/agent-config.md, last section); it is harmless elsewhere.
+func xsrfHeader() http.Header {
+	return http.Header{"X-Atlassian-Token": {"no-check"}}
+}
+
 func listCall(path string) client.Call {
 	return client.Call{Operation: "list agent tokens", Method: http.MethodGet, Path: path}
 }
@@ -286,7 +294,8 @@ func (a *Client) ListTokens(ctx context.Context, fn func(json.RawMessage) error)
 	if err != nil {
 		return 0, err
 	}
-	return client.EachArrayItem(body, fn)
+	n, err := client.EachArrayItem(body, fn)
+	return n, client.WithOperation("list agent tokens", err)
 }
 
 // FindToken returns the token with this uuid from the list (the API has no
@@ -323,7 +332,7 @@ func (a *Client) CreateToken(ctx context.Context, req *TokenRequest) (json.RawMe
 		return nil, nil, err
 	}
 	const op = "create agent token"
-	call := client.Call{Operation: op, Method: http.MethodPost, Path: createPath(v), Body: req}
+	call := client.Call{Operation: op, Method: http.MethodPost, Path: createPath(v), Body: req, Header: xsrfHeader()}
 	resp, err := a.c.Do(ctx, call)
 	if isStatus(err, http.StatusNotFound) && a.forget() {
 		// The cached generation is stale; a 404 created nothing, so the
@@ -371,7 +380,7 @@ func (a *Client) UpdateToken(ctx context.Context, uuid string, ch Change) (json.
 		return nil, nil, err
 	}
 	op := "update " + Label(uuid)
-	resp, err := a.c.Do(ctx, client.Call{Operation: op, Method: http.MethodPut, Path: tokenPath(v, uuid), Body: next})
+	resp, err := a.c.Do(ctx, client.Call{Operation: op, Method: http.MethodPut, Path: tokenPath(v, uuid), Body: next, Header: xsrfHeader()})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -416,7 +425,7 @@ func (a *Client) DeleteToken(ctx context.Context, uuid string) (gone bool, err e
 		return false, err
 	}
 	label := Label(uuid)
-	_, err = a.c.Do(ctx, client.Call{Operation: "delete " + label, Method: http.MethodDelete, Path: tokenPath(v, uuid)})
+	_, err = a.c.Do(ctx, client.Call{Operation: "delete " + label, Method: http.MethodDelete, Path: tokenPath(v, uuid), Header: xsrfHeader()})
 	switch {
 	case err == nil:
 		return false, nil

@@ -389,3 +389,73 @@ func TestDebugRedactsUUIDs(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A list body cut short, or followed by garbage, is an error even when
+// every element it holds was well formed (issue 16 item 3).
+func TestListRejectsIncompleteArrays(t *testing.T) {
+	for _, body := range []string{`[{"uuid":"x"`, `[{"uuid":"x","name":"a","read":true,"change":false}`, `[`, `[]garbage`, `[{"uuid":"x"}] {}`, `[{"uuid":"x"},`, ``, `{"uuid":"x"}`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, body)
+		}))
+		a := newAgent(t, srv.URL, "admin", sandboxPassword, Options{Version: VersionCurrent}, nil)
+		n := 0
+		_, err := a.ListTokens(context.Background(), func(json.RawMessage) error { n++; return nil })
+		srv.Close()
+		if err == nil || exit.CodeOf(err) != exit.Error || !strings.HasPrefix(err.Error(), "list agent tokens: unexpected response (not the documented JSON)") {
+			t.Errorf("body %q: %d items, err %v (exit %d)", body, n, err, exit.CodeOf(err))
+		}
+	}
+	for body, want := range map[string]int{"[]": 0, " [ ] \n": 0, `[{"uuid":"x"}, {"uuid":"y"}]` + "\n": 2} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+		a := newAgent(t, srv.URL, "admin", sandboxPassword, Options{Version: VersionCurrent}, nil)
+		n, err := a.ListTokens(context.Background(), func(json.RawMessage) error { return nil })
+		srv.Close()
+		if err != nil || n != want {
+			t.Errorf("body %q: %d items, %v", body, n, err)
+		}
+	}
+}
+
+// Every write carries X-Atlassian-Token: no-check, as the plugin author's
+// own scripts send it (issue 16 item 18).
+func TestWritesSendXSRFHeader(t *testing.T) {
+	srv, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	got := map[string][]string{}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.Method] = append(got[r.Method], r.Header.Get("X-Atlassian-Token"))
+		mu.Unlock()
+		srv.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	a := newAgent(t, hs.URL, "admin", sandboxPassword, Options{}, nil)
+	ctx := context.Background()
+	_, tok, err := a.CreateToken(ctx, &TokenRequest{Name: "ci", Read: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.UpdateToken(ctx, tok.UUID, Change{Change: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	var nd *NoDeleteError
+	if _, err := a.DeleteToken(ctx, tok.UUID); !errors.As(err, &nd) {
+		t.Fatalf("delete: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if len(got[m]) == 0 {
+			t.Errorf("no %s was sent", m)
+		}
+		for _, h := range got[m] {
+			if h != "no-check" {
+				t.Errorf("%s sent X-Atlassian-Token %q, want no-check", m, h)
+			}
+		}
+	}
+}

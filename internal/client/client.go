@@ -54,12 +54,27 @@ type Options struct {
 	// RetryBaseWait is the first backoff without Retry-After (doubling up
 	// to 5s, with jitter); default 300ms.
 	RetryBaseWait time.Duration
+	// RetryMaxWait caps the total wait between one call's tries, whatever
+	// Retry-After says (--retry-max-wait); default DefaultRetryMaxWait. A
+	// retry that would pass it is not made: the last answer is the result.
+	RetryMaxWait time.Duration
+	// Notices receives one line per retry ("503 from server, retrying in
+	// 2s (2/5)"); nil says nothing (--quiet).
+	Notices io.Writer
+	// Limiter, when set, is waited on before every request, retries
+	// included (--rps). Clients that share one share its rate.
+	Limiter Limiter
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
 	// DryRun, when set, makes every call that changes something (see
 	// Call.Read) a recorded Change instead of a request: Do returns a
 	// *NotSentError for it. Reads are sent as usual.
 	DryRun *Plan
+}
+
+// Limiter paces requests (*rate.Limiter implements it).
+type Limiter interface {
+	Wait(ctx context.Context) error
 }
 
 // Client talks to one server.
@@ -92,6 +107,9 @@ func New(opts Options, auth Auth) (*Client, error) {
 	if opts.RetryBaseWait == 0 {
 		opts.RetryBaseWait = 300 * time.Millisecond
 	}
+	if opts.RetryMaxWait == 0 {
+		opts.RetryMaxWait = DefaultRetryMaxWait
+	}
 	u, err := url.Parse(opts.BaseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, exit.Usagef("server %q: must be a URL such as https://ssp.example.com", opts.BaseURL)
@@ -118,11 +136,25 @@ func New(opts Options, auth Auth) (*Client, error) {
 	r.SetHeader("Accept", "application/json")
 	r.SetRedirectPolicy(sameHostRedirects(u.Host))
 	r.SetRetryCount(opts.MaxRetries)
-	r.SetRetryWaitTime(time.Millisecond) // the floor; retryAfter decides
-	r.SetRetryMaxWaitTime(30 * time.Second)
+	r.SetRetryWaitTime(time.Millisecond) // the floor; the retry condition decides
+	// No wait beyond the budget was admitted; the budget itself is the cap.
+	r.SetRetryMaxWaitTime(opts.RetryMaxWait)
 	r.SetRetryAfter(func(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+		if st := stateOf(resp); st != nil {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			if st.next > 0 {
+				return st.next, nil
+			}
+		}
 		return retryAfter(resp, opts.RetryBaseWait), nil
 	})
+	if opts.Limiter != nil {
+		// Before every try, retries included: the server counts them all.
+		r.OnBeforeRequest(func(_ *resty.Client, req *resty.Request) error {
+			return opts.Limiter.Wait(req.Context())
+		})
+	}
 	r.SetLogger(&debugLogger{w: opts.Debug, redactor: c.redactor})
 	r.SetDisableWarn(true)
 	if opts.Debug != nil {
@@ -286,6 +318,8 @@ type Response struct {
 	Header http.Header
 	Body   []byte
 
+	// retryNote says why retries stopped before MaxRetries (the budget).
+	retryNote string
 	// raw is the unread response of a streamed call (Download).
 	raw *http.Response
 }
@@ -327,7 +361,12 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 }
 
 func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
-	req := c.R.R().SetContext(ctx)
+	st := &retryState{max: c.opts.RetryMaxWait}
+	return c.sendWith(ctx, call, st)
+}
+
+func (c *Client) sendWith(ctx context.Context, call Call, st *retryState) (*Response, error) {
+	req := c.R.R().SetContext(context.WithValue(ctx, retryStateKey{}, st))
 	for k, vs := range call.Header {
 		for _, v := range vs {
 			req.Header.Add(k, v)
@@ -379,6 +418,10 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 			}
 			return idem && c.retryable[status]
 		}()
+		if retry && (r == nil || r.Request == nil || r.Request.Attempt <= c.opts.MaxRetries) {
+			// Not after the last try, whose answer is the result.
+			retry = c.admit(st, call.Operation, retryReason(r, err), retryAfter(r, c.opts.RetryBaseWait))
+		}
 		if retry && (into || call.stream) && r != nil && r.RawResponse != nil && r.Request.Attempt <= c.opts.MaxRetries {
 			// The answer is dropped for another try (not after the last
 			// try, whose answer is returned): free its connection.
@@ -389,7 +432,12 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	})
 	r, err := req.Execute(call.Method, call.Path)
 	if err != nil {
-		return nil, c.networkError(ctx, call, err)
+		err = c.networkError(ctx, call, err)
+		var ne *NetworkError
+		if errors.As(err, &ne) && st.capped != "" {
+			ne.Hint = strings.TrimSpace(st.capped + "\n" + ne.Hint)
+		}
+		return nil, err
 	}
 	if call.stream {
 		if r.StatusCode() >= 200 && r.StatusCode() <= 299 {
@@ -401,7 +449,7 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 		return &Response{Status: r.StatusCode(), Header: r.Header(), Body: body}, nil
 	}
 	if !into {
-		return &Response{Status: r.StatusCode(), Header: r.Header(), Body: r.Body()}, nil
+		return &Response{Status: r.StatusCode(), Header: r.Header(), Body: r.Body(), retryNote: st.capped}, nil
 	}
 	call.into.Reset()
 	_, err = call.into.ReadFrom(r.RawResponse.Body)
@@ -409,17 +457,17 @@ func (c *Client) send(ctx context.Context, call Call) (*Response, error) {
 	if err != nil {
 		// The body broke off after the headers, past resty's retries: try
 		// again as resty would have, had it read the body itself.
-		if idem && ctx.Err() == nil && call.bodyRetries < c.opts.MaxRetries {
+		if idem && ctx.Err() == nil && call.bodyRetries < c.opts.MaxRetries && c.admit(st, call.Operation, "the answer broke off", c.opts.RetryBaseWait) {
 			call.bodyRetries++
 			select {
 			case <-time.After(c.opts.RetryBaseWait):
 			case <-ctx.Done():
 			}
-			return c.send(ctx, call)
+			return c.sendWith(ctx, call, st)
 		}
 		return nil, c.networkError(ctx, call, err)
 	}
-	return &Response{Status: r.StatusCode(), Header: r.Header(), Body: call.into.Bytes()}, nil
+	return &Response{Status: r.StatusCode(), Header: r.Header(), Body: call.into.Bytes(), retryNote: st.capped}, nil
 }
 
 // Permanent reports a network error that no retry can fix: a certificate
@@ -498,6 +546,9 @@ func (c *Client) apiError(call Call, resp *Response) error {
 		e.Hint, e.MayHaveActed = lookBeforeRetry, true
 	case resp.Status == http.StatusTooManyRequests:
 		e.Hint = "the server is rate limiting; nothing was done, try again later"
+	}
+	if resp.retryNote != "" {
+		e.Hint = strings.TrimSpace(resp.retryNote + "\n" + e.Hint)
 	}
 	return e
 }

@@ -344,3 +344,11 @@ func TestDebugDoesNotAlterRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactorHidesURLUserinfo(t *testing.T) {
+	r := NewRedactor()
+	got := r.String(`GET https://admin:s3cret@nsx.example.com/api: dial tcp; see "http://tok@h/x"`)
+	if strings.Contains(got, "s3cret") || strings.Contains(got, "tok@") || !strings.Contains(got, "https://"+Redacted+"@nsx.example.com/api") {
+		t.Fatalf("%s", got)
+	}
+}

@@ -39,7 +39,7 @@ func EachItem(body []byte, key string, fn func(json.RawMessage) error) (Envelope
 	for first := true; ; first = false {
 		i = skipSpace(body, i)
 		if i < len(body) && body[i] == '}' {
-			return env, nil
+			return env, checkTrailing(body, i+1)
 		}
 		if !first {
 			if i >= len(body) || body[i] != ',' {
@@ -119,39 +119,61 @@ func eachElement(body []byte, i int, key string, env *Envelope, fn func(json.Raw
 }
 
 // EachArrayItem calls fn for each element of a top-level JSON array (the
-// agent-config list).
+// agent-config list) and returns how many there were. The array must be
+// complete: a body cut short (no closing bracket) or followed by anything
+// but white space is an error, even after fn saw every element.
 func EachArrayItem(body []byte, fn func(json.RawMessage) error) (int, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := expectDelim(dec, '['); err != nil {
-		return 0, err
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '[' {
+		return 0, badJSON(syntaxError(body, i, "expected an array"))
 	}
-	n := 0
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return n, badJSON(err)
-		}
-		n++
-		if err := fn(raw); err != nil {
-			return n, err
-		}
+	var env Envelope
+	end, err := eachElement(body, i, "the list", &env, fn)
+	if err != nil {
+		return env.Count, err
 	}
-	return n, nil
+	return env.Count, checkTrailing(body, end)
 }
 
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return badJSON(err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return badJSON(fmt.Errorf("expected %q, got %v", want, tok))
+// checkTrailing accepts only white space after the JSON value that ended
+// at body[i].
+func checkTrailing(body []byte, i int) error {
+	if j := skipSpace(body, i); j < len(body) {
+		return badJSON(syntaxError(body, j, "unexpected data after the JSON value"))
 	}
 	return nil
 }
 
 func badJSON(err error) error {
-	return fmt.Errorf("unexpected response (not the documented JSON): %w", err)
+	return &BodyError{Err: err}
+}
+
+// BodyError is a 2xx response whose body is not the documented JSON (cut
+// short, malformed, trailing data): exit 1, naming the operation once
+// WithOperation has set it.
+type BodyError struct {
+	Operation string
+	Err       error
+}
+
+func (e *BodyError) Error() string {
+	msg := "unexpected response (not the documented JSON): " + e.Err.Error()
+	if e.Operation != "" {
+		return e.Operation + ": " + msg
+	}
+	return msg
+}
+
+func (e *BodyError) Unwrap() error { return e.Err }
+
+// WithOperation names the operation in a *BodyError within err; other
+// errors (a callback's own, ErrStop) are returned as they are.
+func WithOperation(op string, err error) error {
+	var be *BodyError
+	if errors.As(err, &be) && be.Operation == "" {
+		be.Operation = op
+	}
+	return err
 }
 
 // Pager controls an offset-paged listing (SSP's offset and page_size).
@@ -231,7 +253,7 @@ func (c *Client) ListOffset(ctx context.Context, call Call, key string, p Pager,
 			return nil
 		})
 		if err != nil {
-			return res, err
+			return res, WithOperation(call.Operation, err)
 		}
 		if env.Total >= 0 && res.Total < 0 {
 			res.Total = env.Total

@@ -25,6 +25,9 @@ var defaultSecretKeys = []string{
 	"access_token", "refresh_token", "client_secret", "session_key_c",
 }
 
+// urlUserinfoRE finds credentials in URLs (https://user:password@host).
+var urlUserinfoRE = regexp.MustCompile(`(?i)(\bhttps?://)[^/?#\s@"']+@`)
+
 // Redactor scrubs secrets from debug output: sensitive headers, secret
 // JSON/form fields by name, and any known secret value wherever it appears
 // (an agent uuid in a URL path, an NSX token in a fallback GET).
@@ -87,6 +90,7 @@ func (r *Redactor) String(s string) string {
 	}
 	s = r.keyRE.ReplaceAllString(s, `$1"`+Redacted+`"`)
 	s = r.formRE.ReplaceAllString(s, `${1}`+Redacted)
+	s = urlUserinfoRE.ReplaceAllString(s, `${1}`+Redacted+`@`)
 	return s
 }
 

@@ -118,6 +118,17 @@ func FuzzEachItem(f *testing.F) {
 	})
 }
 
+func TestEachItemRejectsTrailingData(t *testing.T) {
+	for _, body := range []string{`{"results":[]}garbage`, `{"results":[{"id":"a"}]} {"results":[]}`, `{"results":[]},`} {
+		if _, err := EachItem([]byte(body), "results", func(json.RawMessage) error { return nil }); err == nil {
+			t.Errorf("%q accepted", body)
+		}
+	}
+	if _, err := EachItem([]byte("{\"results\":[]}\n  "), "results", func(json.RawMessage) error { return nil }); err != nil {
+		t.Errorf("trailing white space refused: %v", err)
+	}
+}
+
 func TestEachFieldWalksMembersRaw(t *testing.T) {
 	obj := []byte(` {"id":"a\"b", "n" : -1.5e3,"o":{"x":[1,"}"]},"k\u0065y":true,"z":null} `)
 	var got []string

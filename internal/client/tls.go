@@ -18,7 +18,10 @@ import (
 
 // TLSOptions configure server verification and the client certificate.
 type TLSOptions struct {
-	CAFile     string // added to the system pool
+	CAFile string // added to the system pool
+	// CAFileFrom names where CAFile came from in errors ("--ca-file" when
+	// empty; "TOKENCTL_CA_FILE", "profile \"x\": ca_file").
+	CAFileFrom string
 	Insecure   bool   // no verification at all (warned about by the caller)
 	Thumbprint string // SHA-256 of the server's leaf certificate, hex, colons allowed
 	CertFile   string // client certificate (NSX principal identity)
@@ -69,12 +72,16 @@ func (o TLSOptions) TLSConfig() (*tls.Config, error) {
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
+		from := o.CAFileFrom
+		if from == "" {
+			from = "--ca-file"
+		}
 		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {
-			return nil, exit.Usagef("--ca-file: %v", err)
+			return nil, exit.Usagef("%s: %v", from, err)
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, exit.Usagef("--ca-file %s: no PEM certificates found", o.CAFile)
+			return nil, exit.Usagef("%s %s: no PEM certificates found", from, o.CAFile)
 		}
 		cfg.RootCAs = pool
 	}

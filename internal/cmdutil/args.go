@@ -121,3 +121,31 @@ func EnumFlag(name, value string, allowed ...string) *exit.Problem {
 	}
 	return &exit.Problem{Field: "--" + name, Rule: fmt.Sprintf("%q is not one of %s", value, strings.Join(allowed, ", "))}
 }
+
+// nonEmptyString is a string flag that refuses an empty or blank value at
+// parse time (exit 2 before anything is sent): for flags that fill a
+// required path parameter, where "" would silently mean "not given".
+type nonEmptyString struct{ p *string }
+
+func (s nonEmptyString) String() string {
+	if s.p == nil {
+		return ""
+	}
+	return *s.p
+}
+
+func (s nonEmptyString) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("must not be empty")
+	}
+	*s.p = v
+	return nil
+}
+
+func (s nonEmptyString) Type() string { return "string" }
+
+// NonEmptyStringVar registers a string flag whose value, when given, must
+// not be empty.
+func NonEmptyStringVar(fs *pflag.FlagSet, p *string, name, usage string) {
+	fs.Var(nonEmptyString{p}, name, usage)
+}

@@ -3,10 +3,15 @@ package cmdutil
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
+	"strings"
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/nsx"
+	"github.com/tokenctl/tokenctl/internal/sdwan"
 )
 
 // APIClient connects the current profile: it starts the emulator for the
@@ -46,6 +51,7 @@ func (f *Factory) APIClient(ctx context.Context) (*client.Client, *config.Resolv
 	if err != nil {
 		return nil, nil, err
 	}
+	f.WarnPlainHTTP(p.Server, credentialsOf(auth))
 	if b, ok := auth.(*client.BasicAuth); ok {
 		c.Redactor().AddSecret(b.Password)
 	}
@@ -107,4 +113,42 @@ func profileLabel(p *config.Resolved) string {
 		return "the --server connection"
 	}
 	return fmt.Sprintf("profile %q", p.Name)
+}
+
+// credentialsOf names what an auth method sends, for the plain-HTTP warning.
+func credentialsOf(a client.Auth) string {
+	switch a.(type) {
+	case *client.BasicAuth:
+		return "your user name and password (HTTP Basic)"
+	case *nsx.SessionAuth:
+		return "your password and session cookie"
+	case *sdwan.StaticToken:
+		return "your static X-Auth-Token"
+	case *sdwan.OAuth:
+		return "your OAuth access token"
+	}
+	return "your credentials"
+}
+
+// WarnPlainHTTP warns, once per run, that credentials go to a plain
+// http:// server other than a loopback one, where anyone on the path can
+// read them (--insecure warns too; this is worse).
+func (f *Factory) WarnPlainHTTP(server, what string) {
+	u, err := url.Parse(server)
+	if err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) || f.plainHTTPWarned[u.Host] {
+		return
+	}
+	if f.plainHTTPWarned == nil {
+		f.plainHTTPWarned = map[string]bool{}
+	}
+	f.plainHTTPWarned[u.Host] = true
+	f.Warn("%s is plain HTTP: %s will cross the network unencrypted; use https://", config.RedactURL(u.Scheme+"://"+u.Host), what)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

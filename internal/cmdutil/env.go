@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/tokenctl/tokenctl/internal/config"
 )
 
 // EnvVar is an environment variable tokenctl reads, as `tokenctl help
@@ -33,6 +35,7 @@ var OtherEnv = []EnvVar{
 	{"XDG_STATE_HOME", "where cache.json (discovered API versions, ids, OAuth tokens) and the built-in sandbox's state live (default ~/.local/state)"},
 	{"TOKENCTL_SANDBOX_STATE", "the built-in sandbox's state file (default $XDG_STATE_HOME/tokenctl/sandbox.json)"},
 	{RetryBaseWaitEnv, "first retry backoff, a duration (default 300ms, doubling to 5s with jitter); Retry-After is honoured regardless"},
+	{config.SecretCommandTimeoutEnv, "how long a profile's password_command, token_command or client_secret_command may run (default 30s, or the profile's secret_command_timeout)"},
 	{"HTTPS_PROXY, HTTP_PROXY, NO_PROXY", "proxies, as Go's net/http reads them"},
 	{"CI", "when set (not 0 or false), tokenctl never prompts, as with --no-input"},
 	{"NO_COLOR", "turns colour off, in tables and prompts"},

@@ -9,12 +9,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+	"golang.org/x/time/rate"
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/config"
@@ -27,11 +29,13 @@ import (
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
 )
 
-// BuildInfo is set with -ldflags by goreleaser.
+// BuildInfo is set with -ldflags by goreleaser, else read from the Go
+// toolchain's build record (internal/build).
 type BuildInfo struct {
-	Version string
-	Commit  string
-	Date    string
+	Version  string
+	Commit   string
+	Date     string
+	Modified bool
 }
 
 // Factory gives commands what they need, lazily: nothing is read or
@@ -56,6 +60,12 @@ type Factory struct {
 	// completing is set during dynamic shell completion, which must not
 	// wait long for anything.
 	completing bool
+	// plainHTTPWarned records the plain-HTTP servers warned about (once per
+	// run each).
+	plainHTTPWarned map[string]bool
+	// limiter paces every request of the process (--rps); one for all
+	// clients, so concurrent batches share the rate.
+	limiter *rate.Limiter
 	// dry is the --dry-run state once StartDryRun ran.
 	dry *dryRun
 }
@@ -85,7 +95,11 @@ const (
 	FlagTimeout  = "timeout"
 	FlagDebug    = "debug"
 	FlagQuiet    = "quiet"
-	FlagDryRun   = "dry-run"
+	// FlagRetryMaxWait caps the total wait between one request's tries.
+	FlagRetryMaxWait = "retry-max-wait"
+	// FlagRPS caps the requests per second of the whole process.
+	FlagRPS    = "rps"
+	FlagDryRun = "dry-run"
 	// FlagNoHeaders drops a table's header row.
 	FlagNoHeaders = "no-headers"
 )
@@ -113,6 +127,8 @@ func (f *Factory) AddGlobalFlags(root *cobra.Command) {
 	fs.String(FlagTimeout, "", env("timeout of each HTTP request, e.g. 30s", FlagTimeout))
 	fs.Bool(FlagDebug, false, env("log HTTP requests and responses to stderr, secrets redacted", FlagDebug))
 	fs.BoolP(FlagQuiet, "q", false, env("print no notices on stderr, only errors", FlagQuiet))
+	fs.String(FlagRetryMaxWait, "", env("cap on the total wait between one request's retries, whatever the server's Retry-After asks (default 2m)", FlagRetryMaxWait))
+	fs.String(FlagRPS, "", env("at most this many requests per second from this process, retries and concurrent batches included (e.g. 20, or 0.5); also a profile setting", FlagRPS))
 	fs.Bool(FlagDryRun, false, env("send no change: print each one (method, URL, redacted body, curl line) on stderr, the plan as JSON with -o json; reads still happen, no local file is written, exit 0", FlagDryRun))
 	fs.Bool(FlagNoHeaders, false, env("print tables without their header row", FlagNoHeaders))
 	CompleteFlag(root, FlagProfile, f.CompleteProfiles)
@@ -154,6 +170,20 @@ func (f *Factory) String(key string) string { return f.Settings.GetString(key) }
 // tables --no-headers, the terminal's width and whether to colour.
 func (f *Factory) OutputOptions() (output.Options, error) {
 	o := output.Options{Format: f.String(FlagOutput), JQ: f.String(FlagJQ), Template: f.String(FlagTemplate)}
+	// Environment defaults apply only where they fit the command
+	// (output.Options.DropEnvFormat); a flag given explicitly still errs.
+	_, src, ok := f.Lookup(FlagOutput)
+	o.FormatFromEnv = ok && src == config.FromEnv
+	_, jqSrc, jqOK := f.Lookup(FlagJQ)
+	_, tmplSrc, tmplOK := f.Lookup(FlagTemplate)
+	jqEnv, tmplEnv := jqOK && jqSrc == config.FromEnv, tmplOK && tmplSrc == config.FromEnv
+	switch {
+	case o.JQ != "" && o.Template != "" && jqEnv && !tmplEnv:
+		o.JQ, jqEnv = "", false // --template given: TOKENCTL_JQ gives way
+	case o.JQ != "" && o.Template != "" && tmplEnv && !jqEnv:
+		o.Template, tmplEnv = "", false
+	}
+	o.FilterFromEnv = (jqEnv && o.JQ != "") || (tmplEnv && o.Template != "")
 	if err := o.Validate(); err != nil {
 		return o, err
 	}
@@ -167,7 +197,8 @@ func (f *Factory) OutputOptions() (output.Options, error) {
 
 // OutputFor validates the output settings for a command that prints kind
 // in shape (one object or a list): a format that does not apply is refused
-// here, before any request is sent.
+// here, before any request is sent (a TOKENCTL_OUTPUT default that does not
+// apply gives way to the command's own output instead).
 func (f *Factory) OutputFor(kind output.Kind, shape output.Shape) (output.Options, error) {
 	o, err := f.OutputOptions()
 	if err != nil {
@@ -352,6 +383,14 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 	if err != nil {
 		return client.Options{}, err
 	}
+	retryMax, err := f.RetryMaxWait()
+	if err != nil {
+		return client.Options{}, err
+	}
+	var notices io.Writer
+	if !f.Bool(FlagQuiet) {
+		notices = f.IOStreams.ErrOut
+	}
 	if p.Insecure && p.Thumbprint == "" && strings.HasPrefix(p.Server, "https:") {
 		f.Warn("TLS certificate verification is disabled (--insecure): anyone on the path can read your credentials")
 	}
@@ -367,8 +406,12 @@ func (f *Factory) ClientOptions(p *config.Resolved) (client.Options, error) {
 		Debug:     f.DebugWriter(),
 		// 0 leaves the client's default.
 		RetryBaseWait: retryWait,
+		RetryMaxWait:  retryMax,
+		Notices:       notices,
+		Limiter:       f.rateLimiter(p.RPS),
 		TLS: client.TLSOptions{
 			CAFile:     p.CAFile,
+			CAFileFrom: p.CAFileFrom,
 			Insecure:   p.Insecure,
 			Thumbprint: p.Thumbprint,
 			CertFile:   p.CertFile,
@@ -394,4 +437,65 @@ func RetryBaseWait() (time.Duration, error) {
 		return 0, exit.Usagef("%s=%q: must be a positive duration such as 300ms", RetryBaseWaitEnv, v)
 	}
 	return d, nil
+}
+
+// RetryMaxWait is --retry-max-wait (env TOKENCTL_RETRY_MAX_WAIT); 0 when
+// unset, which leaves the client's default (2m).
+func (f *Factory) RetryMaxWait() (time.Duration, error) {
+	v, src, ok := f.Lookup(FlagRetryMaxWait)
+	if !ok {
+		return 0, nil
+	}
+	d, err := config.ParsePositiveDuration(v)
+	if err != nil {
+		return 0, exit.Usagef("%s %q: %v", SourceName(FlagRetryMaxWait, src), v, err)
+	}
+	return d, nil
+}
+
+// SourceName names where a global setting came from, for errors about its
+// value: the flag (--timeout) or its environment variable (TOKENCTL_TIMEOUT).
+func SourceName(key string, src config.Source) string {
+	if src == config.FromEnv {
+		return EnvName(key)
+	}
+	return "--" + key
+}
+
+// CheckEnv refuses TOKENCTL_* values that cannot mean anything, naming the
+// variable (not the flag it stands for): a switch that is not a boolean
+// (TOKENCTL_YES=sure would otherwise read as false), a platform that does
+// not exist. Values a command reads later are checked where they are
+// read, also naming the variable (TOKENCTL_TIMEOUT, TOKENCTL_SERVER, ...).
+func (f *Factory) CheckEnv() error {
+	var ps []exit.Problem
+	for _, key := range []string{FlagYes, FlagDebug, FlagQuiet, FlagNoInput, FlagInsecure} {
+		if fl := f.flags.Lookup(key); fl != nil && fl.Changed {
+			continue
+		}
+		if v, ok := os.LookupEnv(EnvName(key)); ok && v != "" {
+			if _, err := strconv.ParseBool(v); err != nil {
+				ps = append(ps, exit.Problem{Field: EnvName(key), Rule: fmt.Sprintf("%q is not a boolean (true, false, 1 or 0)", v)})
+			}
+		}
+	}
+	if v, src, ok := f.Lookup(FlagPlatform); ok && src == config.FromEnv {
+		if err := config.ValidatePlatform(v); err != nil {
+			ps = append(ps, exit.Problem{Field: EnvName(FlagPlatform), Rule: fmt.Sprintf("%q: must be one of %s", v, strings.Join(config.Platforms, ", "))})
+		}
+	}
+	return exit.Problems(ps)
+}
+
+// rateLimiter is the process's request pacer for rps requests per second
+// (nil when rps is 0): a token bucket of one, so requests are spaced
+// evenly and no burst goes over the rate.
+func (f *Factory) rateLimiter(rps float64) client.Limiter {
+	if rps <= 0 {
+		return nil
+	}
+	if f.limiter == nil {
+		f.limiter = rate.NewLimiter(rate.Limit(rps), 1)
+	}
+	return f.limiter
 }

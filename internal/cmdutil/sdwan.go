@@ -69,6 +69,7 @@ func (f *Factory) sdwanAuth(ctx context.Context, p *config.Resolved, opts *clien
 	if authURL == "" {
 		authURL = sdwan.DefaultAuthURL
 	}
+	f.WarnPlainHTTP(authURL, "your OAuth client secret")
 	httpOpts := *opts
 	if !sameHost(authURL, p.Server) {
 		// A pinned thumbprint is the API server's certificate, not the

@@ -11,14 +11,11 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/fsutil"
 )
 
 // Platforms tokenctl speaks.
@@ -56,6 +53,8 @@ type Profile struct {
 	Password        string `yaml:"password,omitempty" json:"password,omitempty" mapstructure:"password"`
 	PasswordEnv     string `yaml:"password_env,omitempty" json:"password_env,omitempty" mapstructure:"password_env"`
 	PasswordCommand string `yaml:"password_command,omitempty" json:"password_command,omitempty" mapstructure:"password_command"`
+	// SecretCommandTimeout bounds every *_command (a duration; default 30s).
+	SecretCommandTimeout string `yaml:"secret_command_timeout,omitempty" json:"secret_command_timeout,omitempty" mapstructure:"secret_command_timeout"`
 
 	// sdwan legacy static token
 	Token        string `yaml:"token,omitempty" json:"token,omitempty" mapstructure:"token"`
@@ -78,6 +77,8 @@ type Profile struct {
 	Insecure   bool   `yaml:"insecure,omitempty" json:"insecure,omitempty" mapstructure:"insecure"`
 	Thumbprint string `yaml:"thumbprint,omitempty" json:"thumbprint,omitempty" mapstructure:"thumbprint"`
 	Timeout    string `yaml:"timeout,omitempty" json:"timeout,omitempty" mapstructure:"timeout"`
+	// RPS caps requests per second to this server from one process (--rps).
+	RPS float64 `yaml:"rps,omitempty" json:"rps,omitempty" mapstructure:"rps"`
 
 	// ssp: default --type of token verbs (sensor or baremetal)
 	TokenType string `yaml:"token_type,omitempty" json:"token_type,omitempty" mapstructure:"token_type"`
@@ -186,6 +187,9 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi.IsDir() {
+		return nil, dirError(path)
+	}
 	if err := checkPerm(path, fi); err != nil {
 		return nil, err
 	}
@@ -210,28 +214,4 @@ func cleanDecodeError(err error) string {
 	s := err.Error()
 	s = strings.ReplaceAll(s, "decoding failed due to the following error(s):\n\n", "")
 	return strings.TrimSpace(s)
-}
-
-// Update applies change to the config file under its lock: read, change,
-// write atomically with mode 0600. Concurrent tokenctl processes take turns,
-// so none loses another's profile.
-func Update(path string, change func(*File) error) error {
-	lock, err := fsutil.LockFile(path, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer lock.Unlock()
-	f, err := Load(path)
-	if err != nil {
-		return err
-	}
-	if err := change(f); err != nil {
-		return err
-	}
-	data, err := yaml.Marshal(f)
-	if err != nil {
-		return err
-	}
-	header := "# tokenctl configuration; edit with `tokenctl profile set`. Keep this file private (mode 0600).\n"
-	return fsutil.WriteFileAtomic(path, append([]byte(header), data...), 0o600)
 }

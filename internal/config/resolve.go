@@ -1,12 +1,10 @@
 package config
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
-	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +38,13 @@ type Resolved struct {
 
 	password    *string // from TOKENCTL_PASSWORD or a prompt
 	staticToken *string // from TOKENCTL_TOKEN
+	// secretTimeoutEnv is TOKENCTL_SECRET_COMMAND_TIMEOUT.
+	secretTimeoutEnv string
+	// timeoutFrom names where Timeout came from, for errors about it.
+	timeoutFrom string
+	// CAFileFrom names where CAFile came from (--ca-file,
+	// TOKENCTL_CA_FILE or the profile), for errors about it.
+	CAFileFrom string
 }
 
 // NoProfileError is returned when nothing says which server to talk to.
@@ -71,7 +76,15 @@ func Resolve(f *File, ov Overrides) (*Resolved, error) {
 		if !platSet {
 			platform = SSP
 		}
-		return &Resolved{Name: SandboxProfile, Sandbox: true, Profile: Profile{Platform: platform, Username: "admin", Auth: AuthBasic}}, nil
+		r := &Resolved{Name: SandboxProfile, Sandbox: true, Profile: Profile{Platform: platform, Username: "admin", Auth: AuthBasic}}
+		if v, src, ok := ov.Lookup("rps"); ok {
+			n, err := ParseRPS(v)
+			if err != nil {
+				return nil, exit.Usagef("%s %q: %v", sourceName("rps", src), v, err)
+			}
+			r.RPS = n
+		}
+		return r, nil
 	}
 	r := &Resolved{}
 	if name != "" {
@@ -100,24 +113,44 @@ func Resolve(f *File, ov Overrides) (*Resolved, error) {
 		}
 		r.Platform = platform
 	}
-	if v, _, ok := ov.Lookup("server"); ok {
+	serverFrom := fmt.Sprintf("profile %q: server", r.Name)
+	if v, src, ok := ov.Lookup("server"); ok {
 		r.Server = v
+		serverFrom = "--server"
+		if src == FromEnv {
+			serverFrom = "TOKENCTL_SERVER"
+		}
 	}
 	if v, _, ok := ov.Lookup("username"); ok {
 		r.Username = v
 	}
-	if v, _, ok := ov.Lookup("ca-file"); ok {
+	r.CAFileFrom = fmt.Sprintf("profile %q: ca_file", r.Name)
+	if v, src, ok := ov.Lookup("ca-file"); ok {
 		r.CAFile = v
+		r.CAFileFrom = sourceName("ca-file", src)
 	}
-	if v, _, ok := ov.Lookup("insecure"); ok {
+	if v, src, ok := ov.Lookup("insecure"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, exit.Usagef("--insecure / TOKENCTL_INSECURE: %q is not a boolean", v)
+			return nil, exit.Usagef("%s: %q is not a boolean", sourceName("insecure", src), v)
 		}
 		r.Insecure = b
 	}
-	if v, _, ok := ov.Lookup("timeout"); ok {
+	if v, src, ok := ov.Lookup("rps"); ok {
+		n, err := ParseRPS(v)
+		if err != nil {
+			return nil, exit.Usagef("%s %q: %v", sourceName("rps", src), v, err)
+		}
+		r.RPS = n
+	} else if r.RPS != 0 {
+		if _, err := ParseRPS(strconv.FormatFloat(r.RPS, 'g', -1, 64)); err != nil {
+			return nil, exit.Usagef("profile %q: rps %v: %v", r.Name, r.RPS, err)
+		}
+	}
+	r.timeoutFrom = fmt.Sprintf("profile %q: timeout", r.Name)
+	if v, src, ok := ov.Lookup("timeout"); ok {
 		r.Timeout = v
+		r.timeoutFrom = sourceName("timeout", src)
 	}
 	if v, _, ok := ov.Lookup("password"); ok {
 		r.password = &v
@@ -125,8 +158,19 @@ func Resolve(f *File, ov Overrides) (*Resolved, error) {
 	if v, _, ok := ov.Lookup("token"); ok {
 		r.staticToken = &v
 	}
+	if v, _, ok := ov.Lookup("secret-command-timeout"); ok {
+		r.secretTimeoutEnv = v
+	}
 	if r.Server == "" {
 		return nil, exit.Usagef("profile %q has no server; set one with `tokenctl profile set %s --server URL`", r.Name, r.Name)
+	}
+	if err := CheckServerURL(r.Server); err != nil {
+		return nil, exit.Usagef("%s: %v", serverFrom, err)
+	}
+	if r.AuthURL != "" {
+		if err := CheckServerURL(r.AuthURL); err != nil {
+			return nil, exit.Usagef("profile %q: auth_url: %v", r.Name, err)
+		}
 	}
 	return r, nil
 }
@@ -148,7 +192,11 @@ func (r *Resolved) TimeoutDuration() (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(r.Timeout)
 	if err != nil || d <= 0 {
-		return 0, exit.Usagef("--timeout %q: must be a positive duration such as 30s or 2m", r.Timeout)
+		from := r.timeoutFrom
+		if from == "" {
+			from = "--timeout"
+		}
+		return 0, exit.Usagef("%s %q: must be a positive duration such as 30s or 2m", from, r.Timeout)
 	}
 	return d, nil
 }
@@ -163,7 +211,7 @@ func (r *Resolved) Password(ctx context.Context) (string, bool, error) {
 	if r.password != nil {
 		return *r.password, true, nil
 	}
-	return resolveSecret(ctx, r.Name, "password", r.Profile.Password, r.PasswordEnv, r.PasswordCommand)
+	return r.resolveSecret(ctx, "password", r.Profile.Password, r.PasswordEnv, r.PasswordCommand)
 }
 
 // StaticToken returns the SD-WAN static auth token (TOKENCTL_TOKEN first).
@@ -171,7 +219,7 @@ func (r *Resolved) StaticToken(ctx context.Context) (string, bool, error) {
 	if r.staticToken != nil {
 		return *r.staticToken, true, nil
 	}
-	return resolveSecret(ctx, r.Name, "token", r.Token, r.TokenEnv, r.TokenCommand)
+	return r.resolveSecret(ctx, "token", r.Token, r.TokenEnv, r.TokenCommand)
 }
 
 // SetStaticToken sets the SD-WAN static token for this run.
@@ -182,50 +230,51 @@ func (r *Resolved) ClientSecretValue(ctx context.Context) (string, bool, error) 
 	if r.password != nil { // TOKENCTL_PASSWORD doubles as the client secret
 		return *r.password, true, nil
 	}
-	return resolveSecret(ctx, r.Name, "client_secret", r.ClientSecret, r.ClientSecretEnv, r.ClientSecretCommand)
+	return r.resolveSecret(ctx, "client_secret", r.ClientSecret, r.ClientSecretEnv, r.ClientSecretCommand)
 }
 
-func resolveSecret(ctx context.Context, profile, field, inline, envName, command string) (string, bool, error) {
+func (r *Resolved) resolveSecret(ctx context.Context, field, inline, envName, command string) (string, bool, error) {
 	switch {
 	case inline != "":
 		return inline, true, nil
 	case envName != "":
 		v, ok := os.LookupEnv(envName)
 		if !ok || v == "" {
-			return "", false, exit.Usagef("profile %q takes its %s from $%s, which is not set", profile, field, envName)
+			return "", false, exit.Usagef("profile %q takes its %s from $%s, which is not set", r.Name, field, envName)
 		}
 		return v, true, nil
 	case command != "":
-		v, err := runSecretCommand(ctx, command)
+		timeout, err := r.secretCommandTimeout()
 		if err != nil {
-			return "", false, exit.Usagef("profile %q: %s_command failed: %v", profile, field, err)
+			return "", false, err
+		}
+		v, err := runSecretCommand(ctx, field, command, timeout)
+		if exit.CodeOf(err) == exit.Interrupted {
+			return "", false, err
+		}
+		if err != nil {
+			return "", false, exit.Usagef("profile %q: %v", r.Name, err)
 		}
 		return v, true, nil
 	}
 	return "", false, nil
 }
 
-// runSecretCommand runs a *_command through the shell; its stdout, without
-// the final newline, is the secret. Its stderr goes to ours, so a password
-// manager can ask for a PIN; its stdout is never shown.
-func runSecretCommand(ctx context.Context, command string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		cmd = exec.CommandContext(ctx, "cmd", "/C", command)
-	} else {
-		cmd = exec.CommandContext(ctx, "sh", "-c", command)
+// sourceName names where a global setting came from: its flag or its
+// TOKENCTL_* environment variable.
+func sourceName(key string, src Source) string {
+	if src == FromEnv {
+		return "TOKENCTL_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
 	}
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", err
+	return "--" + key
+}
+
+// ParseRPS reads a requests-per-second cap: a positive number (0.5 is one
+// request every two seconds).
+func ParseRPS(v string) (float64, error) {
+	n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || n <= 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+		return 0, fmt.Errorf("must be a positive number of requests per second, such as 20 or 0.5")
 	}
-	s := strings.TrimRight(out.String(), "\r\n")
-	if s == "" {
-		return "", fmt.Errorf("it printed nothing")
-	}
-	return s, nil
+	return n, nil
 }

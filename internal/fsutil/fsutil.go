@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -99,4 +100,19 @@ func (l *Lock) Unlock() error {
 		return nil
 	}
 	return l.fl.Unlock()
+}
+
+// RemoveStaleTemps removes the temporary files WriteFileAtomic leaves
+// behind when its process is killed between creating and renaming one. Call
+// it only while holding path's lock, when no other writer can be mid-write.
+// Failures are ignored: a leftover costs disk space, nothing more.
+func RemoveStaleTemps(path string) {
+	dir := filepath.Dir(path)
+	prefix := "." + filepath.Base(path) + ".tmp-"
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

@@ -92,6 +92,14 @@ func cleanYAMLError(err error) string {
 	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
 
+// Hinter is a request type that explains a field's shape when a document
+// gives the wrong type (an SD-WAN role written as a bare name).
+type Hinter interface {
+	// ManifestHint returns advice for field (a dotted JSON path) that got a
+	// value of JSON type got, or "".
+	ManifestHint(field, got string) string
+}
+
 // Decode checks the document's fields against v's JSON field names and
 // decodes it into v (a pointer to a request struct). Every unknown field and
 // type mismatch is reported, each naming the document and the field.
@@ -128,10 +136,24 @@ func (d Document) Decode(v any) []exit.Problem {
 		return []exit.Problem{{Source: d.Source, Field: "(document)", Rule: err.Error()}}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
+	// Strict all the way down: a misspelt field of a nested object (an
+	// SD-WAN custom role's "permisions") is an error, not dropped. This is
+	// the manifest's rule, set here; the request types themselves decode
+	// leniently, since server answers use them too.
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return []exit.Problem{{Source: d.Source, Field: te.Field, Rule: "must be " + typeName(te.Type) + ", not " + te.Value}}
+			rule := "must be " + typeName(te.Type) + ", not " + te.Value
+			if h, ok := v.(Hinter); ok {
+				if hint := h.ManifestHint(te.Field, te.Value); hint != "" {
+					rule += ": " + hint
+				}
+			}
+			return []exit.Problem{{Source: d.Source, Field: te.Field, Rule: rule}}
+		}
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return []exit.Problem{{Source: d.Source, Field: "(nested object)", Rule: "unknown field " + name}}
 		}
 		return []exit.Problem{{Source: d.Source, Field: "(document)", Rule: err.Error()}}
 	}

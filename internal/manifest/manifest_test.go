@@ -48,6 +48,8 @@ func TestDecodeProblems(t *testing.T) {
 		"enabled: maybe\n":                          "enabled: must be true or false",
 		"- a\n- b\n":                                "(document): must be a mapping",
 		"display_name: x\nzzzzzzzzzzzzzzzzzzz: 1\n": "unknown field; accepted: allowed_instance_count, display_name, enabled, roles",
+		// nested objects are strict too: the decoder's rule, not the types'
+		"display_name: x\nroles:\n  - name: r\n    nmae: s\n": `(nested object): unknown field "nmae"`,
 	}
 	for in, want := range cases {
 		docs, err := Parse("f", []byte(in))

@@ -2,6 +2,7 @@ package nsx
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"sync"
@@ -84,10 +85,12 @@ func (s *SessionAuth) login(ctx context.Context, c *client.Client) error {
 	resp, err := c.Do(ctx, client.Call{
 		Operation: op, Method: http.MethodPost, Path: SessionCreatePath, NoAuth: true,
 		Form: url.Values{"j_username": {s.Username}, "j_password": {s.Password}},
-		Read: true, // a login changes nothing: --dry-run logs in
+		// A login changes nothing: --dry-run logs in, and it is retried on
+		// 502/503/504 like a read, never "may have been carried out".
+		Read: true,
 	})
 	if err != nil {
-		return err
+		return &LoginError{Err: err}
 	}
 	var cookie string
 	for _, ck := range (&http.Response{Header: resp.Header}).Cookies() {
@@ -104,6 +107,42 @@ func (s *SessionAuth) login(ctx context.Context, c *client.Client) error {
 	s.c, s.cookie, s.xsrf = c, cookie, xsrf
 	s.logins++
 	return nil
+}
+
+// LoginError is a session login that failed: no request the command was
+// about was sent, so it says nothing about tokens or routes (a 404 here is
+// no "token gone", and no "missing body call"). A login the server refused
+// or did not recognise (a 4xx, such as the 404 of a URL without NSX's
+// session route) is exit 3; an unavailable or unreachable manager keeps its
+// exit code (6, 7).
+type LoginError struct{ Err error }
+
+func (e *LoginError) Error() string {
+	msg := e.Err.Error()
+	var ae *client.APIError
+	if errors.As(e.Err, &ae) && ae.Status == http.StatusNotFound {
+		msg += "\nno NSX session login answered at this server: check that the URL is the NSX manager's; " +
+			"cookie-based authentication may also be disabled (`get service http`): use --auth basic or cert"
+	}
+	return msg
+}
+
+func (e *LoginError) Unwrap() error { return e.Err }
+
+// ExitCode implements exit.Coder.
+func (e *LoginError) ExitCode() int {
+	var ae *client.APIError
+	if errors.As(e.Err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests {
+		return exit.Auth
+	}
+	return exit.CodeOf(e.Err)
+}
+
+// ErrorDetail implements exit.Detailer.
+func (e *LoginError) ErrorDetail() exit.Detail {
+	d := exit.DetailOf(e.Err)
+	d.Message = e.Error()
+	return d
 }
 
 // Close destroys the session, if one was created. It sends the cookie and

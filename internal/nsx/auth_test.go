@@ -11,12 +11,14 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,4 +279,77 @@ func writeClientCert(t *testing.T, dir, name, cn string) []string {
 	writePEM(t, cert, "CERTIFICATE", der)
 	writePEM(t, keyPath, "EC PRIVATE KEY", keyDER)
 	return []string{cert, keyPath}
+}
+
+// A login is retried on 502/503/504 like a read, and its failure never
+// claims that a token may exist: no token call was sent (issue 16 item 16).
+func TestSessionLoginRetriedAndNoTokenAdvice(t *testing.T) {
+	_, url, tr := emulator(t, sim.Options{})
+	var fails atomic.Int32
+	fails.Store(2)
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == SessionCreatePath && fails.Add(-1) >= 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		req, _ := http.NewRequest(r.Method, url+r.URL.RequestURI(), r.Body)
+		req.Header = r.Header
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	defer flaky.Close()
+	s := &SessionAuth{Username: "admin", Password: sandboxPassword}
+	if _, _, err := New(newClient(t, flaky.URL, s, nil), nil).CreateToken(context.Background(), false); err != nil {
+		t.Fatalf("a login answered 503 twice was not retried: %v", err)
+	}
+	equal(t, "requests", tr.take(), []string{"POST " + SessionCreatePath, "POST " + TokenPath})
+
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+	defer down.Close()
+	s = &SessionAuth{Username: "admin", Password: sandboxPassword}
+	_, _, err := New(newClient(t, down.URL, s, nil), nil).CreateToken(context.Background(), false)
+	if exit.CodeOf(err) != exit.Unavailable || strings.Contains(err.Error(), "may have created") || strings.Contains(err.Error(), "may have carried out") || !strings.Contains(err.Error(), "create NSX session") {
+		t.Fatalf("login 502: %v (exit %d)", err, exit.CodeOf(err))
+	}
+}
+
+// A login answered 404 (no session route: not an NSX manager, or a spec-only
+// one) is an authentication failure, exit 3, and evidence of nothing: no
+// "token gone", no cached "no body calls" (issue 16 item 17).
+func TestSessionLogin404IsNoEvidence(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "<html><body>Not Found</body></html>")
+	}))
+	defer hs.Close()
+	cache := testCache(t)
+	ctx := context.Background()
+	n := New(newClient(t, hs.URL, &SessionAuth{Username: "admin", Password: sandboxPassword}, nil), cache)
+	if _, err := n.ProbeBodyCalls(ctx); exit.CodeOf(err) != exit.Auth || !strings.Contains(err.Error(), "no NSX session login answered") {
+		t.Fatalf("probe: %v (exit %d)", err, exit.CodeOf(err))
+	}
+	gone, err := n.DeleteToken(ctx, "0f5e4a47-7a52-4bbd-9d64-5d2a9fd1a3a1")
+	if gone || exit.CodeOf(err) != exit.Auth {
+		t.Fatalf("delete: gone=%v %v", gone, err)
+	}
+	if _, err := n.GetToken(ctx, "0f5e4a47-7a52-4bbd-9d64-5d2a9fd1a3a1"); exit.CodeOf(err) != exit.Auth {
+		t.Fatalf("get: %v", err)
+	}
+	var v bool
+	if cache.Get(hs.URL, CacheKeyBodyCalls, &v) {
+		t.Fatal("a failed login was cached as route evidence")
+	}
+	if _, known := n.BodyCalls(); known {
+		t.Fatal("a failed login settled the body calls")
+	}
 }

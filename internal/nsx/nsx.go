@@ -26,6 +26,7 @@ import (
 	"sync"
 
 	"github.com/tokenctl/tokenctl/internal/client"
+	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
@@ -93,7 +94,7 @@ func (n *Client) CreateToken(ctx context.Context, sensor bool) (json.RawMessage,
 	}
 	resp, err := n.c.Do(ctx, client.Call{Operation: op, Method: http.MethodPost, Path: path})
 	if err != nil {
-		return nil, nil, createAdvice(err)
+		return nil, nil, createAdvice(op, err)
 	}
 	var t RegistrationToken
 	if err := resp.JSON(&t); err != nil || t.Token == "" {
@@ -123,7 +124,7 @@ func (n *Client) GetToken(ctx context.Context, token string) (json.RawMessage, e
 			return n.c.Do(ctx, client.Call{Operation: op, Method: http.MethodGet, Path: TokenPath + "/" + url.PathEscape(token)})
 		})
 	if err != nil {
-		return nil, err
+		return nil, notNSX(op, err)
 	}
 	if !json.Valid(resp.Body) || len(resp.Body) == 0 {
 		return nil, unexpected(op, "not JSON")
@@ -147,11 +148,36 @@ func (n *Client) DeleteToken(ctx context.Context, token string) (gone bool, err 
 		func() (*client.Response, error) {
 			return n.c.Do(ctx, client.Call{Operation: op, Method: http.MethodDelete, Path: TokenPath + "/" + url.PathEscape(token)})
 		})
-	var ae *client.APIError
-	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+	if tokenNotFound(op, err) {
 		return true, nil
 	}
-	return false, err
+	return false, notNSX(op, err)
+}
+
+// tokenNotFound reports NSX's own answer that a token does not exist: a
+// 404 to the token call op (not to a login) that carries an ApiError body
+// other than "no such call" (269). Anything else is no proof that a token
+// is gone: a reverse proxy's or another server's plain 404, or a login
+// that failed.
+func tokenNotFound(op string, err error) bool {
+	var ae *client.APIError
+	if err == nil || errors.As(err, new(*LoginError)) || !errors.As(err, &ae) || ae.Status != http.StatusNotFound || ae.Operation != op {
+		return false
+	}
+	code, isAPIError := apiErrorCode(ae.Body)
+	return isAPIError && code != unsupportedCode
+}
+
+// notNSX turns a 404 of the token call op that is not NSX's not-found
+// answer into an unexpected response (exit 1): exit 4 would tell a script
+// the token does not exist, which nothing showed.
+func notNSX(op string, err error) error {
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Operation == op && ae.Status == http.StatusNotFound && !tokenNotFound(op, err) && !errors.As(err, new(*LoginError)) {
+		return &client.APIError{Operation: ae.Operation, Method: ae.Method, URL: ae.URL, Status: ae.Status, Body: ae.Body, Message: ae.Message, Code: exit.Error,
+			Hint: "the answer is not NSX's not-found error (an ApiError body): nothing shows whether the token exists; check that the URL is the NSX manager's"}
+	}
+	return err
 }
 
 // unseenToken replaces the generic "look before retrying" advice after a
@@ -159,13 +185,19 @@ func (n *Client) DeleteToken(ctx context.Context, token string) (gone bool, err 
 // nothing to look at.
 const unseenToken = "the manager may have created a token before the failure; NSX cannot list tokens, so such a token was never shown and nobody holds it: create another one"
 
-func createAdvice(err error) error {
+// createAdvice applies unseenToken to failures of the create call op
+// itself; a failed login (or any other call) sent no create, so it gets
+// none.
+func createAdvice(op string, err error) error {
 	var ae *client.APIError
 	var ne *client.NetworkError
+	if errors.As(err, new(*LoginError)) {
+		return err
+	}
 	switch {
-	case errors.As(err, &ae) && ae.Hint != "" && ae.Status != http.StatusTooManyRequests:
+	case errors.As(err, &ae) && ae.Operation == op && ae.Hint != "" && ae.Status != http.StatusTooManyRequests:
 		ae.Hint = unseenToken
-	case errors.As(err, &ne) && ne.Hint != "" && !strings.Contains(ne.Hint, "certificate"):
+	case errors.As(err, &ne) && ne.Operation == op && ne.Hint != "" && !strings.Contains(ne.Hint, "certificate"):
 		ne.Hint = unseenToken
 	}
 	return err
@@ -196,9 +228,14 @@ func (n *Client) ProbeBodyCalls(ctx context.Context) (bool, error) {
 		n.remember(true)
 		return true, nil
 	case routeMissing:
-		_, err := n.c.Do(ctx, client.Call{Operation: "probe registration-token GET call", Method: http.MethodGet, Path: TokenPath + "/" + probe})
-		var ae *client.APIError
-		if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusNotFound) {
+		const getOp = "probe registration-token GET call"
+		_, err := n.c.Do(ctx, client.Call{Operation: getOp, Method: http.MethodGet, Path: TokenPath + "/" + probe})
+		if err != nil && !tokenNotFound(getOp, err) {
+			var ae *client.APIError
+			if errors.As(err, &ae) && ae.Status == http.StatusNotFound && !errors.As(err, new(*LoginError)) {
+				return false, exit.Errorf(exit.NotFound, "no NSX registration-token API at %s: POST %s/retrieve and GET %s/{token} both answered 404 without NSX's error body (ApiError); is this the NSX manager's URL?",
+					n.c.BaseURL(), TokenPath, TokenPath)
+			}
 			return false, err
 		}
 		n.remember(false)
@@ -260,8 +297,12 @@ func (n *Client) withBodyCalls(ctx context.Context, body, path func() (*client.R
 	case routeExists:
 		n.remember(true)
 	case routeMissing:
-		n.remember(false)
-		return path()
+		// The answer is settled only when the old route answers as NSX
+		// does: a plain 404 to both calls means no NSX API here at all.
+		resp, err = path()
+		if classify(err) == routeExists {
+			n.remember(false)
+		}
 	}
 	return resp, err
 }
@@ -290,7 +331,8 @@ func classify(err error) routeAnswer {
 		return routeExists
 	}
 	var ae *client.APIError
-	if !errors.As(err, &ae) {
+	if errors.As(err, new(*LoginError)) || !errors.As(err, &ae) {
+		// A failed login sent no token call: it is evidence of nothing.
 		return noSignal
 	}
 	code, isAPIError := apiErrorCode(ae.Body)

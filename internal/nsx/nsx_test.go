@@ -392,3 +392,33 @@ func TestDebugRedactsTokens(t *testing.T) {
 		}
 	}
 }
+
+// A URL with no NSX API behind it (a plain HTML 404 to every call) passes
+// no check and deletes nothing: a 404 means "token gone" only with NSX's
+// ApiError body (issue 16 item 17).
+func TestPlain404IsNotTokenGone(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "<html><body><h1>404 Not Found</h1></body></html>")
+	}))
+	defer hs.Close()
+	cache := testCache(t)
+	ctx := context.Background()
+	n := New(newClient(t, hs.URL, basic("admin"), nil), cache)
+	if _, err := n.ProbeBodyCalls(ctx); exit.CodeOf(err) != exit.NotFound || !strings.Contains(err.Error(), "no NSX registration-token API") {
+		t.Fatalf("probe: %v (exit %d)", err, exit.CodeOf(err))
+	}
+	const tok = "0f5e4a47-7a52-4bbd-9d64-5d2a9fd1a3a1"
+	gone, err := n.DeleteToken(ctx, tok)
+	if gone || exit.CodeOf(err) != exit.Error || !strings.Contains(err.Error(), "not NSX's not-found error") {
+		t.Fatalf("delete: gone=%v %v (exit %d)", gone, err, exit.CodeOf(err))
+	}
+	if _, err := n.GetToken(ctx, tok); exit.CodeOf(err) != exit.Error {
+		t.Fatalf("get: %v (exit %d)", err, exit.CodeOf(err))
+	}
+	var v bool
+	if cache.Get(hs.URL, CacheKeyBodyCalls, &v) {
+		t.Fatal("plain 404s were cached as a pre-4.x manager")
+	}
+}

@@ -47,6 +47,14 @@ type Options struct {
 	// Now is the clock of relative times in tables and of the template's
 	// timeago (time.Now when nil).
 	Now func() time.Time
+	// FormatFromEnv says Format is TOKENCTL_OUTPUT's default, not -o: where
+	// a command cannot print it, the command's default applies instead of
+	// an error (DropEnvFormat).
+	FormatFromEnv bool
+	// FilterFromEnv says JQ or Template is TOKENCTL_JQ's or
+	// TOKENCTL_TEMPLATE's default: it applies where it fits, and output
+	// it does not fit is printed without it (with a note on stderr).
+	FilterFromEnv bool
 
 	// NoHeaders drops a table's header row (--no-headers).
 	NoHeaders bool
@@ -57,6 +65,43 @@ type Options struct {
 	Color bool
 
 	tmpl *Template
+	// baseFormat is Format before a filter made it JSON.
+	baseFormat string
+}
+
+// DropEnvFormat gives up a TOKENCTL_OUTPUT default the command cannot
+// print, and reports whether it did: an explicit -o stays, and the
+// command refuses it.
+func (o *Options) DropEnvFormat() bool {
+	if !o.FormatFromEnv {
+		return false
+	}
+	o.FormatFromEnv = false
+	o.Format = Table
+	if o.Filtered() {
+		o.Format = JSON
+	}
+	return true
+}
+
+// DropEnvFilter gives up a TOKENCTL_JQ or TOKENCTL_TEMPLATE default, for
+// a command that prints no JSON at all.
+func (o *Options) DropEnvFilter() {
+	if !o.FilterFromEnv {
+		return
+	}
+	o.JQ, o.Template, o.tmpl, o.FilterFromEnv = "", "", nil, false
+	if o.baseFormat != "" {
+		o.Format = o.baseFormat
+	}
+}
+
+// envName names a setting's source in errors: the flag, or the variable.
+func envName(fromEnv bool, flag, variable string) string {
+	if fromEnv {
+		return variable
+	}
+	return flag
 }
 
 // Validate checks the flags before anything is sent.
@@ -64,8 +109,19 @@ func (o *Options) Validate() error {
 	if o.Format == "" {
 		o.Format = Table
 	}
+	o.baseFormat = o.Format
 	if !slices.Contains(AllFormats, o.Format) {
-		return exit.Usagef("-o/--output %q: must be one of %s", o.Format, strings.Join(AllFormats, ", "))
+		return exit.Usagef("%s %q: must be one of %s", envName(o.FormatFromEnv, "-o/--output", "TOKENCTL_OUTPUT"), o.Format, strings.Join(AllFormats, ", "))
+	}
+	if o.Filtered() && o.Format != Table && o.Format != JSON {
+		// A filter works on JSON. Where one side is only an environment
+		// default, the other side wins.
+		switch {
+		case o.FilterFromEnv:
+			o.DropEnvFilter()
+		case o.FormatFromEnv:
+			o.Format, o.FormatFromEnv = Table, false
+		}
 	}
 	if o.JQ != "" {
 		if o.Format != Table && o.Format != JSON {
@@ -73,7 +129,7 @@ func (o *Options) Validate() error {
 		}
 		o.Format = JSON
 		if _, err := compileJQ(o.JQ); err != nil {
-			return exit.Usagef("--jq %q: %v", o.JQ, err)
+			return exit.Usagef("%s %q: %v", envName(o.FilterFromEnv, "--jq", "TOKENCTL_JQ"), o.JQ, err)
 		}
 	}
 	if o.Template != "" {
@@ -140,6 +196,9 @@ func (o *Options) FormatProblem(k Kind, shape Shape) *exit.Problem {
 	if slices.Contains(fs, o.Format) {
 		return nil
 	}
+	if o.DropEnvFormat() {
+		return nil // a TOKENCTL_OUTPUT default gives way; -o errs
+	}
 	what := "a " + k.noun()
 	if strings.ContainsRune("aeiou", rune(k.noun()[0])) {
 		what = "an " + k.noun()
@@ -179,12 +238,37 @@ func (o *Options) Filtered() bool { return o.JQ != "" || o.Template != "" }
 // Render prints one JSON document (an object, or a whole list) as the
 // options say: through --jq or --template, else indented.
 func (p *Printer) Render(raw []byte) error {
+	if p.opts.FilterFromEnv && p.opts.Filtered() {
+		return p.renderEnvFilter(raw)
+	}
 	switch {
 	case p.opts.tmpl != nil:
 		return p.opts.tmpl.Execute(p.io.Out, raw)
 	case p.opts.JQ != "":
 		return runJQ(p.io.Out, p.opts.JQ, raw, p.io.IsStdoutTTY())
 	}
+	return writeIndented(p.io.Out, raw)
+}
+
+// renderEnvFilter applies a TOKENCTL_JQ or TOKENCTL_TEMPLATE default where
+// it fits this output: it runs to the end first, and when it fails (a
+// list's expression on one object, say) the output is printed without it,
+// with a note on stderr. An explicit --jq or --template still fails.
+func (p *Printer) renderEnvFilter(raw []byte) error {
+	var buf bytes.Buffer
+	var err error
+	name := "TOKENCTL_JQ"
+	if p.opts.tmpl != nil {
+		name = "TOKENCTL_TEMPLATE"
+		err = p.opts.tmpl.Execute(&buf, raw)
+	} else {
+		err = runJQ(&buf, p.opts.JQ, raw, p.io.IsStdoutTTY())
+	}
+	if err == nil {
+		_, err = p.io.Out.Write(buf.Bytes())
+		return err
+	}
+	fmt.Fprintf(p.io.ErrOut, "note: %s does not fit this output (%v); printed without it\n", name, err)
 	return writeIndented(p.io.Out, raw)
 }
 
@@ -248,6 +332,9 @@ func (p *Printer) Object(raw json.RawMessage, kind Kind) error {
 	case ID, Secret, Manifest:
 		field := map[string]string{ID: kind.IDField, Secret: kind.SecretField, Manifest: kind.ManifestField}[p.opts.Format]
 		if field == "" {
+			if p.opts.DropEnvFormat() {
+				return p.Object(raw, kind)
+			}
 			return p.opts.Check(kind, One)
 		}
 		item, err := ParseItem(raw)
@@ -267,6 +354,9 @@ func (p *Printer) Object(raw json.RawMessage, kind Kind) error {
 		}
 		return l.Close()
 	default:
+		if p.opts.DropEnvFormat() {
+			return p.Object(raw, kind)
+		}
 		if err := p.opts.Check(kind, One); err != nil {
 			return err
 		}
@@ -314,12 +404,18 @@ func (p *Printer) List(kind Kind) ListWriter {
 		return &yamlList{w: p.io.Out}
 	case ID:
 		if kind.IDField == "" {
+			if p.opts.DropEnvFormat() {
+				return p.List(kind)
+			}
 			return &errList{err: p.opts.Check(kind, Many)}
 		}
 		return &fieldList{w: newStreamWriter(p.io.Out), field: kind.IDField}
 	case Table, Wide:
 		return newTableList(p, kind)
 	default:
+		if p.opts.DropEnvFormat() {
+			return p.List(kind)
+		}
 		return &errList{err: p.opts.Check(kind, Many)}
 	}
 }

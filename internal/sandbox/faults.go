@@ -76,6 +76,9 @@ type RequestRecord struct {
 	// Fault is the injected fault kind; "" when the request was served
 	// normally. FaultResetAfter requests were acted on.
 	Fault string
+	// Time is when the request had arrived (its body read): tests bound a
+	// client's request rate with it (--rps).
+	Time time.Time
 }
 
 type faultInjector struct {
@@ -164,7 +167,7 @@ func (fi *faultInjector) record(r *http.Request, kind string) {
 		r.Body.Close()
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	fi.onRequest(RequestRecord{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, Fault: kind})
+	fi.onRequest(RequestRecord{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, Fault: kind, Time: time.Now()})
 }
 
 // resetConnection closes the client's connection without an answer.

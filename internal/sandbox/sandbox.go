@@ -5,6 +5,7 @@ package sandbox
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,7 +44,13 @@ type Options struct {
 	// /_sandbox/ control routes) before it is served or failed. Tests only:
 	// the record carries the body, secrets included.
 	OnRequest func(RequestRecord)
+	// BodyTimeout bounds the arrival of one request's body; default
+	// DefaultBodyTimeout. A slower body gets 408 and its connection closes.
+	BodyTimeout time.Duration
 }
+
+// DefaultBodyTimeout is how long a request body may take to arrive.
+const DefaultBodyTimeout = 10 * time.Second
 
 // Server is a running sandbox.
 type Server struct {
@@ -105,7 +113,7 @@ func New(opts Options) (*Server, error) {
 		s.faults = newFaultInjector(opts.Faults, opts.OnRequest, s.mux)
 		h = s.faults
 	}
-	s.handler = s.count(h)
+	s.handler = s.count(s.readBodies(h))
 	if opts.StatePath != "" {
 		var err error
 		if opts.WaitForLock > 0 {
@@ -240,7 +248,7 @@ func (s *Server) Start(addr string) (string, error) {
 	s.ln = ln
 	s.url = scheme + "://" + ln.Addr().String()
 	s.env.SetBaseURL(s.url)
-	s.httpSrv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	s.httpSrv = &http.Server{Handler: loopbackHosts(s.handler), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go s.httpSrv.Serve(ln)
 	return s.url, nil
 }
@@ -350,4 +358,62 @@ func (s *Server) load() error {
 		}
 	}
 	return nil
+}
+
+// readBodies reads every request body before any handler runs, within
+// BodyTimeout. Handlers hold the lock every emulator shares while they
+// work; one that read a slow client's body under it would stall every
+// other client. A body that does not arrive in time is 408 and closes the
+// connection. Bodies beyond sim.MaxBody are cut there, as the handlers'
+// own reads always did.
+func (s *Server) readBodies(next http.Handler) http.Handler {
+	timeout := s.opts.BodyTimeout
+	if timeout <= 0 {
+		timeout = DefaultBodyTimeout
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(timeout)) // unsupported on a test recorder
+		body, err := io.ReadAll(io.LimitReader(r.Body, sim.MaxBody))
+		_ = rc.SetReadDeadline(time.Time{})
+		if err != nil {
+			w.Header().Set("Connection", "close")
+			sim.WriteJSON(w, http.StatusRequestTimeout, map[string]string{"error": fmt.Sprintf("the request body did not arrive within %s", timeout)})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHosts refuses requests whose Host header names anything but a
+// loopback address or localhost. The sandbox listens on loopback only, but
+// a web page could still reach it through DNS rebinding (a name that
+// resolves to 127.0.0.1) and use its fixed, public credentials; such a
+// request carries the attacker's host name.
+func loopbackHosts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isLoopbackHost(r.Host) {
+			sim.WriteJSON(w, http.StatusMisdirectedRequest, map[string]string{"error": "the sandbox answers only requests for a loopback host (127.0.0.1, ::1 or localhost)"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

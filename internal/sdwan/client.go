@@ -252,7 +252,7 @@ func (s *Client) ListAuthTokens(ctx context.Context, fn func(json.RawMessage) er
 		}
 		env, err := client.EachItem(resp.Body, "items", fn)
 		n = env.Count
-		return err
+		return client.WithOperation("list auth tokens", err)
 	})
 	return n, err
 }

@@ -43,38 +43,19 @@ func IsRole(name string) bool {
 	return false
 }
 
-// strictJSON decodes data into v rejecting unknown fields, so a misspelt
-// field of a nested manifest object is an error, not silently dropped.
-func strictJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
+// The request types decode leniently, as every type that may also read a
+// server's answer must (the profile call's roles[], a v2.0 server's extra
+// fields): a user manifest is made strict by its decoder
+// (manifest.Document.Decode), never by the types.
 
 // AuthRole is {name}: one of RoleNames.
 type AuthRole struct {
 	Name string `json:"name"`
 }
 
-// UnmarshalJSON rejects unknown fields, and says what a role looks like
-// when a manifest lists bare names.
-func (r *AuthRole) UnmarshalJSON(b []byte) error {
-	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '"' {
-		return fmt.Errorf("a role is {\"name\": ROLE} (the vendor's AuthRole), not a plain string: %s", t)
-	}
-	type plain AuthRole
-	return strictJSON(b, (*plain)(r))
-}
-
 // AuthPermission is {value}: at most 500 characters.
 type AuthPermission struct {
 	Value *string `json:"value,omitempty"`
-}
-
-// UnmarshalJSON rejects unknown fields.
-func (p *AuthPermission) UnmarshalJSON(b []byte) error {
-	type plain AuthPermission
-	return strictJSON(b, (*plain)(p))
 }
 
 // CustomPermission is the spec's CustomPermission: value required, and
@@ -93,12 +74,6 @@ type CustomPermission struct {
 	Value              *string `json:"value,omitempty"`
 }
 
-// UnmarshalJSON rejects unknown fields.
-func (p *CustomPermission) UnmarshalJSON(b []byte) error {
-	type plain CustomPermission
-	return strictJSON(b, (*plain)(p))
-}
-
 // CustomRole is the spec's CustomRole (name required): the permissions,
 // disallowed permissions and custom permissions of a token.
 type CustomRole struct {
@@ -110,12 +85,6 @@ type CustomRole struct {
 	Name                string             `json:"name"`
 	Permissions         []AuthPermission   `json:"permissions,omitempty"`
 	Roles               []AuthRole         `json:"roles,omitempty"`
-}
-
-// UnmarshalJSON rejects unknown fields.
-func (r *CustomRole) UnmarshalJSON(b []byte) error {
-	type plain CustomRole
-	return strictJSON(b, (*plain)(r))
 }
 
 // AuthTokenRequest is the body of POST .../authtokens: the fields of
@@ -130,6 +99,14 @@ type AuthTokenRequest struct {
 	// milliseconds.
 	ExpiresUTCMs *int64  `json:"expires_utc_ms,omitempty"`
 	SessionKeyC  *string `json:"session_key_c,omitempty"`
+}
+
+// ManifestHint implements manifest.Hinter: a role written as a bare name.
+func (r *AuthTokenRequest) ManifestHint(field, got string) string {
+	if got == "string" && (field == "roles" || strings.HasSuffix(field, ".roles")) {
+		return `a role is {"name": ROLE} (the vendor's AuthRole), not a plain string`
+	}
+	return ""
 }
 
 // msBefore2001 bounds values that look like epoch seconds: 10^12 ms is

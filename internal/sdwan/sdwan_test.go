@@ -583,3 +583,33 @@ func TestBlankSecret(t *testing.T) {
 		t.Fatalf("an object without a secret changed: %s", out)
 	}
 }
+
+// Server answers decode leniently: a v2.0 profile whose roles[] carry
+// fields the spec does not list (and extra top-level fields) is read, not
+// refused with `unknown field` (issue 16 item 14). Manifests stay strict
+// (manifest.Document.Decode; testdata/script/sdwan_bad_inputs.txtar).
+func TestProfileWithExtraFields(t *testing.T) {
+	e := newEmulator(t)
+	e.before = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/v2.0/api/profile" {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":%q,"tenant_id":%q,"email":"ops@example.com","region":"us",
+			"roles":[{"name":"tenant_super","disabled":false,"_etag":3,"permissions":[{"value":"x"}]}],
+			"custom_roles":[{"name":"r","extra":1}],"_created_on_utc":1,"future_field":{"a":[1]}}`, sandbox.OperatorID, sandbox.TenantID)
+		return true
+	}
+	sc := e.legacy(t, sdwan.Options{API: sdwan.API{Generation: sdwan.Legacy, Version: sdwan.V20}})
+	_, prof, err := sc.Profile(context.Background())
+	if err != nil {
+		t.Fatalf("profile with extra fields: %v", err)
+	}
+	if len(prof.Roles) != 1 || prof.Roles[0].Name != "tenant_super" || prof.Email != "ops@example.com" {
+		t.Fatalf("profile: %+v", prof)
+	}
+	ids, _, err := sc.Identity(context.Background())
+	if err != nil || ids.OperatorID != sandbox.OperatorID || ids.TenantID != sandbox.TenantID {
+		t.Fatalf("identity: %+v %v", ids, err)
+	}
+}

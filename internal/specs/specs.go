@@ -9,15 +9,19 @@ package specs
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -91,6 +95,38 @@ func Load(t testing.TB, name string) *openapi3.T {
 		t.Fatalf("loading %s: %v", path, err)
 	}
 	if err := doc.Validate(loader.Context, openapi3.DisableExamplesValidation()); err != nil {
+		t.Fatalf("validating %s: %v", path, err)
+	}
+	return doc
+}
+
+// LoadSwagger2 reads a Swagger 2.0 spec (the NSX manager's) from Dir and
+// converts it to OpenAPI 3. Its basePath is folded into every path, so that
+// NewValidator, which routes by path alone, matches the real URLs
+// (/api/v1/aaa/...).
+func LoadSwagger2(t testing.TB, name string) *openapi3.T {
+	t.Helper()
+	path := filepath.Join(Dir(t), name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc2 openapi2.T
+	if err := json.Unmarshal(data, &doc2); err != nil {
+		t.Fatalf("decoding %s: %v", path, err)
+	}
+	doc, err := openapi2conv.ToV3(&doc2)
+	if err != nil {
+		t.Fatalf("converting %s: %v", path, err)
+	}
+	base := strings.TrimRight(doc2.BasePath, "/")
+	paths := openapi3.NewPaths()
+	for k, v := range doc.Paths.Map() {
+		paths.Set(base+k, v)
+	}
+	doc.Paths = paths
+	doc.Servers = nil
+	if err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation()); err != nil {
 		t.Fatalf("validating %s: %v", path, err)
 	}
 	return doc

@@ -37,9 +37,10 @@ type BaremetalTokenRequest struct {
 // Validate applies the vendor's documented rules, naming each field: the
 // Token rules (display_name and passphrase required, passphrase 15..128 with
 // the four character classes, description up to 1024), display_name 3..64
-// (see MinBaremetalDisplayName), and a positive expiry: the spec gives the
-// field no bounds, but a token that expires when it is made can register
-// nothing (the sandbox refuses it too).
+// (see MinBaremetalDisplayName), allowed_instance_count >= 1, and a positive
+// expiry: the spec gives neither field bounds (INFERRED: a token that no
+// appliance may use, or that expires when it is made, registers nothing;
+// the sandbox refuses both too).
 func (r *BaremetalTokenRequest) Validate(source string) []exit.Problem {
 	ps := validateToken(source, r.DisplayName, r.Description, r.Passphrase)
 	if n := utf8.RuneCountInString(r.DisplayName); strings.TrimSpace(r.DisplayName) != "" && (n < MinBaremetalDisplayName || n > MaxBaremetalDisplayName) {
@@ -52,6 +53,7 @@ func (r *BaremetalTokenRequest) Validate(source string) []exit.Problem {
 		}
 		ps = append([]exit.Problem{{Source: source, Field: "display_name", Rule: fmt.Sprintf("must be %d to %d characters for a baremetal token (it has %d)", MinBaremetalDisplayName, MaxBaremetalDisplayName, n)}}, kept...)
 	}
+	ps = append(ps, checkAllowedInstances(source, r.AllowedInstanceCount)...)
 	if r.ExpiryTimeSinceCreationMins != nil && *r.ExpiryTimeSinceCreationMins < 1 {
 		ps = append(ps, exit.Problem{Source: source, Field: "expiry_time_since_creation_mins", Rule: "must be a positive number of minutes (--expiry-minutes)"})
 	}

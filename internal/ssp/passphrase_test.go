@@ -3,6 +3,8 @@ package ssp
 import (
 	"strings"
 	"testing"
+
+	"github.com/tokenctl/tokenctl/internal/exit"
 )
 
 func TestCheckPassphrase(t *testing.T) {
@@ -62,5 +64,21 @@ func TestSensorTokenRequestValidate(t *testing.T) {
 	ok := &SensorTokenRequest{DisplayName: strings.Repeat("n", 255), Description: strings.Repeat("d", 1024), Passphrase: "Sensor-Pass-Phrase-Aa1!"}
 	if ps := ok.Validate(""); len(ps) != 0 {
 		t.Fatalf("limits rejected: %v", ps)
+	}
+}
+
+func TestAllowedInstancesAtLeastOne(t *testing.T) {
+	for _, n := range []int64{0, -1} {
+		s := &SensorTokenRequest{DisplayName: "x", Passphrase: "Sensor-Pass-Phrase-Aa1!", AllowedInstanceCount: &n}
+		b := &BaremetalTokenRequest{DisplayName: "rack", Passphrase: "Sensor-Pass-Phrase-Aa1!", AllowedInstanceCount: &n}
+		for name, ps := range map[string][]exit.Problem{"sensor": s.Validate("d#1"), "baremetal": b.Validate("d#1")} {
+			if len(ps) != 1 || ps[0].Field != "allowed_instance_count" || ps[0].Source != "d#1" {
+				t.Errorf("%s, %d instances: %v", name, n, ps)
+			}
+		}
+	}
+	one := int64(1)
+	if ps := (&SensorTokenRequest{DisplayName: "x", Passphrase: "Sensor-Pass-Phrase-Aa1!", AllowedInstanceCount: &one}).Validate(""); len(ps) != 0 {
+		t.Errorf("1 instance refused: %v", ps)
 	}
 }

@@ -380,5 +380,5 @@ func (s *Client) SensorVersions(ctx context.Context, fn func(json.RawMessage) er
 		return err
 	}
 	_, err = client.EachItem(resp.Body, "results", fn)
-	return err
+	return client.WithOperation(op, err)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"net/http"
 	"strings"
@@ -46,9 +47,20 @@ type SensorTokenRequest struct {
 	Passphrase           string `json:"passphrase"`
 }
 
-// Validate applies the vendor's documented rules, naming each field.
+// Validate applies the vendor's documented rules, naming each field, and
+// allowed_instance_count >= 1 (see checkAllowedInstances).
 func (r *SensorTokenRequest) Validate(source string) []exit.Problem {
-	return validateToken(source, r.DisplayName, r.Description, r.Passphrase)
+	return append(validateToken(source, r.DisplayName, r.Description, r.Passphrase), checkAllowedInstances(source, r.AllowedInstanceCount)...)
+}
+
+// checkAllowedInstances requires allowed_instance_count >= 1 when given.
+// INFERRED: the spec sets no minimum, but a token no appliance may use
+// registers nothing; the sandbox refuses it too (docs/guides label this).
+func checkAllowedInstances(source string, n *int64) []exit.Problem {
+	if n != nil && *n < 1 {
+		return []exit.Problem{{Source: source, Field: "allowed_instance_count", Rule: fmt.Sprintf("must be at least 1 (--allowed-instances), not %d", *n)}}
+	}
+	return nil
 }
 
 func validateToken(source, displayName, description, passphrase string) []exit.Problem {

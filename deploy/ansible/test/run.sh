@@ -233,11 +233,11 @@ control /_sandbox/ssp/faults '{"fail_hosts": "^broken-"}'
 	sh "$repo/deploy/ansible/test/inventory.sh" 1 "$work/hosts" bare "$work/nowhere" | sed -n '/^        bare-/,$p'
 } >"$work/failures.yml"
 # --check first: every host would register, nothing is made
-playbook run3check "$work/failures.yml" -e fleet_batch_size=5 --check
+playbook run3check "$work/failures.yml" -e fleet_batch_size=5 -e tokenctl_register_rps=50 --check
 [ "$rc" -eq 0 ] || { tail -40 "$work/logs/run3check.log"; fail "run 3 --check exited $rc"; }
 recap run3check | awk '$3 != 1 || $4 != 0 { print; bad = 1 } END { exit bad }' || fail "run 3 --check: every host should report a change to come"
 [ "$(token_creates run3check)" -eq 0 ] && [ "$(registrations run3check)" -eq 0 ] || fail "run 3 --check made a token or registered a host"
-playbook run3 "$work/failures.yml" -e fleet_batch_size=5
+playbook run3 "$work/failures.yml" -e fleet_batch_size=5 -e tokenctl_register_rps=50
 [ "$rc" -eq 2 ] || { tail -40 "$work/logs/run3.log"; fail "run 3 exited $rc, want 2 (some hosts failed)"; }
 recap run3 >"$work/recap3"
 for h in broken-001 broken-002 bare-001; do
@@ -251,6 +251,7 @@ grep -A2 'fatal: \[broken-001\]: FAILED!' "$work/logs/run3.log" |
 	fail "run 3: broken-001's failure does not name it with its lcm_error"
 grep -A2 'fatal: \[bare-001\]: FAILED!' "$work/logs/run3.log" | grep -q '"msg": "the install script failed on bare-001 (exit 127): .*vdefend-cli is not on PATH' ||
 	fail "run 3: bare-001's failure does not say that vdefend-cli is missing"
+grep -q '"--rps",' "$work/logs/run3.log" || fail "run 3: the controller's tokenctl calls did not get --rps"
 grep -q 'settle: 2 of 4 host(s) failed; waiting for the other 2' "$work/logs/run3.log" ||
 	fail "run 3: the wait did not go on for the sound hosts after the broken ones failed"
 grep -q '2 of 5 host(s) registered and healthy; failed: bare-001, broken-001, broken-002' "$work/logs/run3.log" ||
@@ -259,7 +260,7 @@ grep -q '2 of 5 host(s) registered and healthy; failed: bare-001, broken-001, br
 control /_sandbox/ssp/faults '{"fail_hosts": ""}'
 # again: the FAILED servers need a person (named with their ids), bare-001
 # still lacks vdefend-cli, the sound hosts are left alone
-playbook run3again "$work/failures.yml" -e fleet_batch_size=5
+playbook run3again "$work/failures.yml" -e fleet_batch_size=5 -e tokenctl_register_rps=50
 [ "$rc" -eq 2 ] || fail "run 3 again exited $rc, want 2"
 recap run3again >"$work/recap3again"
 for h in broken-001 broken-002 bare-001; do

@@ -21,6 +21,24 @@
 //
 // The token uuid is both the token's id and the agents' secret: nothing here
 // logs it, and no error body repeats it.
+//
+// FOUND (the vendor's pages and a live 2.0 server's REST browser): the paths,
+// the token object, GET answering an array, POST and PUT answering 200 with
+// the token, HTTP Basic with a Bamboo administrator. INFERRED, because only
+// the plugin's source or a live server would tell, and each is marked where
+// it is made:
+//   - INFERRED: a valid user who is not an administrator gets 403 on every
+//     token route (unknown credentials 401, as Atlassian REST answers).
+//   - INFERRED: validation answers: 400 for a body that is not a JSON object,
+//     an unknown field, a missing or blank name, a non-boolean read or change,
+//     a body uuid unlike the path's; 415 for a non-JSON Content-Type; 404
+//     for a PUT to an unknown uuid; the messages are the sandbox's own.
+//   - INFERRED: DELETE answers 405 (no delete call is documented).
+//   - INFERRED: the consumer calls answer 401 for a missing or unknown
+//     token and 403 for one without the needed permission.
+//   - INFERRED: X-Atlassian-Token is not required (Atlassian's XSRF guard
+//     exempts JSON bodies); tokenctl sends it on writes anyway, as the
+//     plugin author's scripts do.
 package agent
 
 import (
@@ -133,7 +151,7 @@ func notFoundURI(w http.ResponseWriter, r *http.Request) {
 	fail(http.StatusNotFound, "null for uri: "+scheme+"://"+r.Host+r.URL.EscapedPath()).write(w)
 }
 
-// noDelete answers DELETE on a token: the plugin documents no delete, so the
+// noDelete answers DELETE on a token (INFERRED): the plugin documents no delete, so the
 // resource exists but the method does not. Jersey matches methods before the
 // authentication filter runs, so no credentials are checked.
 func noDelete(w http.ResponseWriter, _ *http.Request) {
@@ -142,7 +160,7 @@ func noDelete(w http.ResponseWriter, _ *http.Request) {
 }
 
 // admin wraps a token route: "All operations on this page require an
-// Authenticated Administrator". No or bad HTTP Basic credentials are 401 with
+// Authenticated Administrator". INFERRED: no or bad HTTP Basic credentials are 401 with
 // Atlassian REST's message; a valid user who is not a Bamboo administrator
 // (the read-only auditor) is 403 on every token route, reads included; the
 // vendor does not say whether 401 or 403, and 403 separates "who are you"
@@ -218,7 +236,8 @@ type tokenInput struct {
 	hasUUID      bool
 }
 
-// decodeToken validates a token body: a JSON object with only the fields
+// decodeToken validates a token body (INFERRED answers, see the package
+// comment): a JSON object with only the fields
 // uuid, name, read and change (an unknown field is 400, as Jackson does by
 // default); name a non-blank string; read and change booleans, absent or null
 // meaning false; uuid, when present and not null, a string. A Content-Type
@@ -295,7 +314,8 @@ const (
 
 // consumer wraps an agent call authorised by ?uuid=<token>. A missing or
 // unknown uuid is 401 (no valid credential was presented); a token without
-// the permission the call needs is 403. The vendor documents neither.
+// the permission the call needs is 403. INFERRED: the vendor documents
+// neither.
 // Tokens are checked before the agent id, so that callers without a token
 // learn nothing about agents.
 func (v *Vendor) consumer(need permission, h func(a *Agent) reply) http.HandlerFunc {
