@@ -21,7 +21,8 @@
 # Asserts: every host registered exactly once and healthy, no token left
 # (the batches' leftover capacity deleted), the second run all ok with 0
 # changes and no token created, failed hosts named and failed alone (a
-# failing install and a missing vdefend-cli), one token per host when asked,
+# failing install and a missing vdefend-cli), the three passphrase sources
+# (a controller file, a file on the hosts, a vault variable), one token per host when asked,
 # and no passphrase, manifest or sandbox password anywhere in Ansible's -vvv
 # output.
 set -euo pipefail
@@ -233,11 +234,11 @@ control /_sandbox/ssp/faults '{"fail_hosts": "^broken-"}'
 	sh "$repo/deploy/ansible/test/inventory.sh" 1 "$work/hosts" bare "$work/nowhere" | sed -n '/^        bare-/,$p'
 } >"$work/failures.yml"
 # --check first: every host would register, nothing is made
-playbook run3check "$work/failures.yml" -e fleet_batch_size=5 -e tokenctl_register_rps=50 --check
+playbook run3check "$work/failures.yml" -e fleet_batch_size=5 -e tokenctl_register_rps=50 -e tokenctl_register_host_passphrase_file="$work/passphrase" --check
 [ "$rc" -eq 0 ] || { tail -40 "$work/logs/run3check.log"; fail "run 3 --check exited $rc"; }
 recap run3check | awk '$3 != 1 || $4 != 0 { print; bad = 1 } END { exit bad }' || fail "run 3 --check: every host should report a change to come"
 [ "$(token_creates run3check)" -eq 0 ] && [ "$(registrations run3check)" -eq 0 ] || fail "run 3 --check made a token or registered a host"
-playbook run3 "$work/failures.yml" -e fleet_batch_size=5 -e tokenctl_register_rps=50
+playbook run3 "$work/failures.yml" -e fleet_batch_size=5 -e tokenctl_register_rps=50 -e tokenctl_register_host_passphrase_file="$work/passphrase"
 [ "$rc" -eq 2 ] || { tail -40 "$work/logs/run3.log"; fail "run 3 exited $rc, want 2 (some hosts failed)"; }
 recap run3 >"$work/recap3"
 for h in broken-001 broken-002 bare-001; do
@@ -260,7 +261,7 @@ grep -q '2 of 5 host(s) registered and healthy; failed: bare-001, broken-001, br
 control /_sandbox/ssp/faults '{"fail_hosts": ""}'
 # again: the FAILED servers need a person (named with their ids), bare-001
 # still lacks vdefend-cli, the sound hosts are left alone
-playbook run3again "$work/failures.yml" -e fleet_batch_size=5 -e tokenctl_register_rps=50
+playbook run3again "$work/failures.yml" -e fleet_batch_size=5 -e tokenctl_register_rps=50 -e tokenctl_register_host_passphrase_file="$work/passphrase"
 [ "$rc" -eq 2 ] || fail "run 3 again exited $rc, want 2"
 recap run3again >"$work/recap3again"
 for h in broken-001 broken-002 bare-001; do
@@ -273,20 +274,26 @@ for h in sound-001 sound-002; do
 	grep -q "^$h [0-9]* 0 0 0$" "$work/recap3again" || fail "run 3 again: $h was not left alone: $(grep "^$h " "$work/recap3again")"
 done
 [ "$(registrations run3again)" -eq 0 ] || fail "run 3 again registered a host"
-say "run 3: ok: --check changed nothing; broken-001, broken-002 (lcm FAILED) and bare-001 (no vdefend-cli) failed alone, sound-001/002 registered; again: the FAILED servers reported for removal"
+say "run 3: ok (the hosts read the passphrase from their own file): --check changed nothing; broken-001, broken-002 (lcm FAILED) and bare-001 (no vdefend-cli) failed alone, sound-001/002 registered; again: the FAILED servers reported for removal"
 
 # --- run 4: one token per host ---------------------------------------------------
+# The passphrase from an Ansible Vault variable this time (apply reads it
+# inline from stdin, the install script gets it on stdin).
 sh "$repo/deploy/ansible/test/inventory.sh" 3 "$work/hosts" single "$work/bin" >"$work/single.yml"
-playbook run4 "$work/single.yml" -e tokenctl_register_token_mode=per_host
+printf '%s\n' "vault-$(rand 8)" >"$work/vault-password"
+ansible-vault encrypt_string --vault-password-file "$work/vault-password" "$passphrase" \
+	--name tokenctl_register_passphrase >"$work/vault.yml" 2>/dev/null || fail "ansible-vault encrypt_string"
+vault=(-e tokenctl_register_passphrase_file= -e @"$work/vault.yml" --vault-password-file "$work/vault-password")
+playbook run4 "$work/single.yml" -e tokenctl_register_token_mode=per_host "${vault[@]}"
 [ "$rc" -eq 0 ] || { tail -40 "$work/logs/run4.log"; fail "run 4 exited $rc"; }
 tokens=$(tk baremetal list -o json --jq '[.[] | select(.display_name | startswith("single-")) | .registration_token_id] | unique | length')
 [ "$tokens" -eq 3 ] || fail "run 4: 3 hosts registered with $tokens tokens, want 3"
 [ "$(token_creates run4)" -eq 3 ] || fail "run 4 created $(token_creates run4) tokens, want 3"
 [ "$(tk token status --type baremetal -o json --jq 'length')" -eq 0 ] || fail "run 4 left a token behind"
-playbook run4again "$work/single.yml" -e tokenctl_register_token_mode=per_host
+playbook run4again "$work/single.yml" -e tokenctl_register_token_mode=per_host "${vault[@]}"
 [ "$rc" -eq 0 ] || fail "run 4 again exited $rc"
 recap run4again | awk '$3 != 0 || $4 != 0 { print; bad = 1 } END { exit bad }' || fail "run 4 again changed something"
-say "run 4: ok: 3 hosts with a token each, tokens deleted; again: 0 changed"
+say "run 4: ok: 3 hosts with a token each, the passphrase from a vault variable, tokens deleted; again: 0 changed"
 
 # --- no secret in Ansible's output ----------------------------------------------------
 # The sandbox's manifests are base64 of {"ssp":"<url>","token_id":"<id>",...}:
