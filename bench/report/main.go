@@ -509,13 +509,12 @@ func funcs(d *Data) template.FuncMap {
 // linkedBy says why a package with a costly init is in the binary (import
 // path prefix, reason).
 var linkedBy = [][2]string{
-	{"github.com/olekukonko/", "tablewriter (tables)"},
 	{"github.com/itchyny/gojq", "gojq (`--jq`)"},
 	{"github.com/atotto/clipboard", "huh's text input (prompts; its init looks for xclip, xsel, termux and clip.exe in $PATH)"},
 	{"github.com/subosito/gotenv", "viper (its dotenv codec)"},
 	{"go.yaml.in/yaml", "viper, manifests, `-o yaml`"},
 	{"github.com/go-resty/", "resty (the HTTP client)"},
-	{"github.com/mattn/go-runewidth", "tablewriter, huh"},
+	{"github.com/mattn/go-runewidth", "huh (prompts)"},
 	{"github.com/dustin/go-humanize", "huh (its file picker)"},
 	{"charm.land/", "huh (prompts)"},
 	{"github.com/charmbracelet/", "huh (prompts)"},
