@@ -22,8 +22,7 @@ import (
 
 // CreateOptions are `authtoken create`'s inputs.
 type CreateOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	File        string // -f FILE|-
 	Roles       []string
@@ -39,7 +38,7 @@ type CreateOptions struct {
 
 // NewCmdCreate builds `authtoken create`; runF replaces the run (tests).
 func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
-	opts := &CreateOptions{Factory: f, Now: time.Now}
+	opts := &CreateOptions{Verb: cmdutil.Verb{Factory: f}, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "create [-f FILE|-]",
 		Short: "Create an auth token and show its secret once (sdwan)",
@@ -73,13 +72,7 @@ and drops the secret.`,
   tokenctl authtoken create --role tenant_network_admin --role tenant_security_admin --expires-at 2027-01-01T00:00:00Z -o json
   tokenctl authtoken create -f tokens.yaml -o json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return createRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, createRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.File, "file", "f", "", "manifest file of one or more YAML/JSON documents; - reads stdin")

@@ -13,8 +13,7 @@ import (
 
 // DeleteOptions are `authtoken delete`'s inputs.
 type DeleteOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	IDs         []string
 	Concurrency int
@@ -23,7 +22,7 @@ type DeleteOptions struct {
 
 // NewCmdDelete builds `authtoken delete`.
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
-	opts := &DeleteOptions{Factory: f}
+	opts := &DeleteOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "delete ID... --yes",
 		Aliases: []string{"rm"},
@@ -37,18 +36,7 @@ The server answers with the deleted object; its x_auth_token is never shown.`,
 		Example: `  tokenctl authtoken delete 17000000000000123 --yes
   tokenctl authtoken list -o json --jq '.[] | select(.is_system_owned | not) | .id' | tokenctl authtoken delete - --yes`,
 		Args: cmdutil.MinArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDList(args)
-			if err != nil {
-				return err
-			}
-			opts.IDs = ids
-			if runF != nil {
-				return runF(opts)
-			}
-			return deleteRun(opts)
-		},
+		RunE: cmdutil.RunIDList(opts, &opts.IDs, runF, deleteRun),
 	}
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
 	addIDFlags(cmd, &opts.SDWANIDs)

@@ -15,8 +15,7 @@ import (
 
 // DetailsOptions are `baremetal details`'s inputs.
 type DetailsOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	cmdutil.ListFlags
 	SiteIDs           []string
@@ -29,7 +28,7 @@ type DetailsOptions struct {
 
 // NewCmdDetails builds `baremetal details` (QueryBaremetalServerDetails).
 func NewCmdDetails(f *cmdutil.Factory, runF func(*DetailsOptions) error) *cobra.Command {
-	opts := &DetailsOptions{Factory: f}
+	opts := &DetailsOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "details",
 		Short: "List baremetal servers with lcm status, health and versions, filtered (ssp)",
@@ -46,13 +45,7 @@ table adds each server's registration token, which the vendor keeps in the serve
   tokenctl baremetal details --last-operation-info UPGRADE_FAILED -o id
   tokenctl baremetal details --display-name web-01 --display-name web-02 -o json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return detailsRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, detailsRun),
 	}
 	opts.ListFlags.Register(cmd)
 	fl := cmd.Flags()

@@ -15,8 +15,7 @@ import (
 
 // ListOptions are `baremetal list`'s inputs.
 type ListOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	cmdutil.ListFlags
 	DisplayName string
@@ -24,7 +23,7 @@ type ListOptions struct {
 
 // NewCmdList builds `baremetal list` (GetBaremetalServerList).
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{Factory: f}
+	opts := &ListOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -41,13 +40,7 @@ health, versions and more.`,
   tokenctl baremetal list --display-name web-01 -o json
   tokenctl baremetal list --all -o id`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return listRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, listRun),
 	}
 	opts.ListFlags.Register(cmd)
 	cmd.Flags().StringVar(&opts.DisplayName, "display-name", "", "only servers with this display_name")

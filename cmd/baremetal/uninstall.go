@@ -19,8 +19,7 @@ import (
 
 // UninstallOptions are `baremetal uninstall`'s inputs.
 type UninstallOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	Args        []string
 	Force       bool
@@ -31,7 +30,7 @@ type UninstallOptions struct {
 // NewCmdUninstall builds `baremetal uninstall ID...` (UninstallBaremetalServer,
 // or PerformBaremetalServersAction BATCH_DELETE for several).
 func NewCmdUninstall(f *cmdutil.Factory, runF func(*UninstallOptions) error) *cobra.Command {
-	opts := &UninstallOptions{Factory: f}
+	opts := &UninstallOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "uninstall ID|NAME... [--force] [--wait] --yes",
 		Short: "Uninstall the agents from baremetal servers (ssp)",
@@ -51,18 +50,7 @@ some failed, 5 when the task was aborted or every server failed, 124 when it tim
   tokenctl baremetal details --agent-health DISCONNECTED -o id | tokenctl baremetal uninstall - --force --yes
   tokenctl baremetal uninstall 0b7e5a53-4d0f-4c8e-9d3a-6f1f2a7c9e11 3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f --yes -o json`,
 		Args: cmdutil.MinArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDList(args)
-			if err != nil {
-				return err
-			}
-			opts.Args = ids
-			if runF != nil {
-				return runF(opts)
-			}
-			return uninstallRun(opts)
-		},
+		RunE: cmdutil.RunIDList(opts, &opts.Args, runF, uninstallRun),
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "force the uninstall (force=true), one DELETE per server")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many single uninstalls run at once")

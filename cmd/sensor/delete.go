@@ -14,8 +14,7 @@ import (
 
 // DeleteOptions are `sensor delete`'s inputs.
 type DeleteOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	IDs         []string
 	Concurrency int
@@ -26,7 +25,7 @@ const vmNotice = "The appliance VM itself is not removed: the SSP only de-regist
 
 // NewCmdDelete builds `sensor delete ID...` (DELETE /sensors/appliances/{id}).
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
-	opts := &DeleteOptions{Factory: f}
+	opts := &DeleteOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "delete ID... --yes",
 		Aliases: []string{"rm"},
@@ -43,18 +42,7 @@ empty stdin de-registers nothing and exits 0.`,
 		Example: `  tokenctl sensor delete 8c147e21-7410-4f77-a3a6-e7aa6034992f --yes
   tokenctl sensor details --registration-status failed -o id | tokenctl sensor delete - --yes`,
 		Args: cmdutil.MinArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDList(args)
-			if err != nil {
-				return err
-			}
-			opts.IDs = ids
-			if runF != nil {
-				return runF(opts)
-			}
-			return deleteRun(opts)
-		},
+		RunE: cmdutil.RunIDList(opts, &opts.IDs, runF, deleteRun),
 	}
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
 	cmd.ValidArgsFunction = f.CompleteSensorIDs

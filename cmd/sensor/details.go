@@ -17,8 +17,7 @@ import (
 
 // DetailsOptions are `sensor details`'s inputs.
 type DetailsOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	cmdutil.ListFlags
 	DisplayName        string
@@ -34,7 +33,7 @@ type DetailsOptions struct {
 
 // NewCmdDetails builds `sensor details` (GET /sensors/appliances/details).
 func NewCmdDetails(f *cmdutil.Factory, runF func(*DetailsOptions) error) *cobra.Command {
-	opts := &DetailsOptions{Factory: f}
+	opts := &DetailsOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "details",
 		Short: "List sensors with health, version, features and networking (ssp)",
@@ -58,13 +57,7 @@ reading every sensor: a column (name, registration, health, version, ...).`,
   tokenctl sensor details --ids-enabled=false --registration-status registered
   tokenctl sensor details --sensor-ids ID1 --sensor-ids ID2 -o json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return detailsRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, detailsRun),
 	}
 	opts.ListFlags.Register(cmd)
 	fl := cmd.Flags()

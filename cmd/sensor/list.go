@@ -14,8 +14,7 @@ import (
 
 // ListOptions are `sensor list`'s inputs.
 type ListOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	cmdutil.ListFlags
 	DisplayName string
@@ -23,7 +22,7 @@ type ListOptions struct {
 
 // NewCmdList builds `sensor list` (GET /sensors/appliances).
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{Factory: f}
+	opts := &ListOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -41,13 +40,7 @@ with exit 1 rather than a loop.`,
   tokenctl sensor list -o id > sensor-ids.txt
   tokenctl sensor list --display-name ams-dc1-ndr-00001 -o json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return listRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, listRun),
 	}
 	opts.ListFlags.Register(cmd)
 	cmd.Flags().StringVar(&opts.DisplayName, "display-name", "", "only sensors with this display_name")

@@ -8,15 +8,13 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
-	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // GetOptions are `token get`'s inputs.
 type GetOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	ID   string
 	Type string
@@ -28,7 +26,7 @@ var getFlags = map[string][]string{
 
 // NewCmdGet builds `token get`.
 func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command {
-	opts := &GetOptions{Factory: f}
+	opts := &GetOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one token (ssp, nsx, agent)",
@@ -49,21 +47,7 @@ in the list.`,
   tokenctl token get edge-01 -o manifest
   printf '%s\n' "$TOKEN" | tokenctl --profile nsx1 token get -`,
 		Args: cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
-			if err != nil {
-				return err
-			}
-			if len(ids) != 1 {
-				return exit.Usagef("token get takes one ID; stdin had %d", len(ids))
-			}
-			opts.ID = ids[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return getRun(opts)
-		},
+		RunE: cmdutil.RunOneID(opts, &opts.ID, runF, getRun),
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default: look the id up)")
 	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteTokenIDs)

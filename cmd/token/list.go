@@ -17,8 +17,7 @@ import (
 
 // ListOptions are `token list`'s inputs.
 type ListOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	Type string
 	cmdutil.ListFlags
@@ -38,7 +37,7 @@ var listFlags = map[string][]string{
 
 // NewCmdList builds `token list`.
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{Factory: f}
+	opts := &ListOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -57,13 +56,7 @@ change) is done by tokenctl.`,
   tokenctl token list --status AVAILABLE --sort-by display_name --asc
   tokenctl token list --jq '.[] | select(.usage_count > 0) | .id'`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return listRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, listRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default sensor, or the profile's token_type)")

@@ -15,8 +15,7 @@ import (
 
 // StatusOptions are `token status`'s inputs.
 type StatusOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	ID          string
 	Type        string
@@ -31,7 +30,7 @@ type StatusOptions struct {
 
 // NewCmdStatus builds `token status`.
 func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
-	opts := &StatusOptions{Factory: f}
+	opts := &StatusOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "status [ID]",
 		Short: "Show a token's status, or the status of all tokens (ssp)",
@@ -70,23 +69,12 @@ passphrase on its command line, where 'ps' on the host shows it while it runs.`,
   tokenctl token status --status AVAILABLE -o json
   tokenctl token status --type baremetal --status EXPIRED -o id`,
 		Args: cmdutil.MaxArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
+		RunE: cmdutil.RunArgs(opts, func(args []string) (err error) {
 			if len(args) == 1 {
-				ids, err := f.ReadIDs(args)
-				if err != nil {
-					return err
-				}
-				if len(ids) != 1 {
-					return exit.Usagef("token status takes one ID; stdin had %d", len(ids))
-				}
-				opts.ID = ids[0]
+				opts.ID, err = f.OneID(opts.Cmd, args)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return statusRun(opts)
-		},
+			return err
+		}, runF, statusRun),
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "", "sensor or baremetal (default: look the id up; without ID: sensor)")
 	cmd.Flags().StringVar(&opts.Status, "status", "", "without ID: only tokens with this status (sensor: AVAILABLE, EXPIRED, USED; baremetal: AVAILABLE, EXPIRED)")
