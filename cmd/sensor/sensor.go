@@ -77,15 +77,10 @@ func sensorLookup(sc *ssp.Client) cmdutil.NameLookup {
 
 // showSensor is the run of the one-sensor reads (get, status, signatures,
 // features ID): the argument is an id or a display name.
-func showSensor(f *cmdutil.Factory, cmd *cobra.Command, arg string, kind output.Kind,
-	fetch func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error)) error {
-	return f.ShowSSP(cmd, kind, func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
-		n, err := f.ResolveID(ctx, arg, sensorLookup(sc))
-		if err != nil {
-			return nil, err
-		}
-		return fetch(ctx, sc, n.ID)
-	})
+func showSensor(kind output.Kind, get func(sc *ssp.Client, ctx context.Context, id string) (json.RawMessage, error)) func(*cmdutil.IDOptions) error {
+	return func(opts *cmdutil.IDOptions) error {
+		return opts.Factory.ShowSSPByID(opts.Cmd, kind, opts.ID, nil, sensorLookup, cmdutil.SSPGet(get))
+	}
 }
 
 // onOff shows a boolean field as on/off ("" when absent).

@@ -66,3 +66,10 @@ func RunIDList[O VerbOptions](opts O, ids *[]string, runF, run func(O) error) Ru
 	}, runF, run)
 }
 
+// IDOptions are the options of the verbs whose one input is an ID (sensor
+// get, status, signatures, features; baremetal get, status).
+type IDOptions struct {
+	Verb
+
+	ID string
+}
