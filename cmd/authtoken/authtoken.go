@@ -13,7 +13,7 @@ import (
 
 // NewCmdAuthtoken builds `tokenctl authtoken`.
 func NewCmdAuthtoken(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return cmdutil.Group(&cobra.Command{
 		Use:   "authtoken <command>",
 		Short: "Manage Prisma SD-WAN operator auth tokens (sdwan)",
 		Long: `Manage the auth tokens of a Prisma SD-WAN operator: static X-Auth-Token secrets with
@@ -33,16 +33,12 @@ never show it.`,
 		Example: `  export TOKEN=$(tokenctl authtoken create --role tenant_viewonly --expires 30d -o secret)
   tokenctl --profile sandbox --platform sdwan authtoken list
   tokenctl authtoken delete 17000000000000123 --yes`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	cmd.AddCommand(
+	},
 		NewCmdCreate(f, nil),
 		NewCmdList(f, nil),
 		NewCmdGet(f, nil),
 		NewCmdDelete(f, nil),
 	)
-	return cmd
 }
 
 // addIDFlags registers --tenant and --operator.

@@ -13,7 +13,7 @@ import (
 
 // NewCmdMPS builds `sensor mps` with `get` and `set`.
 func NewCmdMPS(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return cmdutil.Group(&cobra.Command{
 		Use:   "mps <command>",
 		Short: "Show or set which file types sensors extract for malware analysis (ssp)",
 		Example: `  tokenctl sensor mps get
@@ -21,11 +21,7 @@ func NewCmdMPS(f *cmdutil.Factory) *cobra.Command {
 		Long: `The SSP-wide malware-prevention (MPS) configuration: which of the seven file categories
 (document, executable, media, archive, data, script, other) sensors extract and send for
 analysis. It applies to every sensor with MPS reporting on (see "sensor features set --mps").`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	cmd.AddCommand(NewCmdMPSGet(f, nil), NewCmdMPSSet(f, nil))
-	return cmd
+	}, NewCmdMPSGet(f, nil), NewCmdMPSSet(f, nil))
 }
 
 // MPSGetOptions are `sensor mps get`'s inputs.

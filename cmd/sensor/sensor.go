@@ -21,7 +21,7 @@ import (
 
 // NewCmdSensor builds `tokenctl sensor`.
 func NewCmdSensor(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return cmdutil.Group(&cobra.Command{
 		Use:   "sensor <command>",
 		Short: "Manage SSP sensors: list, inspect, rename, de-register, features, MPS (ssp)",
 		Example: `  tokenctl sensor list
@@ -31,10 +31,7 @@ func NewCmdSensor(f *cmdutil.Factory) *cobra.Command {
 version and features in "sensor details"), inspect one, rename it, de-register it, switch
 IDS, flow and malware-prevention reporting on many sensors at once, and set which file
 types sensors extract for malware analysis. SSP profiles only.`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	cmd.AddCommand(
+	},
 		NewCmdList(f, nil),
 		NewCmdDetails(f, nil),
 		NewCmdGet(f, nil),
@@ -46,7 +43,6 @@ types sensors extract for malware analysis. SSP profiles only.`,
 		NewCmdMPS(f),
 		NewCmdVersions(f, nil),
 	)
-	return cmd
 }
 
 // sensorLookup resolves sensor arguments that are not UUIDs as display
