@@ -48,25 +48,21 @@ func addIDFlags(cmd *cobra.Command, ids *cmdutil.SDWANIDs) {
 	cmdutil.NonEmptyStringVar(cmd.Flags(), &ids.OperatorID, "operator", "operator id (default: the profile's operator_id, else discovered)")
 }
 
-// sdwanProfile resolves the profile and insists on an sdwan one.
-func sdwanProfile(f *cmdutil.Factory, cmd *cobra.Command) (*config.Resolved, error) {
-	p, err := f.Profile()
+// noSecretOutput starts the verbs that never show a secret (list, get,
+// delete): an sdwan profile, and -o checked for kind in shape, -o secret
+// refused, before anything is sent.
+func noSecretOutput(f *cmdutil.Factory, cmd *cobra.Command, kind output.Kind, shape output.Shape) (output.Options, error) {
+	if _, err := f.ProfileOn(cmd, config.SDWAN); err != nil {
+		return output.Options{}, err
+	}
+	o, err := f.OutputOptions()
 	if err != nil {
-		return nil, err
+		return o, err
 	}
-	if p.Platform != config.SDWAN {
-		return nil, cmdutil.Unsupported(cmd, p.Platform, config.SDWAN)
-	}
-	return p, nil
-}
-
-// noSecretOutput rejects -o secret where no secret is shown, and any other
-// format kind cannot print in shape, before anything is sent.
-func noSecretOutput(o *output.Options, verb string, kind output.Kind, shape output.Shape) error {
 	if o.Format == output.Secret && !o.DropEnvFormat() {
-		return exit.Usagef("-o secret: an auth token's x_auth_token is shown once, by `authtoken create`; `authtoken %s` never shows it", verb)
+		return o, exit.Usagef("-o secret: an auth token's x_auth_token is shown once, by `authtoken create`; `authtoken %s` never shows it", cmd.Name())
 	}
-	return o.Check(kind, shape)
+	return o, o.Check(kind, shape)
 }
 
 // authTokenKind prints auth tokens; withSecret adds the x_auth_token column

@@ -14,6 +14,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
@@ -141,7 +142,7 @@ func (opts *CreateOptions) readSessionKeyC() (*string, error) {
 
 func createRun(opts *CreateOptions) error {
 	f := opts.Factory
-	p, err := sdwanProfile(f, opts.Cmd)
+	p, err := f.ProfileOn(opts.Cmd, config.SDWAN)
 	if err != nil {
 		return err
 	}

@@ -46,14 +46,8 @@ The server answers with the deleted object; its x_auth_token is never shown.`,
 
 func deleteRun(opts *DeleteOptions) error {
 	f := opts.Factory
-	if _, err := sdwanProfile(f, opts.Cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputOptions()
+	o, err := noSecretOutput(f, opts.Cmd, cmdutil.DeletedKind("auth token"), output.Many)
 	if err != nil {
-		return err
-	}
-	if err := noSecretOutput(&o, "delete", cmdutil.DeletedKind("auth token"), output.Many); err != nil {
 		return err
 	}
 	if opts.Concurrency < 1 {

@@ -37,14 +37,8 @@ appears only in the output of the create that made it.`,
 
 func getRun(opts *GetOptions) error {
 	f := opts.Factory
-	if _, err := sdwanProfile(f, opts.Cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputOptions()
+	o, err := noSecretOutput(f, opts.Cmd, authTokenKind(false), output.One)
 	if err != nil {
-		return err
-	}
-	if err := noSecretOutput(&o, "get", authTokenKind(false), output.One); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)

@@ -40,14 +40,8 @@ appears only in the output of the create that made it.`,
 
 func listRun(opts *ListOptions) error {
 	f := opts.Factory
-	if _, err := sdwanProfile(f, opts.Cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputOptions()
+	o, err := noSecretOutput(f, opts.Cmd, authTokenKind(false), output.Many)
 	if err != nil {
-		return err
-	}
-	if err := noSecretOutput(&o, "list", authTokenKind(false), output.Many); err != nil {
 		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)

@@ -92,12 +92,9 @@ passphrase on its command line, where 'ps' on the host shows it while it runs.`,
 
 func statusRun(opts *StatusOptions) error {
 	f := opts.Factory
-	p, err := f.Profile()
+	p, err := f.ProfileOn(opts.Cmd, config.SSP)
 	if err != nil {
 		return err
-	}
-	if p.Platform != config.SSP {
-		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP)
 	}
 	o, err := f.OutputOptions()
 	if err != nil {

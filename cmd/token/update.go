@@ -50,12 +50,8 @@ have no delete call.`,
 
 func updateRun(opts *UpdateOptions) error {
 	f := opts.Factory
-	p, err := f.Profile()
-	if err != nil {
+	if _, err := f.ProfileOn(opts.Cmd, config.Agent); err != nil {
 		return err
-	}
-	if p.Platform != config.Agent {
-		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.Agent)
 	}
 	o, err := f.OutputOptions()
 	if err != nil {

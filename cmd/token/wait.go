@@ -83,12 +83,9 @@ lcm_error); -o id prints the ids of the hosts reached.`,
 
 func waitRun(opts *WaitOptions) error {
 	f := opts.Factory
-	p, err := f.Profile()
+	p, err := f.ProfileOn(opts.Cmd, config.SSP)
 	if err != nil {
 		return err
-	}
-	if p.Platform != config.SSP {
-		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP)
 	}
 	o, err := f.OutputFor(hostKind(), output.Many)
 	if err != nil {

@@ -12,17 +12,24 @@ import (
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
+// ProfileOn resolves the profile and rejects every platform but platform
+// (a verb that exists on one platform only: exit 2).
+func (f *Factory) ProfileOn(cmd *cobra.Command, platform string) (*config.Resolved, error) {
+	p, err := f.Profile()
+	if err != nil {
+		return nil, err
+	}
+	if p.Platform != platform {
+		return nil, Unsupported(cmd, p.Platform, platform)
+	}
+	return p, nil
+}
+
 // SSPOnly resolves the profile and rejects every platform but SSP (the
 // sensor and baremetal nouns).
 func (f *Factory) SSPOnly(cmd *cobra.Command) error {
-	p, err := f.Profile()
-	if err != nil {
-		return err
-	}
-	if p.Platform != config.SSP {
-		return Unsupported(cmd, p.Platform, config.SSP)
-	}
-	return nil
+	_, err := f.ProfileOn(cmd, config.SSP)
+	return err
 }
 
 // SSPClient connects the profile (starting the built-in sandbox if needed)
