@@ -9,7 +9,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -68,14 +67,7 @@ var flagOfField = map[string]string{
 
 func detailsRun(opts *DetailsOptions) error {
 	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
 	kind := serverKind()
-	o, err := f.OutputFor(kind, output.Many)
-	if err != nil {
-		return err
-	}
 	upper := func(vs []string) []string {
 		out := make([]string, len(vs))
 		for i, v := range vs {
@@ -88,15 +80,12 @@ func detailsRun(opts *DetailsOptions) error {
 		AgentHealth: upper(opts.AgentHealth), LastOperationInfo: upper(opts.LastOperationInfo),
 		SortBy: opts.SortBy, SortAscending: opts.Ascending(opts.Cmd),
 	}
-	problems := opts.ListFlags.Validate(opts.Cmd, nil, kind)
+	var problems []exit.Problem
 	for _, p := range req.Validate() {
 		p.Field = flagOfField[p.Field] + " (" + p.Field + ")"
 		problems = append(problems, p)
 	}
-	if err := exit.Problems(problems); err != nil {
-		return err
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
+	ctx, sc, o, err := opts.StartSSP(f, opts.Cmd, kind, nil, problems)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,6 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
-	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -49,18 +47,8 @@ health, versions and more.`,
 
 func listRun(opts *ListOptions) error {
 	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
 	kind := serverKind()
-	o, err := f.OutputFor(kind, output.Many)
-	if err != nil {
-		return err
-	}
-	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, nil, kind)); err != nil {
-		return err
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
+	ctx, sc, o, err := opts.StartSSP(f, opts.Cmd, kind, nil, nil)
 	if err != nil {
 		return err
 	}

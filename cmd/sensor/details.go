@@ -11,7 +11,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -77,26 +76,14 @@ reading every sensor: a column (name, registration, health, version, ...).`,
 }
 
 func detailsRun(opts *DetailsOptions) error {
-	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
 	kind := detailKind()
-	o, err := f.OutputFor(kind, output.Many)
-	if err != nil {
-		return err
-	}
 	filter, problems := opts.filter()
-	problems = append(opts.ListFlags.Validate(opts.Cmd, ssp.SensorDetailSortFields, kind), problems...)
-	if err := exit.Problems(problems); err != nil {
-		return err
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
+	ctx, sc, o, err := opts.StartSSP(opts.Factory, opts.Cmd, kind, ssp.SensorDetailSortFields, problems)
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
-	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
+	return opts.Stream(opts.Factory, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return sc.ListSensorDetails(ctx, q, filter, p, add)
 	})
 }

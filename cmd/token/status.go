@@ -238,17 +238,17 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	if typ == ssp.Baremetal {
 		return statusAllBaremetal(opts, o)
 	}
-	if err := exit.Problems(sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status, sensorStatusKind())); err != nil {
+	problems := append(opts.ListFlags.Validate(opts.Cmd, sensorTokenSortFields, sensorStatusKind()), sensorStatusProblems(opts.Status)...)
+	if err := exit.Problems(problems); err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
 	return opts.ListFlags.Stream(f, o, sensorStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
-		return ssp.New(c).ListSensorTokens(ctx, q, opts.Status, p, func(raw json.RawMessage) error {
+		return sc.ListSensorTokens(ctx, q, opts.Status, p, func(raw json.RawMessage) error {
 			view, err := sensorStatusView(raw)
 			if err != nil {
 				return err
@@ -270,17 +270,16 @@ func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
 			problems = append(problems, *pr)
 		}
 	}
-	if len(problems) > 0 {
-		return exit.Problems(problems)
+	if err := exit.Problems(problems); err != nil {
+		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
 	return opts.ListFlags.Stream(f, o, baremetalStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
-		return ssp.New(c).ListBaremetalTokenStatuses(ctx, q, opts.Status, p, add)
+		return sc.ListBaremetalTokenStatuses(ctx, q, opts.Status, p, add)
 	})
 }
 
