@@ -113,12 +113,10 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		return exit.Problems(problems)
 	}
 
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	sc := ssp.New(c)
 	kind := sspKind(typ)
 	existing := make([]json.RawMessage, n)
 	if opts.SkipExisting {

@@ -108,12 +108,10 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 	if err := f.CanConfirm(confirm); err != nil {
 		return err // before any lookup: nothing is sent
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	sc := ssp.New(c)
 	ns, err := f.ResolveIDs(ctx, opts.IDs, sspTokenLookup(sc, typ, explicit))
 	if err != nil {
 		return err

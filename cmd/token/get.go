@@ -88,17 +88,11 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	sc := ssp.New(c)
-	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
-	if err != nil {
-		return err
-	}
-	found, err := findSSPToken(ctx, sc, id, typ, explicit)
+	found, err := lookupSSPToken(ctx, f, sc, opts.ID, typ, explicit, getSSPToken)
 	if err != nil {
 		return err
 	}
@@ -107,7 +101,7 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 		raw := found.raw
 		if found.typ == ssp.Baremetal {
 			// A RegistrationToken has no manifest; its status has.
-			if raw, err = sc.GetBaremetalTokenStatus(ctx, id); err != nil {
+			if raw, err = sc.GetBaremetalTokenStatus(ctx, found.id); err != nil {
 				return err
 			}
 		}
@@ -115,15 +109,15 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 	}
 	if found.typ == ssp.Baremetal && o.IsTable() {
 		// A table shows the token's status, from one more call.
-		st, err := sc.GetBaremetalTokenStatus(ctx, opts.ID)
+		st, err := sc.GetBaremetalTokenStatus(ctx, found.id)
 		if err != nil {
 			return err
 		}
 		var state baremetalState
 		if err := json.Unmarshal(st, &state); err != nil {
-			return fmt.Errorf("get baremetal registration token status %s: unexpected response (not the documented JSON): %w", opts.ID, err)
+			return fmt.Errorf("get baremetal registration token status %s: unexpected response (not the documented JSON): %w", found.id, err)
 		}
-		kind = baremetalTokenKind(map[string]baremetalState{opts.ID: state})
+		kind = baremetalTokenKind(map[string]baremetalState{found.id: state})
 	}
 	return f.Printer(o).Object(found.raw, kind)
 }

@@ -125,18 +125,12 @@ func statusRun(opts *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	c.Redactor().AddSecret(passphrase)
-	sc := ssp.New(c)
-	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
-	if err != nil {
-		return err
-	}
-	found, err := findSSPTokenWith(ctx, sc, id, typ, explicit, statusSSPToken)
+	sc.HTTP().Redactor().AddSecret(passphrase)
+	found, err := lookupSSPToken(ctx, f, sc, opts.ID, typ, explicit, statusSSPToken)
 	if err != nil {
 		return err
 	}

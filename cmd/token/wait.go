@@ -99,21 +99,15 @@ func waitRun(opts *WaitOptions) error {
 	if err := exit.Problems(spec.problems(opts.Cmd, "--for")); err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	sc := ssp.New(c)
-	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
+	found, err := lookupSSPToken(ctx, f, sc, opts.ID, typ, explicit, statusSSPToken)
 	if err != nil {
 		return err
 	}
-	found, err := findSSPTokenWith(ctx, sc, id, typ, explicit, statusSSPToken)
-	if err != nil {
-		return err
-	}
-	return waitForHosts(ctx, f, sc, found.typ, id, spec, &o)
+	return waitForHosts(ctx, f, sc, found.typ, found.id, spec, &o)
 }
 
 // waitSpec is what to wait for: --for (or create's --wait), --count and
