@@ -78,7 +78,6 @@ func detailsRun(opts *DetailsOptions) error {
 	req := ssp.ServerDetailsRequest{
 		SiteIDs: opts.SiteIDs, DisplayName: opts.DisplayNames, OSDetails: opts.OSDetails, AgentVersion: opts.AgentVersions,
 		AgentHealth: upper(opts.AgentHealth), LastOperationInfo: upper(opts.LastOperationInfo),
-		SortBy: opts.SortBy, SortAscending: opts.Ascending(opts.Cmd),
 	}
 	var problems []exit.Problem
 	for _, p := range req.Validate() {
@@ -89,6 +88,8 @@ func detailsRun(opts *DetailsOptions) error {
 	if err != nil {
 		return err
 	}
+	// After StartSSP: a column's --sort-by is tokenctl's to sort.
+	req.SortBy, req.SortAscending = opts.ServerSortBy(), opts.Ascending(opts.Cmd)
 	var tokens map[string]json.RawMessage
 	if o.IsTable() {
 		if tokens, err = tokenFields(ctx, sc); err != nil {

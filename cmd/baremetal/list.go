@@ -58,7 +58,7 @@ func listRun(opts *ListOptions) error {
 			return err
 		}
 	}
-	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
 	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return sc.ListBaremetalServers(ctx, q, p, func(raw json.RawMessage) error {
 			if statuses == nil {
