@@ -11,7 +11,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
@@ -61,13 +60,8 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		return exit.Problems(problems)
 	}
 
-	var docs []manifest.Document
-	if opts.File != "" {
-		if docs, err = manifest.Read(opts.File, f.IOStreams.In); err != nil {
-			return err
-		}
-	}
-	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil && !o.DropEnvFormat() {
+	docs, err := f.ReadDocuments(opts.File, o)
+	if err != nil {
 		return err
 	}
 	if waiting && len(docs) > 1 {
