@@ -64,8 +64,8 @@ diff's exit codes: 0 in sync, 9 differences.
 
 func applyRun(opts *ApplyOptions) error {
 	f := opts.Factory
-	if opts.Concurrency < 1 {
-		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
+	if err := exit.Problems(cmdutil.ConcurrencyProblems(opts.Concurrency)); err != nil {
+		return err
 	}
 	dryRun := f.Bool(cmdutil.FlagDryRun)
 	// A dry run creates nothing, so it needs no passphrase.

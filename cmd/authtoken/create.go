@@ -158,9 +158,7 @@ func createRun(opts *CreateOptions) error {
 	}
 	now := opts.Now()
 	var problems []exit.Problem
-	if opts.Concurrency < 1 {
-		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
-	}
+	problems = append(problems, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	if opts.File == "-" && opts.SessionKeyC == "-" {
 		problems = append(problems, exit.Problem{Field: "--session-key-c-file", Rule: "stdin already carries the manifest (-f -); name a file"})
 	}

@@ -50,20 +50,17 @@ func deleteRun(opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.Concurrency < 1 {
-		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
-	}
-	if len(opts.IDs) == 0 {
-		return f.NothingToDo(opts.Cmd)
-	}
-	ctx := cmdutil.Context(opts.Cmd)
-	err = f.ConfirmDestructive(ctx, cmdutil.Destructive{
-		Verb: "Delete", Noun: "auth token", Targets: cmdutil.TargetsOf(opts.IDs),
-		Consequence: "A deleted token stops authenticating at once; this cannot be undone.", Done: "deleted",
-	})
-	if err != nil {
+	if err := exit.Problems(cmdutil.ConcurrencyProblems(opts.Concurrency)); err != nil {
 		return err
 	}
+	ns, err := f.ConfirmTargets(opts.Cmd, cmdutil.Destructive{
+		Verb: "Delete", Noun: "auth token",
+		Consequence: "A deleted token stops authenticating at once; this cannot be undone.", Done: "deleted",
+	}, opts.IDs, nil)
+	if err != nil || len(ns) == 0 {
+		return err
+	}
+	ctx := cmdutil.Context(opts.Cmd)
 	sc, _, err := f.SDWANClient(ctx, opts.SDWANIDs)
 	if err != nil {
 		return err

@@ -70,40 +70,23 @@ func uninstallRun(opts *UninstallOptions) error {
 	}
 	problems := checkServerArgs(opts.Args)
 	problems = append(problems, opts.Wait.Validate(opts.Cmd, opts.Wait.Wait)...)
-	if opts.Concurrency < 1 {
-		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
-	}
+	problems = append(problems, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
-	if len(opts.Args) == 0 {
-		return f.NothingToDo(opts.Cmd)
-	}
-	args := dedupe(opts.Args)
-	confirm := cmdutil.Destructive{
-		Verb: "Uninstall the agents from", Noun: "baremetal server", Targets: cmdutil.TargetsOf(args),
+	var sc *ssp.Client
+	ns, err := f.ConfirmTargets(opts.Cmd, cmdutil.Destructive{
+		Verb: "Uninstall the agents from", Noun: "baremetal server",
 		Consequence: "The hosts stop reporting to the SSP.", Done: "uninstalled",
-	}
-	if err := f.CanConfirm(confirm); err != nil {
-		return err // before the name lookup: nothing is sent
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
-	if err != nil {
+	}, dedupe(opts.Args), func() (_ cmdutil.NameLookup, err error) {
+		_, sc, err = f.SSPClient(opts.Cmd)
+		return serverLookup(sc), err
+	})
+	if err != nil || len(ns) == 0 {
 		return err
 	}
-	resolved, err := resolveServers(ctx, f, sc, args)
-	if err != nil {
-		return err
-	}
-	for i, id := range resolved {
-		if id != args[i] {
-			confirm.Targets[i] = cmdutil.Target{Name: args[i], ID: id}
-		}
-	}
-	if err := f.ConfirmDestructive(ctx, confirm); err != nil {
-		return err
-	}
-	ids := dedupe(resolved)
+	ctx := cmdutil.Context(opts.Cmd)
+	ids := dedupe(cmdutil.IDsOf(ns))
 
 	var accepted []ssp.AsyncResponse
 	single := len(ids) == 1 || opts.Force

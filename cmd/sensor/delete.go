@@ -10,6 +10,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // DeleteOptions are `sensor delete`'s inputs.
@@ -58,18 +59,12 @@ func deleteRun(opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.Concurrency < 1 {
-		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
-	}
-	if len(opts.IDs) == 0 {
-		return f.NothingToDo(opts.Cmd)
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
-	if err != nil {
+	if err := exit.Problems(cmdutil.ConcurrencyProblems(opts.Concurrency)); err != nil {
 		return err
 	}
-	err = f.ConfirmDestructive(ctx, cmdutil.Destructive{
-		Verb: "De-register", Noun: "sensor", Targets: cmdutil.TargetsOf(opts.IDs),
+	var sc *ssp.Client
+	ns, err := f.ConfirmTargets(opts.Cmd, cmdutil.Destructive{
+		Verb: "De-register", Noun: "sensor",
 		Consequence: "The appliance VMs stay and must be removed separately.", Done: "de-registered",
 		Name: func(ctx context.Context, id string) string {
 			raw, err := sc.GetSensor(ctx, id)
@@ -82,14 +77,14 @@ func deleteRun(opts *DeleteOptions) error {
 			json.Unmarshal(raw, &s)
 			return s.DisplayName
 		},
+	}, opts.IDs, func() (_ cmdutil.NameLookup, err error) {
+		_, sc, err = f.SSPClient(opts.Cmd)
+		return sensorLookup(sc), err
 	})
-	if err != nil {
+	if err != nil || len(ns) == 0 {
 		return err
 	}
-	ns, err := f.ResolveIDs(ctx, opts.IDs, sensorLookup(sc))
-	if err != nil {
-		return err
-	}
+	ctx := cmdutil.Context(opts.Cmd)
 	err = f.DeleteEach(ctx, o, cmdutil.IDsOf(ns), opts.Concurrency, "sensor", func(id string) string { return id },
 		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
 			gone, err := sc.DeleteSensor(ctx, id)

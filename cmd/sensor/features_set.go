@@ -160,9 +160,7 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 		return err
 	}
 	chs, problems := opts.changes()
-	if opts.Concurrency < 1 {
-		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
-	}
+	problems = append(problems, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	ids, idProblems := sensorIDs(opts.IDs)
 	if err := exit.Problems(append(problems, idProblems...)); err != nil {
 		return err

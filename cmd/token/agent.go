@@ -90,12 +90,8 @@ func agentLookup(ac *agent.Client) cmdutil.NameLookup {
 // advice to take the token's permissions away instead. Names are looked up
 // in the list.
 func deleteAgent(opts *DeleteOptions) error {
-	return deleteSecretTokens(opts, "agent token", "agent uuids", func(ctx context.Context) (secretDeleter, *cmdutil.NameLookup, error) {
+	return deleteSecretTokens(opts, "agent token", "agent uuids", func(ctx context.Context) (secretDeleter, cmdutil.NameLookup, error) {
 		ac, _, err := opts.Factory.AgentClient(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		l := agentLookup(ac)
-		return ac, &l, nil
+		return ac, agentLookup(ac), err
 	})
 }

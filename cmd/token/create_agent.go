@@ -21,9 +21,7 @@ func createAgent(opts *CreateOptions) error {
 		return err
 	}
 	var problems []exit.Problem
-	if opts.Concurrency < 1 {
-		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
-	}
+	problems = append(problems, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	if p := o.FormatProblem(agentTokenKind(), output.One); p != nil {
 		problems = append(problems, *p)
 	}

@@ -26,9 +26,7 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		return err
 	}
 	var problems []exit.Problem
-	if opts.Concurrency < 1 {
-		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
-	}
+	problems = append(problems, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	if o.Format == output.InstallScript && typ != ssp.Baremetal && !o.DropEnvFormat() {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "-o install-script is for baremetal tokens (--type baremetal)"})
 	} else if p := o.FormatProblem(createdKind(typ), output.One); p != nil {

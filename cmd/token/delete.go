@@ -69,8 +69,8 @@ func deleteRun(opts *DeleteOptions) error {
 	if err := cmdutil.OnlyFor(opts.Cmd, p.Platform, deleteFlags); err != nil {
 		return err
 	}
-	if opts.Concurrency < 1 {
-		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
+	if err := exit.Problems(cmdutil.ConcurrencyProblems(opts.Concurrency)); err != nil {
+		return err
 	}
 	switch p.Platform {
 	case config.SSP:
@@ -98,37 +98,26 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 	if explicit {
 		noun = typ + " registration token"
 	}
-	if len(opts.IDs) == 0 {
-		return f.NothingToDo(opts.Cmd)
-	}
-	confirm := cmdutil.Destructive{
-		Verb: "Delete", Noun: noun, Targets: cmdutil.TargetsOf(opts.IDs),
-		Consequence: "This cannot be undone.", Done: "deleted",
-	}
-	if err := f.CanConfirm(confirm); err != nil {
-		return err // before any lookup: nothing is sent
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
-	if err != nil {
+	var sc *ssp.Client
+	ns, err := f.ConfirmTargets(opts.Cmd, cmdutil.Destructive{
+		Verb: "Delete", Noun: noun, Consequence: "This cannot be undone.", Done: "deleted",
+		Name: func(ctx context.Context, id string) string {
+			found, err := findSSPToken(ctx, sc, id, typ, explicit)
+			if err != nil {
+				return ""
+			}
+			var info ssp.TokenInfo
+			json.Unmarshal(found.raw, &info)
+			return info.DisplayName
+		},
+	}, opts.IDs, func() (_ cmdutil.NameLookup, err error) {
+		_, sc, err = f.SSPClient(opts.Cmd)
+		return sspTokenLookup(sc, typ, explicit), err
+	})
+	if err != nil || len(ns) == 0 {
 		return err
 	}
-	ns, err := f.ResolveIDs(ctx, opts.IDs, sspTokenLookup(sc, typ, explicit))
-	if err != nil {
-		return err
-	}
-	confirm.Targets = cmdutil.TargetsOfNamed(ns)
-	confirm.Name = func(ctx context.Context, id string) string {
-		found, err := findSSPToken(ctx, sc, id, typ, explicit)
-		if err != nil {
-			return ""
-		}
-		var info ssp.TokenInfo
-		json.Unmarshal(found.raw, &info)
-		return info.DisplayName
-	}
-	if err := f.ConfirmDestructive(ctx, confirm); err != nil {
-		return err
-	}
+	ctx := cmdutil.Context(opts.Cmd)
 	typeOf := map[string]string{} // what a name's lookup found
 	for _, n := range ns {
 		if n.Type != "" {
@@ -172,7 +161,7 @@ type secretDeleter interface {
 // uuids). Prompts, notices and per-id results name each one by its masked
 // label only; -o id is refused, as it could only print masked labels; every
 // id is registered with the redactor before anything is sent.
-func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect func(context.Context) (secretDeleter, *cmdutil.NameLookup, error)) error {
+func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect func(context.Context) (secretDeleter, cmdutil.NameLookup, error)) error {
 	f := opts.Factory
 	o, err := f.OutputOptions()
 	if err != nil {
@@ -184,42 +173,25 @@ func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect fu
 	if err := o.Check(cmdutil.DeletedKind(noun), output.Many); err != nil {
 		return err
 	}
-	if len(opts.IDs) == 0 {
-		return f.NothingToDo(opts.Cmd)
-	}
-	confirm := cmdutil.Destructive{Verb: "Delete", Noun: noun, Consequence: "This cannot be undone.", Done: "deleted"}
-	for _, id := range opts.IDs {
-		confirm.Targets = append(confirm.Targets, cmdutil.Target{ID: output.Mask(id)})
-	}
-	if err := f.CanConfirm(confirm); err != nil {
-		return err
-	}
 	ctx := cmdutil.Context(opts.Cmd)
-	d, lookup, err := connect(ctx)
-	if err != nil {
+	var d secretDeleter
+	ns, err := f.ConfirmTargets(opts.Cmd, cmdutil.Destructive{
+		Verb: "Delete", Noun: noun, Consequence: "This cannot be undone.", Done: "deleted", Secret: true,
+	}, opts.IDs, func() (lookup cmdutil.NameLookup, err error) {
+		if d, lookup, err = connect(ctx); err != nil {
+			return lookup, err
+		}
+		for _, id := range opts.IDs {
+			if lookup.IDShaped(id) { // names are not secrets
+				d.HTTP().Redactor().AddSecret(id)
+			}
+		}
+		return lookup, nil
+	})
+	if err != nil || len(ns) == 0 {
 		return err
 	}
-	ids := opts.IDs
-	for _, id := range ids {
-		if lookup == nil || lookup.IDShaped(id) { // names are not secrets
-			d.HTTP().Redactor().AddSecret(id)
-		}
-	}
-	if lookup != nil {
-		ns, err := f.ResolveIDs(ctx, ids, *lookup)
-		if err != nil {
-			return err
-		}
-		ids = cmdutil.IDsOf(ns)
-		confirm.Targets = confirm.Targets[:0]
-		for _, n := range ns {
-			confirm.Targets = append(confirm.Targets, cmdutil.Target{Name: n.Name, ID: output.Mask(n.ID)})
-		}
-	}
-	if err := f.ConfirmDestructive(ctx, confirm); err != nil {
-		return err
-	}
-	return f.DeleteEach(ctx, o, ids, opts.Concurrency, noun, output.Mask,
+	return f.DeleteEach(ctx, o, cmdutil.IDsOf(ns), opts.Concurrency, noun, output.Mask,
 		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
 			gone, err := d.DeleteToken(ctx, id)
 			return cmdutil.Deleted{ID: output.Mask(id), Gone: gone}, err

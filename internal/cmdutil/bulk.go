@@ -188,6 +188,15 @@ func SingleValueFormat(format string) bool {
 	return false
 }
 
+// ConcurrencyProblems checks --concurrency, the number of calls a bulk
+// verb runs at once.
+func ConcurrencyProblems(n int) []exit.Problem {
+	if n < 1 {
+		return []exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}}
+	}
+	return nil
+}
+
 // ReadDocuments reads the documents of a create's -f file ("": none, "-":
 // stdin) and refuses a single-value format for several of them (exit 2,
 // before anything is sent), unless that format is an environment default
