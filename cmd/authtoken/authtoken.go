@@ -3,12 +3,15 @@
 package authtoken
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/sdwan"
 )
 
 // NewCmdAuthtoken builds `tokenctl authtoken`.
@@ -63,6 +66,18 @@ func noSecretOutput(f *cmdutil.Factory, cmd *cobra.Command, kind output.Kind, sh
 		return o, exit.Usagef("-o secret: an auth token's x_auth_token is shown once, by `authtoken create`; `authtoken %s` never shows it", cmd.Name())
 	}
 	return o, o.Check(kind, shape)
+}
+
+// startRead starts the reads (get, list): noSecretOutput, then the
+// connection.
+func startRead(f *cmdutil.Factory, cmd *cobra.Command, ids cmdutil.SDWANIDs, shape output.Shape) (context.Context, *sdwan.Client, output.Options, error) {
+	o, err := noSecretOutput(f, cmd, authTokenKind(false), shape)
+	if err != nil {
+		return nil, nil, o, err
+	}
+	ctx := cmdutil.Context(cmd)
+	sc, _, err := f.SDWANClient(ctx, ids)
+	return ctx, sc, o, err
 }
 
 // authTokenKind prints auth tokens; withSecret adds the x_auth_token column

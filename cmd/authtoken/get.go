@@ -37,12 +37,7 @@ appears only in the output of the create that made it.`,
 
 func getRun(opts *GetOptions) error {
 	f := opts.Factory
-	o, err := noSecretOutput(f, opts.Cmd, authTokenKind(false), output.One)
-	if err != nil {
-		return err
-	}
-	ctx := cmdutil.Context(opts.Cmd)
-	sc, _, err := f.SDWANClient(ctx, opts.IDs)
+	ctx, sc, o, err := startRead(f, opts.Cmd, opts.IDs, output.One)
 	if err != nil {
 		return err
 	}

@@ -40,12 +40,7 @@ appears only in the output of the create that made it.`,
 
 func listRun(opts *ListOptions) error {
 	f := opts.Factory
-	o, err := noSecretOutput(f, opts.Cmd, authTokenKind(false), output.Many)
-	if err != nil {
-		return err
-	}
-	ctx := cmdutil.Context(opts.Cmd)
-	sc, _, err := f.SDWANClient(ctx, opts.IDs)
+	ctx, sc, o, err := startRead(f, opts.Cmd, opts.IDs, output.Many)
 	if err != nil {
 		return err
 	}
