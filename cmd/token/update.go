@@ -80,12 +80,7 @@ func updateRun(opts *UpdateOptions) error {
 	if len(problems) > 0 {
 		return exit.Problems(problems)
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	ac, _, err := f.AgentClient(ctx)
-	if err != nil {
-		return err
-	}
-	n, err := f.ResolveID(ctx, opts.ID, agentLookup(ac))
+	ctx, ac, n, err := resolveAgentToken(f, opts.Cmd, opts.ID)
 	if err != nil {
 		return err
 	}
