@@ -1,6 +1,7 @@
 package token
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/spf13/cobra"
@@ -229,19 +230,12 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	if err := o.Check(sensorStatusKind(), output.Many); err != nil {
 		return err
 	}
-	if typ == ssp.Baremetal {
-		return statusAllBaremetal(opts, o)
-	}
-	problems := append(opts.ListFlags.Validate(opts.Cmd, sensorTokenSortFields, sensorStatusKind()), sensorStatusProblems(opts.Status)...)
-	if err := exit.Problems(problems); err != nil {
-		return err
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
-	if err != nil {
-		return err
-	}
-	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
-	return opts.ListFlags.Stream(f, o, sensorStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+	// Sensor tokens: the token list, viewed as statuses. Baremetal tokens:
+	// GET /baremetal/registration-tokens/statuses, for which the vendor
+	// documents no sortable fields; its tokens_status takes AVAILABLE or
+	// EXPIRED only.
+	kind, sortable, problems := sensorStatusKind(), sensorTokenSortFields, sensorStatusProblems(opts.Status)
+	list := func(ctx context.Context, sc *ssp.Client, q ssp.ListQuery, p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return sc.ListSensorTokens(ctx, q, opts.Status, p, func(raw json.RawMessage) error {
 			view, err := sensorStatusView(raw)
 			if err != nil {
@@ -249,22 +243,20 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 			}
 			return add(view)
 		})
-	})
-}
-
-// statusAllBaremetal streams GET /baremetal/registration-tokens/statuses.
-// The vendor documents no sortable fields for it; tokens_status takes
-// AVAILABLE or EXPIRED only.
-func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
-	f := opts.Factory
-	problems := opts.ListFlags.Validate(opts.Cmd, nil, baremetalStatusKind())
-	if opts.Status != "" {
-		if pr := cmdutil.EnumFlag("status", opts.Status, ssp.BaremetalStatusValues...); pr != nil {
-			pr.Rule += " (the vendor's statuses call filters on these two only)"
-			problems = append(problems, *pr)
+	}
+	if typ == ssp.Baremetal {
+		kind, sortable, problems = baremetalStatusKind(), nil, nil
+		if opts.Status != "" {
+			if pr := cmdutil.EnumFlag("status", opts.Status, ssp.BaremetalStatusValues...); pr != nil {
+				pr.Rule += " (the vendor's statuses call filters on these two only)"
+				problems = append(problems, *pr)
+			}
+		}
+		list = func(ctx context.Context, sc *ssp.Client, q ssp.ListQuery, p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+			return sc.ListBaremetalTokenStatuses(ctx, q, opts.Status, p, add)
 		}
 	}
-	if err := exit.Problems(problems); err != nil {
+	if err := exit.Problems(append(opts.ListFlags.Validate(opts.Cmd, sortable, kind), problems...)); err != nil {
 		return err
 	}
 	ctx, sc, err := f.SSPClient(opts.Cmd)
@@ -272,8 +264,8 @@ func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
 		return err
 	}
 	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
-	return opts.ListFlags.Stream(f, o, baremetalStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
-		return sc.ListBaremetalTokenStatuses(ctx, q, opts.Status, p, add)
+	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+		return list(ctx, sc, q, p, add)
 	})
 }
 
