@@ -13,7 +13,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -61,17 +60,8 @@ some failed, 5 when the task was aborted or every server failed, 124 when it tim
 
 func uninstallRun(opts *UninstallOptions) error {
 	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputFor(asyncKind(), output.Many)
+	o, err := startAction(f, opts.Cmd, opts.Args, opts.Wait, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	if err != nil {
-		return err
-	}
-	problems := checkServerArgs(opts.Args)
-	problems = append(problems, opts.Wait.Validate(opts.Cmd, opts.Wait.Wait)...)
-	problems = append(problems, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
-	if err := exit.Problems(problems); err != nil {
 		return err
 	}
 	var sc *ssp.Client

@@ -7,8 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
-	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
@@ -44,16 +42,8 @@ server succeeded, 8 when some failed, 5 when the task was aborted or every serve
 
 func upgradeRun(opts *UpgradeOptions) error {
 	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputFor(asyncKind(), output.Many)
+	o, err := startAction(f, opts.Cmd, opts.Args, opts.Wait)
 	if err != nil {
-		return err
-	}
-	problems := checkServerArgs(opts.Args)
-	problems = append(problems, opts.Wait.Validate(opts.Cmd, opts.Wait.Wait)...)
-	if err := exit.Problems(problems); err != nil {
 		return err
 	}
 	if len(opts.Args) == 0 {
