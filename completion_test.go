@@ -130,11 +130,12 @@ func TestBashCompletion(t *testing.T) {
 
 	t.Run("token ids", func(t *testing.T) {
 		ce.t = t
-		ce.expect("tokenctl token get ", id1, id2)
+		// display names are IDs too (DESIGN.md, names as IDs): offered after the ids
+		ce.expect("tokenctl token get ", id1, id2, "tab-one", "tab-two")
 		ce.expect("tokenctl token get "+id1[:4], id1)
 		ce.expect("tokenctl token status --type sensor "+id2[:4], id2)
 		ce.expect("tokenctl token get " + id1 + " ") // one ID only
-		ce.expect("tokenctl token delete "+id1+" ", id2)
+		ce.expect("tokenctl token delete "+id1+" ", id2, "tab-one", "tab-two")
 		ce.expect("tokenctl token get --type baremetal ")
 	})
 	t.Run("sensor ids", func(t *testing.T) {
@@ -143,9 +144,10 @@ func TestBashCompletion(t *testing.T) {
 		if len(sensors) != 5 {
 			t.Fatalf("sandbox sensors: %q", sensors)
 		}
-		ce.expect("tokenctl sensor get ", sensors...)
+		names := strings.Fields(ce.run("sensor", "list", "-o", "json", "--jq", ".[].display_name"))
+		ce.expect("tokenctl sensor get ", append(slices.Clone(sensors), names...)...)
 		ce.expect("tokenctl sensor status "+sensors[2][:8], sensors[2])
-		ce.expect("tokenctl sensor delete "+sensors[0]+" "+sensors[1]+" ", sensors[2:]...)
+		ce.expect("tokenctl sensor delete "+sensors[0]+" "+sensors[1]+" ", append(slices.Clone(sensors[2:]), names...)...)
 		ce.expect("tokenctl sensor features set --mps enable "+sensors[0]+" ", sensors[1:]...)
 		ce.expect("tokenctl sensor features set --ids ", "enable_with_pcap", "enable_without_pcap", "disable")
 	})
