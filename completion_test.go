@@ -130,8 +130,7 @@ func TestBashCompletion(t *testing.T) {
 
 	t.Run("token ids", func(t *testing.T) {
 		ce.t = t
-		// Names are IDs too (DESIGN.md): display names are offered beside
-		// the ids.
+		// display names are IDs too (DESIGN.md, names as IDs): offered after the ids
 		ce.expect("tokenctl token get ", id1, id2, "tab-one", "tab-two")
 		ce.expect("tokenctl token get "+id1[:4], id1)
 		ce.expect("tokenctl token status --type sensor "+id2[:4], id2)

@@ -159,3 +159,23 @@ func TestConfirmFocusVisibleWithoutColour(t *testing.T) {
 		t.Fatalf("focus on Yes:\n%s", view)
 	}
 }
+
+// TestConfirmSensorByName: sensor delete looks names up before it asks, as
+// every delete does, and names the sensor with its id in the question.
+func TestConfirmSensorByName(t *testing.T) {
+	sandboxEnv(t)
+	out, errOut, code := run{}.exec(t, "sensor", "list", "--limit", "1", "-o", "json", "--jq", `.[0] | .display_name + " " + .id`)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	name, id, _ := strings.Cut(strings.TrimSpace(out), " ")
+	no := &prompt.Stub{Confirms: []bool{false}}
+	_, errOut, code = run{stdinTTY: true, stderrTTY: true, prompter: no}.exec(t, "sensor", "delete", name)
+	want := "De-register sensor " + name + " (" + id + ")? The appliance VMs stay and must be removed separately."
+	if code != exit.Error || !strings.Contains(errOut, "nothing de-registered") || len(no.Asked) != 1 || no.Asked[0] != want {
+		t.Fatalf("exit %d %s, asked %q, want %q", code, errOut, no.Asked, want)
+	}
+	if _, _, code := (run{}).exec(t, "sensor", "get", id); code != 0 {
+		t.Fatalf("declined delete removed the sensor (get: exit %d)", code)
+	}
+}

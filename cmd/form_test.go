@@ -9,7 +9,6 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/prompt"
-	"github.com/tokenctl/tokenctl/internal/sandbox"
 	sdwansandbox "github.com/tokenctl/tokenctl/internal/sandbox/sdwan"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
@@ -189,15 +188,7 @@ func TestAuthtokenCreateForm(t *testing.T) {
 func TestProfileWizard(t *testing.T) {
 	sandboxEnv(t)
 	t.Setenv("TOKENCTL_PROFILE", "")
-	srv, err := sandbox.New(sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	url := serveSandbox(t)
 	t.Setenv("WIZARD_PW", "tokenctl-sandbox")
 	p := &prompt.Stub{Answers: map[string]string{
 		"--platform": "ssp", "--server": url, "--username": "admin", "--password-source": "env", "--password-env": "WIZARD_PW",

@@ -52,6 +52,22 @@ func sandboxEnv(t *testing.T) {
 	t.Setenv("TOKENCTL_PROFILE", "sandbox")
 }
 
+// serveSandbox starts a sandbox server on loopback for the test and returns
+// its URL.
+func serveSandbox(t *testing.T) string {
+	t.Helper()
+	srv, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return url
+}
+
 // TestPassphrasePromptForManifest: documents without a passphrase are asked
 // one passphrase (typed twice) at a terminal, used for all of them.
 func TestPassphrasePromptForManifest(t *testing.T) {
@@ -142,15 +158,7 @@ func TestDeleteConfirmation(t *testing.T) {
 func TestPasswordPromptForAProfileWithout(t *testing.T) {
 	sandboxEnv(t)
 	t.Setenv("TOKENCTL_PROFILE", "")
-	srv, err := sandbox.New(sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	url := serveSandbox(t)
 	_, _, code := run{}.exec(t, "profile", "set", "nopw", "--platform", "ssp", "--server", url, "--username", "admin")
 	if code != 0 {
 		t.Fatal("profile set failed")

@@ -31,8 +31,7 @@ var Methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.Met
 
 // Options are `api`'s inputs.
 type Options struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	Method   string
 	Path     string
@@ -44,7 +43,7 @@ type Options struct {
 
 // NewCmdAPI builds `tokenctl api`.
 func NewCmdAPI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{Factory: f}
+	opts := &Options{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "api METHOD PATH",
 		Short: "Make an authenticated call to the current profile's API",
@@ -74,14 +73,10 @@ read it, and exits with the usual code (3 for 401/403, 4 for 404, ...), the mess
   tokenctl api PUT /sensors/mps-global-config -f mps.yaml
   tokenctl api POST /baremetal/registration-tokens -F display_name=host-01 -F passphrase=@pp.txt`,
 		Args: cmdutil.ExactArgs("METHOD", "PATH"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
+		RunE: cmdutil.RunArgs(opts, func(args []string) error {
 			opts.Method, opts.Path = args[0], args[1]
-			if runF != nil {
-				return runF(opts)
-			}
-			return apiRun(opts)
-		},
+			return nil
+		}, runF, apiRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Input, "input", "f", "", "request body from a JSON or YAML file; - reads stdin")

@@ -15,8 +15,7 @@ import (
 
 // ApplyOptions are `tokenctl apply`'s inputs.
 type ApplyOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	File        string
 	Prune       bool
@@ -25,7 +24,7 @@ type ApplyOptions struct {
 
 // NewCmdApply builds `tokenctl apply`; runF replaces the run (tests).
 func NewCmdApply(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command {
-	opts := &ApplyOptions{Factory: f}
+	opts := &ApplyOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE|DIR|- [--prune]",
 		Short: "Make the server as the documents say (ssp, agent); idempotent",
@@ -56,13 +55,7 @@ diff's exit codes: 0 in sync, 9 differences.
   tokenctl apply -f tokens.yaml -o json --jq '.[] | select(.outcome == "created") | .id'
   cat pools.yaml | tokenctl apply -f -`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return applyRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, applyRun),
 	}
 	documentFlags(cmd, &opts.File, &opts.Prune)
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many tasks run at once (a pool, an agent token, a feature call of at most 25 sensors)")
@@ -71,8 +64,8 @@ diff's exit codes: 0 in sync, 9 differences.
 
 func applyRun(opts *ApplyOptions) error {
 	f := opts.Factory
-	if opts.Concurrency < 1 {
-		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
+	if err := exit.Problems(cmdutil.ConcurrencyProblems(opts.Concurrency)); err != nil {
+		return err
 	}
 	dryRun := f.Bool(cmdutil.FlagDryRun)
 	// A dry run creates nothing, so it needs no passphrase.

@@ -8,8 +8,7 @@ import (
 
 // DiffOptions are `tokenctl diff`'s inputs.
 type DiffOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	File  string
 	Prune bool
@@ -17,7 +16,7 @@ type DiffOptions struct {
 
 // NewCmdDiff builds `tokenctl diff`; runF replaces the run (tests).
 func NewCmdDiff(f *cmdutil.Factory, runF func(*DiffOptions) error) *cobra.Command {
-	opts := &DiffOptions{Factory: f}
+	opts := &DiffOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "diff -f FILE|DIR|- [--prune]",
 		Short: "Show what apply would change (ssp, agent); sends no change",
@@ -41,13 +40,7 @@ read: diff creates nothing.
   tokenctl diff -f tokens.yaml --prune -o json
   tokenctl diff -f tokens.yaml || tokenctl apply -f tokens.yaml     # apply only when something differs`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return diffRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, diffRun),
 	}
 	documentFlags(cmd, &opts.File, &opts.Prune)
 	return cmd

@@ -3,17 +3,20 @@
 package authtoken
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/sdwan"
 )
 
 // NewCmdAuthtoken builds `tokenctl authtoken`.
 func NewCmdAuthtoken(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return cmdutil.Group(&cobra.Command{
 		Use:   "authtoken <command>",
 		Short: "Manage Prisma SD-WAN operator auth tokens (sdwan)",
 		Long: `Manage the auth tokens of a Prisma SD-WAN operator: static X-Auth-Token secrets with
@@ -33,16 +36,12 @@ never show it.`,
 		Example: `  export TOKEN=$(tokenctl authtoken create --role tenant_viewonly --expires 30d -o secret)
   tokenctl --profile sandbox --platform sdwan authtoken list
   tokenctl authtoken delete 17000000000000123 --yes`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	cmd.AddCommand(
+	},
 		NewCmdCreate(f, nil),
 		NewCmdList(f, nil),
 		NewCmdGet(f, nil),
 		NewCmdDelete(f, nil),
 	)
-	return cmd
 }
 
 // addIDFlags registers --tenant and --operator.
@@ -52,25 +51,33 @@ func addIDFlags(cmd *cobra.Command, ids *cmdutil.SDWANIDs) {
 	cmdutil.NonEmptyStringVar(cmd.Flags(), &ids.OperatorID, "operator", "operator id (default: the profile's operator_id, else discovered)")
 }
 
-// sdwanProfile resolves the profile and insists on an sdwan one.
-func sdwanProfile(f *cmdutil.Factory, cmd *cobra.Command) (*config.Resolved, error) {
-	p, err := f.Profile()
+// noSecretOutput starts the verbs that never show a secret (list, get,
+// delete): an sdwan profile, and -o checked for kind in shape, -o secret
+// refused, before anything is sent.
+func noSecretOutput(f *cmdutil.Factory, cmd *cobra.Command, kind output.Kind, shape output.Shape) (output.Options, error) {
+	if _, err := f.ProfileOn(cmd, config.SDWAN); err != nil {
+		return output.Options{}, err
+	}
+	o, err := f.OutputOptions()
 	if err != nil {
-		return nil, err
+		return o, err
 	}
-	if p.Platform != config.SDWAN {
-		return nil, cmdutil.Unsupported(cmd, p.Platform, config.SDWAN)
+	if o.Format == output.Secret && !o.DropEnvFormat() {
+		return o, exit.Usagef("-o secret: an auth token's x_auth_token is shown once, by `authtoken create`; `authtoken %s` never shows it", cmd.Name())
 	}
-	return p, nil
+	return o, o.Check(kind, shape)
 }
 
-// noSecretOutput rejects -o secret where no secret is shown, and any other
-// format kind cannot print in shape, before anything is sent.
-func noSecretOutput(o *output.Options, verb string, kind output.Kind, shape output.Shape) error {
-	if o.Format == output.Secret && !o.DropEnvFormat() {
-		return exit.Usagef("-o secret: an auth token's x_auth_token is shown once, by `authtoken create`; `authtoken %s` never shows it", verb)
+// startRead starts the reads (get, list): noSecretOutput, then the
+// connection.
+func startRead(f *cmdutil.Factory, cmd *cobra.Command, ids cmdutil.SDWANIDs, shape output.Shape) (context.Context, *sdwan.Client, output.Options, error) {
+	o, err := noSecretOutput(f, cmd, authTokenKind(false), shape)
+	if err != nil {
+		return nil, nil, o, err
 	}
-	return o.Check(kind, shape)
+	ctx := cmdutil.Context(cmd)
+	sc, _, err := f.SDWANClient(ctx, ids)
+	return ctx, sc, o, err
 }
 
 // authTokenKind prints auth tokens; withSecret adds the x_auth_token column

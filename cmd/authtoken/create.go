@@ -14,16 +14,15 @@ import (
 	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/sdwan"
 )
 
 // CreateOptions are `authtoken create`'s inputs.
 type CreateOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	File        string // -f FILE|-
 	Roles       []string
@@ -39,7 +38,7 @@ type CreateOptions struct {
 
 // NewCmdCreate builds `authtoken create`; runF replaces the run (tests).
 func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
-	opts := &CreateOptions{Factory: f, Now: time.Now}
+	opts := &CreateOptions{Verb: cmdutil.Verb{Factory: f}, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "create [-f FILE|-]",
 		Short: "Create an auth token and show its secret once (sdwan)",
@@ -73,13 +72,7 @@ and drops the secret.`,
   tokenctl authtoken create --role tenant_network_admin --role tenant_security_admin --expires-at 2027-01-01T00:00:00Z -o json
   tokenctl authtoken create -f tokens.yaml -o json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return createRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, createRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.File, "file", "f", "", "manifest file of one or more YAML/JSON documents; - reads stdin")
@@ -148,7 +141,7 @@ func (opts *CreateOptions) readSessionKeyC() (*string, error) {
 
 func createRun(opts *CreateOptions) error {
 	f := opts.Factory
-	p, err := sdwanProfile(f, opts.Cmd)
+	p, err := f.ProfileOn(opts.Cmd, config.SDWAN)
 	if err != nil {
 		return err
 	}
@@ -165,9 +158,7 @@ func createRun(opts *CreateOptions) error {
 	}
 	now := opts.Now()
 	var problems []exit.Problem
-	if opts.Concurrency < 1 {
-		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
-	}
+	problems = append(problems, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	if opts.File == "-" && opts.SessionKeyC == "-" {
 		problems = append(problems, exit.Problem{Field: "--session-key-c-file", Rule: "stdin already carries the manifest (-f -); name a file"})
 	}
@@ -190,13 +181,8 @@ func createRun(opts *CreateOptions) error {
 		}
 	}
 
-	var docs []manifest.Document
-	if opts.File != "" {
-		if docs, err = manifest.Read(opts.File, f.IOStreams.In); err != nil {
-			return err
-		}
-	}
-	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil && !o.DropEnvFormat() {
+	docs, err := f.ReadDocuments(opts.File, o)
+	if err != nil {
 		return err
 	}
 	sessionKeyC, err := opts.readSessionKeyC()

@@ -13,8 +13,7 @@ import (
 
 // DeleteOptions are `authtoken delete`'s inputs.
 type DeleteOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	IDs         []string
 	Concurrency int
@@ -23,7 +22,7 @@ type DeleteOptions struct {
 
 // NewCmdDelete builds `authtoken delete`.
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
-	opts := &DeleteOptions{Factory: f}
+	opts := &DeleteOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "delete ID... --yes",
 		Aliases: []string{"rm"},
@@ -37,18 +36,7 @@ The server answers with the deleted object; its x_auth_token is never shown.`,
 		Example: `  tokenctl authtoken delete 17000000000000123 --yes
   tokenctl authtoken list -o json --jq '.[] | select(.is_system_owned | not) | .id' | tokenctl authtoken delete - --yes`,
 		Args: cmdutil.MinArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDList(args)
-			if err != nil {
-				return err
-			}
-			opts.IDs = ids
-			if runF != nil {
-				return runF(opts)
-			}
-			return deleteRun(opts)
-		},
+		RunE: cmdutil.RunIDList(opts, &opts.IDs, runF, deleteRun),
 	}
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
 	addIDFlags(cmd, &opts.SDWANIDs)
@@ -58,30 +46,21 @@ The server answers with the deleted object; its x_auth_token is never shown.`,
 
 func deleteRun(opts *DeleteOptions) error {
 	f := opts.Factory
-	if _, err := sdwanProfile(f, opts.Cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputOptions()
+	o, err := noSecretOutput(f, opts.Cmd, cmdutil.DeletedKind("auth token"), output.Many)
 	if err != nil {
 		return err
 	}
-	if err := noSecretOutput(&o, "delete", cmdutil.DeletedKind("auth token"), output.Many); err != nil {
+	if err := exit.Problems(cmdutil.ConcurrencyProblems(opts.Concurrency)); err != nil {
 		return err
 	}
-	if opts.Concurrency < 1 {
-		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
-	}
-	if len(opts.IDs) == 0 {
-		return f.NothingToDo(opts.Cmd)
+	ns, err := f.ConfirmTargets(opts.Cmd, cmdutil.Destructive{
+		Verb: "Delete", Noun: "auth token",
+		Consequence: "A deleted token stops authenticating at once; this cannot be undone.", Done: "deleted",
+	}, opts.IDs, nil)
+	if err != nil || len(ns) == 0 {
+		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)
-	err = f.ConfirmDestructive(ctx, cmdutil.Destructive{
-		Verb: "Delete", Noun: "auth token", Targets: cmdutil.TargetsOf(opts.IDs),
-		Consequence: "A deleted token stops authenticating at once; this cannot be undone.", Done: "deleted",
-	})
-	if err != nil {
-		return err
-	}
 	sc, _, err := f.SDWANClient(ctx, opts.SDWANIDs)
 	if err != nil {
 		return err

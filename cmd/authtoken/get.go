@@ -4,15 +4,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
-	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/sdwan"
 )
 
 // GetOptions are `authtoken get`'s inputs.
 type GetOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	ID  string
 	IDs cmdutil.SDWANIDs
@@ -20,7 +18,7 @@ type GetOptions struct {
 
 // NewCmdGet builds `authtoken get`.
 func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command {
-	opts := &GetOptions{Factory: f}
+	opts := &GetOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one auth token, secret blanked (sdwan)",
@@ -30,21 +28,7 @@ x_auth_token is never shown: a server that sends it gets it blanked (""). The se
 appears only in the output of the create that made it.`,
 		Example: `  tokenctl authtoken get 17000000000000123 -o json`,
 		Args:    cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
-			if err != nil {
-				return err
-			}
-			if len(ids) != 1 {
-				return exit.Usagef("authtoken get takes one ID; stdin had %d", len(ids))
-			}
-			opts.ID = ids[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return getRun(opts)
-		},
+		RunE:    cmdutil.RunOneID(opts, &opts.ID, runF, getRun),
 	}
 	addIDFlags(cmd, &opts.IDs)
 	cmd.ValidArgsFunction = cmdutil.FirstArg(completeIDs(f))
@@ -53,18 +37,7 @@ appears only in the output of the create that made it.`,
 
 func getRun(opts *GetOptions) error {
 	f := opts.Factory
-	if _, err := sdwanProfile(f, opts.Cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputOptions()
-	if err != nil {
-		return err
-	}
-	if err := noSecretOutput(&o, "get", authTokenKind(false), output.One); err != nil {
-		return err
-	}
-	ctx := cmdutil.Context(opts.Cmd)
-	sc, _, err := f.SDWANClient(ctx, opts.IDs)
+	ctx, sc, o, err := startRead(f, opts.Cmd, opts.IDs, output.One)
 	if err != nil {
 		return err
 	}

@@ -12,15 +12,14 @@ import (
 
 // ListOptions are `authtoken list`'s inputs.
 type ListOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	IDs cmdutil.SDWANIDs
 }
 
 // NewCmdList builds `authtoken list`.
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{Factory: f}
+	opts := &ListOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -33,13 +32,7 @@ appears only in the output of the create that made it.`,
 		Example: `  tokenctl authtoken list
   tokenctl authtoken list -o json --jq '.[] | select(.is_system_owned | not) | .id'`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return listRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, listRun),
 	}
 	addIDFlags(cmd, &opts.IDs)
 	return cmd
@@ -47,18 +40,7 @@ appears only in the output of the create that made it.`,
 
 func listRun(opts *ListOptions) error {
 	f := opts.Factory
-	if _, err := sdwanProfile(f, opts.Cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputOptions()
-	if err != nil {
-		return err
-	}
-	if err := noSecretOutput(&o, "list", authTokenKind(false), output.Many); err != nil {
-		return err
-	}
-	ctx := cmdutil.Context(opts.Cmd)
-	sc, _, err := f.SDWANClient(ctx, opts.IDs)
+	ctx, sc, o, err := startRead(f, opts.Cmd, opts.IDs, output.Many)
 	if err != nil {
 		return err
 	}

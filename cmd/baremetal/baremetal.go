@@ -15,7 +15,7 @@ import (
 
 // NewCmdBaremetal builds `tokenctl baremetal`.
 func NewCmdBaremetal(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return cmdutil.Group(&cobra.Command{
 		Use:   "baremetal <command>",
 		Short: "Manage SSP baremetal servers: list, inspect, uninstall, upgrade, tasks, installer (ssp)",
 		Long: `Manage the baremetal servers registered with an SSP: list them with their lifecycle
@@ -30,10 +30,7 @@ one list read and must match exactly one server (none: exit 4; several: exit 2, 
 		Example: `  tokenctl baremetal list
   tokenctl baremetal status web-01
   tokenctl baremetal uninstall web-01 --wait --yes`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	cmd.AddCommand(
+	},
 		NewCmdList(f, nil),
 		NewCmdDetails(f, nil),
 		NewCmdGet(f, nil),
@@ -44,7 +41,6 @@ one list read and must match exactly one server (none: exit 4; several: exit 2, 
 		NewCmdTask(f, nil),
 		NewCmdInstaller(f, nil),
 	)
-	return cmd
 }
 
 // serverColumns are what an operator scans a fleet for. BaremetalServer has

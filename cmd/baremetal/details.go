@@ -9,14 +9,12 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // DetailsOptions are `baremetal details`'s inputs.
 type DetailsOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	cmdutil.ListFlags
 	SiteIDs           []string
@@ -29,7 +27,7 @@ type DetailsOptions struct {
 
 // NewCmdDetails builds `baremetal details` (QueryBaremetalServerDetails).
 func NewCmdDetails(f *cmdutil.Factory, runF func(*DetailsOptions) error) *cobra.Command {
-	opts := &DetailsOptions{Factory: f}
+	opts := &DetailsOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "details",
 		Short: "List baremetal servers with lcm status, health and versions, filtered (ssp)",
@@ -46,13 +44,7 @@ table adds each server's registration token, which the vendor keeps in the serve
   tokenctl baremetal details --last-operation-info UPGRADE_FAILED -o id
   tokenctl baremetal details --display-name web-01 --display-name web-02 -o json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return detailsRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, detailsRun),
 	}
 	opts.ListFlags.Register(cmd)
 	fl := cmd.Flags()
@@ -75,14 +67,7 @@ var flagOfField = map[string]string{
 
 func detailsRun(opts *DetailsOptions) error {
 	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
 	kind := serverKind()
-	o, err := f.OutputFor(kind, output.Many)
-	if err != nil {
-		return err
-	}
 	upper := func(vs []string) []string {
 		out := make([]string, len(vs))
 		for i, v := range vs {
@@ -93,20 +78,18 @@ func detailsRun(opts *DetailsOptions) error {
 	req := ssp.ServerDetailsRequest{
 		SiteIDs: opts.SiteIDs, DisplayName: opts.DisplayNames, OSDetails: opts.OSDetails, AgentVersion: opts.AgentVersions,
 		AgentHealth: upper(opts.AgentHealth), LastOperationInfo: upper(opts.LastOperationInfo),
-		SortBy: opts.SortBy, SortAscending: opts.Ascending(opts.Cmd),
 	}
-	problems := opts.ListFlags.Validate(opts.Cmd, nil, kind)
+	var problems []exit.Problem
 	for _, p := range req.Validate() {
 		p.Field = flagOfField[p.Field] + " (" + p.Field + ")"
 		problems = append(problems, p)
 	}
-	if err := exit.Problems(problems); err != nil {
-		return err
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
+	ctx, sc, o, err := opts.StartSSP(f, opts.Cmd, kind, nil, problems)
 	if err != nil {
 		return err
 	}
+	// After StartSSP: a column's --sort-by is tokenctl's to sort.
+	req.SortBy, req.SortAscending = opts.ServerSortBy(), opts.Ascending(opts.Cmd)
 	var tokens map[string]json.RawMessage
 	if o.IsTable() {
 		if tokens, err = tokenFields(ctx, sc); err != nil {

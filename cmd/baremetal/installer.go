@@ -17,8 +17,7 @@ import (
 
 // InstallerOptions are `baremetal installer`'s inputs.
 type InstallerOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	BundleVersion string
 	Windows       bool
@@ -28,7 +27,7 @@ type InstallerOptions struct {
 // NewCmdInstaller builds `baremetal installer` (GetBaremetalServerInstallerBundle,
 // GetBaremetalServerWindowsAgentBundle).
 func NewCmdInstaller(f *cmdutil.Factory, runF func(*InstallerOptions) error) *cobra.Command {
-	opts := &InstallerOptions{Factory: f}
+	opts := &InstallerOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "installer [--bundle-version V] [--windows] [-O FILE]",
 		Short: "Download the baremetal installer bundle (ssp)",
@@ -47,13 +46,7 @@ goes to stdout, which must not be a terminal.`,
   tokenctl baremetal installer --bundle-version 5.2.1.0.0.25821907 -O - | ssh host 'cat > vdefend-installer.tar.gz'
   tokenctl baremetal installer --windows -O vdefend-agent.msi`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return installerRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, installerRun),
 	}
 	cmd.Flags().StringVar(&opts.BundleVersion, "bundle-version", "", "bundle_version to download (default: the latest)")
 	cmd.Flags().BoolVar(&opts.Windows, "windows", false, "download the Windows agent bundle (MSI) instead of the Linux installer")

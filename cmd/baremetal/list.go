@@ -8,15 +8,12 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
-	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // ListOptions are `baremetal list`'s inputs.
 type ListOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	cmdutil.ListFlags
 	DisplayName string
@@ -24,7 +21,7 @@ type ListOptions struct {
 
 // NewCmdList builds `baremetal list` (GetBaremetalServerList).
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{Factory: f}
+	opts := &ListOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -41,13 +38,7 @@ health, versions and more.`,
   tokenctl baremetal list --display-name web-01 -o json
   tokenctl baremetal list --all -o id`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return listRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, listRun),
 	}
 	opts.ListFlags.Register(cmd)
 	cmd.Flags().StringVar(&opts.DisplayName, "display-name", "", "only servers with this display_name")
@@ -56,18 +47,8 @@ health, versions and more.`,
 
 func listRun(opts *ListOptions) error {
 	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
 	kind := serverKind()
-	o, err := f.OutputFor(kind, output.Many)
-	if err != nil {
-		return err
-	}
-	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, nil, kind)); err != nil {
-		return err
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
+	ctx, sc, o, err := opts.StartSSP(f, opts.Cmd, kind, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -77,7 +58,7 @@ func listRun(opts *ListOptions) error {
 			return err
 		}
 	}
-	q := ssp.ListQuery{SortBy: opts.SortBy, Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
+	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
 	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return sc.ListBaremetalServers(ctx, q, p, func(raw json.RawMessage) error {
 			if statuses == nil {

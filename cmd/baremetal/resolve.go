@@ -36,13 +36,13 @@ func checkServerArgs(args []string) []exit.Problem {
 	return ps
 }
 
-// resolveServers turns each argument into a server id with the shared
-// resolver (cmdutil.ResolveIDs): UUIDs pass as they are; names are looked
-// up with one read of GET /baremetal/servers (filtered on the name when
-// there is one name, else every page). A name with no server is exit 4;
-// with several, exit 2 listing them.
-func resolveServers(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, args []string) ([]string, error) {
-	ns, err := f.ResolveIDs(ctx, args, cmdutil.NameLookup{
+// serverLookup resolves server arguments with the shared resolver
+// (cmdutil.ResolveIDs): UUIDs pass as they are; names are looked up with
+// one read of GET /baremetal/servers (filtered on the name when there is
+// one name, else every page). A name with no server is exit 4; with
+// several, exit 2 listing them.
+func serverLookup(sc *ssp.Client) cmdutil.NameLookup {
+	return cmdutil.NameLookup{
 		Noun: "baremetal server",
 		IsID: ssp.IsUUID,
 		Scan: func(ctx context.Context, names []string, add func(cmdutil.Named)) error {
@@ -60,7 +60,12 @@ func resolveServers(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, arg
 			})
 			return err
 		},
-	})
+	}
+}
+
+// resolveServers turns each argument into a server id (see serverLookup).
+func resolveServers(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, args []string) ([]string, error) {
+	ns, err := f.ResolveIDs(ctx, args, serverLookup(sc))
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,6 @@
 package baremetal
 
 import (
-	"context"
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
@@ -11,16 +8,11 @@ import (
 )
 
 // StatusOptions are `baremetal status`'s inputs.
-type StatusOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
-
-	ID string
-}
+type StatusOptions = cmdutil.IDOptions
 
 // NewCmdStatus builds `baremetal status ID` (GetBaremetalServerStatus).
 func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
-	opts := &StatusOptions{Factory: f}
+	opts := &StatusOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "status ID|NAME",
 		Short: "Show a baremetal server's lcm status, connectivity and health (ssp)",
@@ -33,20 +25,7 @@ display_name is looked up.`,
 		Example: `  tokenctl baremetal status web-01
   tokenctl baremetal status 0b7e5a53-4d0f-4c8e-9d3a-6f1f2a7c9e11 -o json --jq .lcm_error`,
 		Args: cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			id, err := f.OneID(cmd, args)
-			if err != nil {
-				return err
-			}
-			opts.ID = id
-			if runF != nil {
-				return runF(opts)
-			}
-			return showServer(f, cmd, opts.ID, statusKind(), func(ctx context.Context, sc *ssp.Client, id string, _ bool) (json.RawMessage, error) {
-				return sc.GetBaremetalServerStatus(ctx, id)
-			})
-		},
+		RunE: cmdutil.RunOneID(opts, &opts.ID, runF, showServer(statusKind(), cmdutil.SSPGet((*ssp.Client).GetBaremetalServerStatus))),
 	}
 	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteBaremetalServerIDs)
 	return cmd

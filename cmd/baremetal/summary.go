@@ -1,9 +1,6 @@
 package baremetal
 
 import (
-	"context"
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
@@ -12,13 +9,12 @@ import (
 
 // SummaryOptions are `baremetal summary`'s inputs.
 type SummaryOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 }
 
 // NewCmdSummary builds `baremetal summary` (GetBaremetalServerSummary).
 func NewCmdSummary(f *cmdutil.Factory, runF func(*SummaryOptions) error) *cobra.Command {
-	opts := &SummaryOptions{Factory: f}
+	opts := &SummaryOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "summary",
 		Short: "Count baremetal servers by health, lcm outcome and agent version (ssp)",
@@ -29,15 +25,9 @@ run it, how many need an upgrade). JSON output is the vendor's BaremetalServersS
 		Example: `  tokenctl baremetal summary
   tokenctl baremetal summary -o json --jq .version_stats.upgrade_needed_count`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return f.ShowSSP(cmd, summaryKind(), func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
-				return sc.GetBaremetalServerSummary(ctx)
-			})
-		},
+		RunE: cmdutil.Run(opts, runF, func(opts *SummaryOptions) error {
+			return f.ShowSSP(opts.Cmd, summaryKind(), (*ssp.Client).GetBaremetalServerSummary)
+		}),
 	}
 	return cmd
 }

@@ -14,8 +14,7 @@ import (
 
 // TaskOptions are `baremetal task`'s inputs.
 type TaskOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	ID   string
 	Wait waitFlag
@@ -23,7 +22,7 @@ type TaskOptions struct {
 
 // NewCmdTask builds `baremetal task ID` (GetBaremetalTaskStatus).
 func NewCmdTask(f *cmdutil.Factory, runF func(*TaskOptions) error) *cobra.Command {
-	opts := &TaskOptions{Factory: f}
+	opts := &TaskOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "task ID [--wait]",
 		Short: "Show a baremetal task with each server's result (ssp)",
@@ -39,18 +38,7 @@ server SUCCESS, 8 when some servers failed, 5 when it was ABORTED or every serve
 		Example: `  tokenctl baremetal task 5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f
   tokenctl baremetal task 5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f --wait --wait-timeout 10m -o json`,
 		Args: cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			id, err := f.OneID(cmd, args)
-			if err != nil {
-				return err
-			}
-			opts.ID = id
-			if runF != nil {
-				return runF(opts)
-			}
-			return taskRun(opts)
-		},
+		RunE: cmdutil.RunOneID(opts, &opts.ID, runF, taskRun),
 	}
 	opts.Wait.register(cmd, "the task")
 	return cmd

@@ -27,6 +27,21 @@ func (w *waitFlag) register(cmd *cobra.Command, what string) {
 	w.WaitFlags.Register(cmd)
 }
 
+// startAction starts uninstall and upgrade, which print the task they
+// start: the platform, -o, then the servers' arguments, the wait flags and
+// the verb's own problems, all checked before anything is sent.
+func startAction(f *cmdutil.Factory, cmd *cobra.Command, args []string, w waitFlag, problems ...exit.Problem) (output.Options, error) {
+	if err := f.SSPOnly(cmd); err != nil {
+		return output.Options{}, err
+	}
+	o, err := f.OutputFor(asyncKind(), output.Many)
+	if err != nil {
+		return o, err
+	}
+	ps := append(checkServerArgs(args), w.Validate(cmd, w.Wait)...)
+	return o, exit.Problems(append(ps, problems...))
+}
+
 // fetchTask is wait.TaskFetch over the client.
 func fetchTask(sc *ssp.Client) wait.TaskFetch {
 	return func(ctx context.Context, id string) (ssp.Task, json.RawMessage, error) {

@@ -13,14 +13,12 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // UninstallOptions are `baremetal uninstall`'s inputs.
 type UninstallOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	Args        []string
 	Force       bool
@@ -31,7 +29,7 @@ type UninstallOptions struct {
 // NewCmdUninstall builds `baremetal uninstall ID...` (UninstallBaremetalServer,
 // or PerformBaremetalServersAction BATCH_DELETE for several).
 func NewCmdUninstall(f *cmdutil.Factory, runF func(*UninstallOptions) error) *cobra.Command {
-	opts := &UninstallOptions{Factory: f}
+	opts := &UninstallOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "uninstall ID|NAME... [--force] [--wait] --yes",
 		Short: "Uninstall the agents from baremetal servers (ssp)",
@@ -51,18 +49,7 @@ some failed, 5 when the task was aborted or every server failed, 124 when it tim
   tokenctl baremetal details --agent-health DISCONNECTED -o id | tokenctl baremetal uninstall - --force --yes
   tokenctl baremetal uninstall 0b7e5a53-4d0f-4c8e-9d3a-6f1f2a7c9e11 3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f --yes -o json`,
 		Args: cmdutil.MinArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDList(args)
-			if err != nil {
-				return err
-			}
-			opts.Args = ids
-			if runF != nil {
-				return runF(opts)
-			}
-			return uninstallRun(opts)
-		},
+		RunE: cmdutil.RunIDList(opts, &opts.Args, runF, uninstallRun),
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "force the uninstall (force=true), one DELETE per server")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many single uninstalls run at once")
@@ -73,49 +60,23 @@ some failed, 5 when the task was aborted or every server failed, 124 when it tim
 
 func uninstallRun(opts *UninstallOptions) error {
 	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputFor(asyncKind(), output.Many)
+	o, err := startAction(f, opts.Cmd, opts.Args, opts.Wait, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	if err != nil {
 		return err
 	}
-	problems := checkServerArgs(opts.Args)
-	problems = append(problems, opts.Wait.Validate(opts.Cmd, opts.Wait.Wait)...)
-	if opts.Concurrency < 1 {
-		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
-	}
-	if err := exit.Problems(problems); err != nil {
-		return err
-	}
-	if len(opts.Args) == 0 {
-		return f.NothingToDo(opts.Cmd)
-	}
-	args := dedupe(opts.Args)
-	confirm := cmdutil.Destructive{
-		Verb: "Uninstall the agents from", Noun: "baremetal server", Targets: cmdutil.TargetsOf(args),
+	var sc *ssp.Client
+	ns, err := f.ConfirmTargets(opts.Cmd, cmdutil.Destructive{
+		Verb: "Uninstall the agents from", Noun: "baremetal server",
 		Consequence: "The hosts stop reporting to the SSP.", Done: "uninstalled",
-	}
-	if err := f.CanConfirm(confirm); err != nil {
-		return err // before the name lookup: nothing is sent
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
-	if err != nil {
+	}, dedupe(opts.Args), func() (_ cmdutil.NameLookup, err error) {
+		_, sc, err = f.SSPClient(opts.Cmd)
+		return serverLookup(sc), err
+	})
+	if err != nil || len(ns) == 0 {
 		return err
 	}
-	resolved, err := resolveServers(ctx, f, sc, args)
-	if err != nil {
-		return err
-	}
-	for i, id := range resolved {
-		if id != args[i] {
-			confirm.Targets[i] = cmdutil.Target{Name: args[i], ID: id}
-		}
-	}
-	if err := f.ConfirmDestructive(ctx, confirm); err != nil {
-		return err
-	}
-	ids := dedupe(resolved)
+	ctx := cmdutil.Context(opts.Cmd)
+	ids := dedupe(cmdutil.IDsOf(ns))
 
 	var accepted []ssp.AsyncResponse
 	single := len(ids) == 1 || opts.Force

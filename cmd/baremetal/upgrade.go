@@ -7,15 +7,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
-	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // UpgradeOptions are `baremetal upgrade`'s inputs.
 type UpgradeOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	Args []string
 	Wait waitFlag
@@ -24,7 +21,7 @@ type UpgradeOptions struct {
 // NewCmdUpgrade builds `baremetal upgrade ID...` (PerformBaremetalServersAction
 // BATCH_UPGRADE).
 func NewCmdUpgrade(f *cmdutil.Factory, runF func(*UpgradeOptions) error) *cobra.Command {
-	opts := &UpgradeOptions{Factory: f}
+	opts := &UpgradeOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "upgrade ID|NAME... [--wait]",
 		Short: "Upgrade the agents of baremetal servers to the latest version (ssp)",
@@ -36,18 +33,7 @@ server succeeded, 8 when some failed, 5 when the task was aborted or every serve
 		Example: `  tokenctl baremetal upgrade web-01 web-02 --wait
   tokenctl baremetal details --last-operation-info UPGRADE_FAILED -o id | tokenctl baremetal upgrade - --wait`,
 		Args: cmdutil.MinArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDList(args)
-			if err != nil {
-				return err
-			}
-			opts.Args = ids
-			if runF != nil {
-				return runF(opts)
-			}
-			return upgradeRun(opts)
-		},
+		RunE: cmdutil.RunIDList(opts, &opts.Args, runF, upgradeRun),
 	}
 	opts.Wait.register(cmd, "the upgrade task")
 	cmd.ValidArgsFunction = f.CompleteBaremetalServerIDs
@@ -56,16 +42,8 @@ server succeeded, 8 when some failed, 5 when the task was aborted or every serve
 
 func upgradeRun(opts *UpgradeOptions) error {
 	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
-	o, err := f.OutputFor(asyncKind(), output.Many)
+	o, err := startAction(f, opts.Cmd, opts.Args, opts.Wait)
 	if err != nil {
-		return err
-	}
-	problems := checkServerArgs(opts.Args)
-	problems = append(problems, opts.Wait.Validate(opts.Cmd, opts.Wait.Wait)...)
-	if err := exit.Problems(problems); err != nil {
 		return err
 	}
 	if len(opts.Args) == 0 {

@@ -9,7 +9,7 @@ import (
 
 // NewCmdProfile builds `tokenctl profile`.
 func NewCmdProfile(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return cmdutil.Group(&cobra.Command{
 		Use:   "profile <command>",
 		Short: "Manage profiles: saved connections to one server of one platform",
 		Example: `  tokenctl profile set prod --platform ssp --server https://ssp.example.com --username admin --password-env SSP_PASSWORD
@@ -21,10 +21,7 @@ its certificate. Profiles live in $TOKENCTL_CONFIG, else $XDG_CONFIG_HOME/tokenc
 password_env names an environment variable, password_command a command that prints it.
 
 The built-in profile "sandbox" needs no configuration: it runs the emulator in-process.`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	cmd.AddCommand(
+	},
 		NewCmdSet(f, nil),
 		NewCmdList(f),
 		NewCmdUse(f),
@@ -32,5 +29,4 @@ The built-in profile "sandbox" needs no configuration: it runs the emulator in-p
 		NewCmdDelete(f),
 		NewCmdCheck(f),
 	)
-	return cmd
 }

@@ -22,9 +22,8 @@ import (
 
 // SetOptions are `profile set`'s inputs.
 type SetOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
-	Name    string
+	cmdutil.Verb
+	Name string
 
 	Auth            string
 	Username        string
@@ -58,7 +57,7 @@ type SetOptions struct {
 
 // NewCmdSet builds `profile set`.
 func NewCmdSet(f *cmdutil.Factory, runF func(*SetOptions) error) *cobra.Command {
-	opts := &SetOptions{Factory: f}
+	opts := &SetOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "set NAME",
 		Short: "Create or update a profile",
@@ -82,14 +81,10 @@ after confirmation; scripts pass --thumbprint instead.`,
   tokenctl profile set sdwan --platform sdwan --api-generation unified --client-id my-sa@123.iam --client-secret-env SASE_SECRET --tsg-id 1234567890
   echo "$TOKEN" | tokenctl profile set cgx --platform sdwan --api-generation legacy --server https://api.us.cloudgenix.com --token-stdin`,
 		Args: cmdutil.ExactArgs("NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
+		RunE: cmdutil.RunArgs(opts, func(args []string) error {
 			opts.Name = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return setRun(opts)
-		},
+			return nil
+		}, runF, setRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Auth, "auth", "", "auth method: basic (ssp, nsx, agent), session or cert (nsx), token or oauth (sdwan)")

@@ -22,16 +22,12 @@ import (
 
 // NewCmdSandbox builds `tokenctl sandbox`.
 func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return cmdutil.Group(&cobra.Command{
 		Use:   "sandbox <command>",
 		Short: "Run the built-in emulator of the four vendor APIs",
 		Example: `  tokenctl --profile sandbox token list
   tokenctl sandbox serve --listen 127.0.0.1:8443 --state ./sandbox.json`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	cmd.AddCommand(NewCmdServe(f), NewCmdVdefend(f))
-	return cmd
+	}, NewCmdServe(f), NewCmdVdefend(f))
 }
 
 // ServeOptions are `sandbox serve`'s inputs.

@@ -89,37 +89,25 @@ one tokenctl argument exempt from the rule that secrets never go in argv.`,
 		Example: `  export TOKENCTL_SANDBOX_HOST_ROOT=$PWD/host-1 TOKENCTL_SANDBOX_HOSTNAME=web-1
   tokenctl sandbox vdefend-cli install bms installer
   tokenctl sandbox vdefend-cli install bms ssp --mf=manifest.txt --pp="$(cat pp)"`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
 	}
-	install := &cobra.Command{
-		Use:   "install <component>",
-		Short: "Install a vDefend component on this host",
-		Example: `  tokenctl sandbox vdefend-cli install bms installer
-  tokenctl sandbox vdefend-cli install bms ssp --mf=manifest.txt --pp="$(cat pp)"`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	installBMS := &cobra.Command{
+	installBMS := cmdutil.Group(&cobra.Command{
 		Use:   "bms <command>",
 		Short: "Install the baremetal server installer, or the agent registered with SSP",
 		Example: `  tokenctl sandbox vdefend-cli install bms installer
   tokenctl sandbox vdefend-cli install bms ssp --mf=manifest.txt --pp="$(cat pp)"`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	installBMS.AddCommand(NewCmdVdefendInstaller(f, nil), NewCmdVdefendSSP(f, nil))
-	install.AddCommand(installBMS)
-	uninstall := &cobra.Command{
+	}, NewCmdVdefendInstaller(f, nil), NewCmdVdefendSSP(f, nil))
+	install := cmdutil.Group(&cobra.Command{
+		Use:   "install <component>",
+		Short: "Install a vDefend component on this host",
+		Example: `  tokenctl sandbox vdefend-cli install bms installer
+  tokenctl sandbox vdefend-cli install bms ssp --mf=manifest.txt --pp="$(cat pp)"`,
+	}, installBMS)
+	uninstall := cmdutil.Group(&cobra.Command{
 		Use:     "uninstall <component>",
 		Short:   "Remove a vDefend component from this host",
 		Example: `  tokenctl sandbox vdefend-cli uninstall bms`,
-		Args:    cobra.ArbitraryArgs,
-		RunE:    cmdutil.GroupRunE,
-	}
-	uninstall.AddCommand(NewCmdVdefendUninstall(f, nil))
-	cmd.AddCommand(install, uninstall)
-	return cmd
+	}, NewCmdVdefendUninstall(f, nil))
+	return cmdutil.Group(cmd, install, uninstall)
 }
 
 // host is the machine vdefend-cli acts on: a root that prefixes its paths.

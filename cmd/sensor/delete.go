@@ -10,12 +10,12 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // DeleteOptions are `sensor delete`'s inputs.
 type DeleteOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	IDs         []string
 	Concurrency int
@@ -26,7 +26,7 @@ const vmNotice = "The appliance VM itself is not removed: the SSP only de-regist
 
 // NewCmdDelete builds `sensor delete ID...` (DELETE /sensors/appliances/{id}).
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
-	opts := &DeleteOptions{Factory: f}
+	opts := &DeleteOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "delete ID... --yes",
 		Aliases: []string{"rm"},
@@ -43,18 +43,7 @@ empty stdin de-registers nothing and exits 0.`,
 		Example: `  tokenctl sensor delete 8c147e21-7410-4f77-a3a6-e7aa6034992f --yes
   tokenctl sensor details --registration-status failed -o id | tokenctl sensor delete - --yes`,
 		Args: cmdutil.MinArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDList(args)
-			if err != nil {
-				return err
-			}
-			opts.IDs = ids
-			if runF != nil {
-				return runF(opts)
-			}
-			return deleteRun(opts)
-		},
+		RunE: cmdutil.RunIDList(opts, &opts.IDs, runF, deleteRun),
 	}
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
 	cmd.ValidArgsFunction = f.CompleteSensorIDs
@@ -70,18 +59,12 @@ func deleteRun(opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.Concurrency < 1 {
-		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
-	}
-	if len(opts.IDs) == 0 {
-		return f.NothingToDo(opts.Cmd)
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
-	if err != nil {
+	if err := exit.Problems(cmdutil.ConcurrencyProblems(opts.Concurrency)); err != nil {
 		return err
 	}
-	err = f.ConfirmDestructive(ctx, cmdutil.Destructive{
-		Verb: "De-register", Noun: "sensor", Targets: cmdutil.TargetsOf(opts.IDs),
+	var sc *ssp.Client
+	ns, err := f.ConfirmTargets(opts.Cmd, cmdutil.Destructive{
+		Verb: "De-register", Noun: "sensor",
 		Consequence: "The appliance VMs stay and must be removed separately.", Done: "de-registered",
 		Name: func(ctx context.Context, id string) string {
 			raw, err := sc.GetSensor(ctx, id)
@@ -94,14 +77,14 @@ func deleteRun(opts *DeleteOptions) error {
 			json.Unmarshal(raw, &s)
 			return s.DisplayName
 		},
+	}, opts.IDs, func() (_ cmdutil.NameLookup, err error) {
+		_, sc, err = f.SSPClient(opts.Cmd)
+		return sensorLookup(sc), err
 	})
-	if err != nil {
+	if err != nil || len(ns) == 0 {
 		return err
 	}
-	ns, err := f.ResolveIDs(ctx, opts.IDs, sensorLookup(sc))
-	if err != nil {
-		return err
-	}
+	ctx := cmdutil.Context(opts.Cmd)
 	err = f.DeleteEach(ctx, o, cmdutil.IDsOf(ns), opts.Concurrency, "sensor", func(id string) string { return id },
 		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
 			gone, err := sc.DeleteSensor(ctx, id)

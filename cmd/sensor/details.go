@@ -11,14 +11,12 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // DetailsOptions are `sensor details`'s inputs.
 type DetailsOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	cmdutil.ListFlags
 	DisplayName        string
@@ -34,7 +32,7 @@ type DetailsOptions struct {
 
 // NewCmdDetails builds `sensor details` (GET /sensors/appliances/details).
 func NewCmdDetails(f *cmdutil.Factory, runF func(*DetailsOptions) error) *cobra.Command {
-	opts := &DetailsOptions{Factory: f}
+	opts := &DetailsOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "details",
 		Short: "List sensors with health, version, features and networking (ssp)",
@@ -58,13 +56,7 @@ reading every sensor: a column (name, registration, health, version, ...).`,
   tokenctl sensor details --ids-enabled=false --registration-status registered
   tokenctl sensor details --sensor-ids ID1 --sensor-ids ID2 -o json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return detailsRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, detailsRun),
 	}
 	opts.ListFlags.Register(cmd)
 	fl := cmd.Flags()
@@ -84,26 +76,14 @@ reading every sensor: a column (name, registration, health, version, ...).`,
 }
 
 func detailsRun(opts *DetailsOptions) error {
-	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
 	kind := detailKind()
-	o, err := f.OutputFor(kind, output.Many)
-	if err != nil {
-		return err
-	}
 	filter, problems := opts.filter()
-	problems = append(opts.ListFlags.Validate(opts.Cmd, ssp.SensorDetailSortFields, kind), problems...)
-	if err := exit.Problems(problems); err != nil {
-		return err
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
+	ctx, sc, o, err := opts.StartSSP(opts.Factory, opts.Cmd, kind, ssp.SensorDetailSortFields, problems)
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
-	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
+	return opts.Stream(opts.Factory, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return sc.ListSensorDetails(ctx, q, filter, p, add)
 	})
 }

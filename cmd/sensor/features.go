@@ -1,9 +1,6 @@
 package sensor
 
 import (
-	"context"
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
@@ -11,17 +8,12 @@ import (
 )
 
 // FeaturesOptions are `sensor features ID`'s inputs.
-type FeaturesOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
-
-	ID string
-}
+type FeaturesOptions = cmdutil.IDOptions
 
 // NewCmdFeatures builds `sensor features ID`
 // (GET /sensors/appliances/{id}/feature-config) and its `set` subcommand.
 func NewCmdFeatures(f *cmdutil.Factory, runF func(*FeaturesOptions) error) *cobra.Command {
-	opts := &FeaturesOptions{Factory: f}
+	opts := &FeaturesOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "features ID",
 		Short: "Show a sensor's IDS, PCAP, flow and MPS settings; `features set` changes them (ssp)",
@@ -32,20 +24,7 @@ types it extracts. ID is a sensor id or display_name (see "sensor get").
 		Example: `  tokenctl sensor features 8c147e21-7410-4f77-a3a6-e7aa6034992f
   tokenctl sensor features set --ids enable_with_pcap --flows enable ID1 ID2`,
 		Args: cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			id, err := f.OneID(cmd, args)
-			if err != nil {
-				return err
-			}
-			opts.ID = id
-			if runF != nil {
-				return runF(opts)
-			}
-			return showSensor(f, cmd, opts.ID, featuresKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
-				return sc.GetSensorFeatures(ctx, id)
-			})
-		},
+		RunE: cmdutil.RunOneID(opts, &opts.ID, runF, showSensor(featuresKind(), (*ssp.Client).GetSensorFeatures)),
 	}
 	cmd.AddCommand(NewCmdFeaturesSet(f, nil))
 	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSensorIDs)

@@ -20,8 +20,7 @@ import (
 
 // FeaturesSetOptions are `sensor features set`'s inputs.
 type FeaturesSetOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	IDs         []string
 	IDS         string // --ids action
@@ -33,7 +32,7 @@ type FeaturesSetOptions struct {
 // NewCmdFeaturesSet builds `sensor features set` (the three POST
 // /sensors/feature-config/* calls).
 func NewCmdFeaturesSet(f *cmdutil.Factory, runF func(*FeaturesSetOptions) error) *cobra.Command {
-	opts := &FeaturesSetOptions{Factory: f}
+	opts := &FeaturesSetOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "set [--ids ACTION] [--flows ACTION] [--mps ACTION] ID...",
 		Short: "Switch IDS, flow and MPS reporting on many sensors (ssp)",
@@ -59,18 +58,7 @@ code. -o json prints [{"sensor_id", "ok", "features": [{"feature", "action", "re
 		Example: `  tokenctl sensor features set --ids enable_with_pcap --flows enable 8c147e21-7410-4f77-a3a6-e7aa6034992f
   tokenctl sensor details --mps-enabled=false -o id | tokenctl sensor features set --mps enable -`,
 		Args: cmdutil.MinArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDList(args)
-			if err != nil {
-				return err
-			}
-			opts.IDs = ids
-			if runF != nil {
-				return runF(opts)
-			}
-			return featuresSetRun(opts)
-		},
+		RunE: cmdutil.RunIDList(opts, &opts.IDs, runF, featuresSetRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.IDS, "ids", "", "IDS events: "+strings.Join(ssp.FeatureIDS.Actions, ", "))
@@ -172,9 +160,7 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 		return err
 	}
 	chs, problems := opts.changes()
-	if opts.Concurrency < 1 {
-		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
-	}
+	problems = append(problems, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	ids, idProblems := sensorIDs(opts.IDs)
 	if err := exit.Problems(append(problems, idProblems...)); err != nil {
 		return err

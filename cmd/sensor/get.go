@@ -1,9 +1,6 @@
 package sensor
 
 import (
-	"context"
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
@@ -11,16 +8,11 @@ import (
 )
 
 // GetOptions are `sensor get`'s inputs.
-type GetOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
-
-	ID string
-}
+type GetOptions = cmdutil.IDOptions
 
 // NewCmdGet builds `sensor get ID` (GET /sensors/appliances/{id}).
 func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command {
-	opts := &GetOptions{Factory: f}
+	opts := &GetOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one sensor (ssp)",
@@ -32,20 +24,7 @@ delete.`,
 		Example: `  tokenctl sensor get 8c147e21-7410-4f77-a3a6-e7aa6034992f -o json
   tokenctl sensor get ams-dc1-ndr-00001`,
 		Args: cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			id, err := f.OneID(cmd, args)
-			if err != nil {
-				return err
-			}
-			opts.ID = id
-			if runF != nil {
-				return runF(opts)
-			}
-			return showSensor(f, cmd, opts.ID, sensorKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
-				return sc.GetSensor(ctx, id)
-			})
-		},
+		RunE: cmdutil.RunOneID(opts, &opts.ID, runF, showSensor(sensorKind(), (*ssp.Client).GetSensor)),
 	}
 	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSensorIDs)
 	return cmd

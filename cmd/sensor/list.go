@@ -7,15 +7,11 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
-	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
-	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // ListOptions are `sensor list`'s inputs.
 type ListOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	cmdutil.ListFlags
 	DisplayName string
@@ -23,7 +19,7 @@ type ListOptions struct {
 
 // NewCmdList builds `sensor list` (GET /sensors/appliances).
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{Factory: f}
+	opts := &ListOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -41,13 +37,7 @@ with exit 1 rather than a loop.`,
   tokenctl sensor list -o id > sensor-ids.txt
   tokenctl sensor list --display-name ams-dc1-ndr-00001 -o json`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return listRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, listRun),
 	}
 	opts.ListFlags.Register(cmd)
 	cmd.Flags().StringVar(&opts.DisplayName, "display-name", "", "only sensors with this display_name")
@@ -55,27 +45,16 @@ with exit 1 rather than a loop.`,
 }
 
 func listRun(opts *ListOptions) error {
-	f := opts.Factory
-	if err := f.SSPOnly(opts.Cmd); err != nil {
-		return err
-	}
-	kind := sensorKind()
-	o, err := f.OutputFor(kind, output.Many)
-	if err != nil {
-		return err
-	}
 	// The vendor documents no sortable fields for ListSensors, so any
 	// top-level field but a column's is passed through for the server to
 	// judge; a column's (name, registered, ...) tokenctl sorts.
-	if err := exit.Problems(opts.ListFlags.Validate(opts.Cmd, nil, kind)); err != nil {
-		return err
-	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
+	kind := sensorKind()
+	ctx, sc, o, err := opts.StartSSP(opts.Factory, opts.Cmd, kind, nil, nil)
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
-	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
+	return opts.Stream(opts.Factory, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
 		return sc.ListSensors(ctx, q, p, add)
 	})
 }

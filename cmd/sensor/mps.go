@@ -1,8 +1,6 @@
 package sensor
 
 import (
-	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,7 +13,7 @@ import (
 
 // NewCmdMPS builds `sensor mps` with `get` and `set`.
 func NewCmdMPS(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return cmdutil.Group(&cobra.Command{
 		Use:   "mps <command>",
 		Short: "Show or set which file types sensors extract for malware analysis (ssp)",
 		Example: `  tokenctl sensor mps get
@@ -23,44 +21,32 @@ func NewCmdMPS(f *cmdutil.Factory) *cobra.Command {
 		Long: `The SSP-wide malware-prevention (MPS) configuration: which of the seven file categories
 (document, executable, media, archive, data, script, other) sensors extract and send for
 analysis. It applies to every sensor with MPS reporting on (see "sensor features set --mps").`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	cmd.AddCommand(NewCmdMPSGet(f, nil), NewCmdMPSSet(f, nil))
-	return cmd
+	}, NewCmdMPSGet(f, nil), NewCmdMPSSet(f, nil))
 }
 
 // MPSGetOptions are `sensor mps get`'s inputs.
 type MPSGetOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 }
 
 // NewCmdMPSGet builds `sensor mps get` (GET /sensors/mps-global-config).
 func NewCmdMPSGet(f *cmdutil.Factory, runF func(*MPSGetOptions) error) *cobra.Command {
-	opts := &MPSGetOptions{Factory: f}
+	opts := &MPSGetOptions{Verb: cmdutil.Verb{Factory: f}}
 	return &cobra.Command{
 		Use:     "get",
 		Short:   "Show the MPS file types sensors extract (ssp)",
 		Long:    `Show the seven MPS file-type switches (GetSensorGlobalConfigMps).`,
 		Example: `  tokenctl sensor mps get -o json`,
 		Args:    cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return f.ShowSSP(cmd, mpsKind(), func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
-				return sc.GetMPSGlobal(ctx)
-			})
-		},
+		RunE: cmdutil.Run(opts, runF, func(opts *MPSGetOptions) error {
+			return f.ShowSSP(opts.Cmd, mpsKind(), (*ssp.Client).GetMPSGlobal)
+		}),
 	}
 }
 
 // MPSSetOptions are `sensor mps set`'s inputs.
 type MPSSetOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	// FileTypes holds a flag value per vendor field (document_file_type ...).
 	FileTypes map[string]*bool
@@ -73,7 +59,7 @@ func mpsFlag(field string) string { return strings.ReplaceAll(field, "_", "-") }
 // NewCmdMPSSet builds `sensor mps set` (GET, then PUT
 // /sensors/mps-global-config with all seven switches).
 func NewCmdMPSSet(f *cmdutil.Factory, runF func(*MPSSetOptions) error) *cobra.Command {
-	opts := &MPSSetOptions{Factory: f, FileTypes: map[string]*bool{}}
+	opts := &MPSSetOptions{Verb: cmdutil.Verb{Factory: f}, FileTypes: map[string]*bool{}}
 	cmd := &cobra.Command{
 		Use:   "set [--document-file-type=true|false ...]",
 		Short: "Switch MPS file types on or off (ssp)",
@@ -84,13 +70,7 @@ _revision: a change someone else makes between the read and the write is overwri
 		Example: `  tokenctl sensor mps set --media-file-type=false --other-file-type=false
   tokenctl sensor mps set --executable-file-type`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return mpsSetRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, mpsSetRun),
 	}
 	for _, ft := range ssp.MPSFileTypes {
 		v := new(bool)

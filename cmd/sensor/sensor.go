@@ -21,7 +21,7 @@ import (
 
 // NewCmdSensor builds `tokenctl sensor`.
 func NewCmdSensor(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return cmdutil.Group(&cobra.Command{
 		Use:   "sensor <command>",
 		Short: "Manage SSP sensors: list, inspect, rename, de-register, features, MPS (ssp)",
 		Example: `  tokenctl sensor list
@@ -31,10 +31,7 @@ func NewCmdSensor(f *cmdutil.Factory) *cobra.Command {
 version and features in "sensor details"), inspect one, rename it, de-register it, switch
 IDS, flow and malware-prevention reporting on many sensors at once, and set which file
 types sensors extract for malware analysis. SSP profiles only.`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	cmd.AddCommand(
+	},
 		NewCmdList(f, nil),
 		NewCmdDetails(f, nil),
 		NewCmdGet(f, nil),
@@ -46,7 +43,6 @@ types sensors extract for malware analysis. SSP profiles only.`,
 		NewCmdMPS(f),
 		NewCmdVersions(f, nil),
 	)
-	return cmd
 }
 
 // sensorLookup resolves sensor arguments that are not UUIDs as display
@@ -77,15 +73,10 @@ func sensorLookup(sc *ssp.Client) cmdutil.NameLookup {
 
 // showSensor is the run of the one-sensor reads (get, status, signatures,
 // features ID): the argument is an id or a display name.
-func showSensor(f *cmdutil.Factory, cmd *cobra.Command, arg string, kind output.Kind,
-	fetch func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error)) error {
-	return f.ShowSSP(cmd, kind, func(ctx context.Context, sc *ssp.Client) (json.RawMessage, error) {
-		n, err := f.ResolveID(ctx, arg, sensorLookup(sc))
-		if err != nil {
-			return nil, err
-		}
-		return fetch(ctx, sc, n.ID)
-	})
+func showSensor(kind output.Kind, get func(sc *ssp.Client, ctx context.Context, id string) (json.RawMessage, error)) func(*cmdutil.IDOptions) error {
+	return func(opts *cmdutil.IDOptions) error {
+		return opts.Factory.ShowSSPByID(opts.Cmd, kind, opts.ID, nil, sensorLookup, cmdutil.SSPGet(get))
+	}
 }
 
 // onOff shows a boolean field as on/off ("" when absent).

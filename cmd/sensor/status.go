@@ -1,9 +1,6 @@
 package sensor
 
 import (
-	"context"
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
@@ -11,16 +8,11 @@ import (
 )
 
 // StatusOptions are `sensor status`'s inputs.
-type StatusOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
-
-	ID string
-}
+type StatusOptions = cmdutil.IDOptions
 
 // NewCmdStatus builds `sensor status ID` (GET /sensors/appliances/{id}/status).
 func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
-	opts := &StatusOptions{Factory: f}
+	opts := &StatusOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "status ID",
 		Short: "Show a sensor's registration status and component health (ssp)",
@@ -29,20 +21,7 @@ pipeline, uploading daemon and RAPID file analysis, with its uptime (GetSensorSt
 ID is a sensor id or display_name (see "sensor get").`,
 		Example: `  tokenctl sensor status 8c147e21-7410-4f77-a3a6-e7aa6034992f`,
 		Args:    cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			id, err := f.OneID(cmd, args)
-			if err != nil {
-				return err
-			}
-			opts.ID = id
-			if runF != nil {
-				return runF(opts)
-			}
-			return showSensor(f, cmd, opts.ID, statusKind(), func(ctx context.Context, sc *ssp.Client, id string) (json.RawMessage, error) {
-				return sc.GetSensorStatus(ctx, id)
-			})
-		},
+		RunE:    cmdutil.RunOneID(opts, &opts.ID, runF, showSensor(statusKind(), (*ssp.Client).GetSensorStatus)),
 	}
 	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteSensorIDs)
 	return cmd

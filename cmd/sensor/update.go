@@ -16,8 +16,7 @@ import (
 
 // UpdateOptions are `sensor update`'s inputs.
 type UpdateOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	ID          string
 	DisplayName string
@@ -28,7 +27,7 @@ type UpdateOptions struct {
 // NewCmdUpdate builds `sensor update ID` (GET, then PUT
 // /sensors/appliances/{id} with the _revision read).
 func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Command {
-	opts := &UpdateOptions{Factory: f}
+	opts := &UpdateOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "update ID",
 		Short: "Rename a sensor or change its description (ssp)",
@@ -46,18 +45,7 @@ the sensor is still at revision N (for example, the _revision of an earlier
 		Example: `  tokenctl sensor update 8c147e21-7410-4f77-a3a6-e7aa6034992f --display-name edge-ams-01
   tokenctl sensor update 8c147e21-7410-4f77-a3a6-e7aa6034992f --description 'rack 12' --revision 3`,
 		Args: cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			id, err := f.OneID(cmd, args)
-			if err != nil {
-				return err
-			}
-			opts.ID = id
-			if runF != nil {
-				return runF(opts)
-			}
-			return updateRun(opts)
-		},
+		RunE: cmdutil.RunOneID(opts, &opts.ID, runF, updateRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.DisplayName, "display-name", "", "new display_name (1 to 255 characters)")

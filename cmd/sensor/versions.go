@@ -9,13 +9,12 @@ import (
 
 // VersionsOptions are `sensor versions`'s inputs.
 type VersionsOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 }
 
 // NewCmdVersions builds `sensor versions` (GET /sensors/version-summary).
 func NewCmdVersions(f *cmdutil.Factory, runF func(*VersionsOptions) error) *cobra.Command {
-	opts := &VersionsOptions{Factory: f}
+	opts := &VersionsOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "versions",
 		Short: "Count sensors per software version (ssp)",
@@ -25,13 +24,7 @@ of the vendor's {software_version, count} items; -o id prints the versions.`,
 		Example: `  tokenctl sensor versions
   tokenctl sensor details --software-versions '<5.2' -o id   # then find the old ones`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return versionsRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, versionsRun),
 	}
 	return cmd
 }

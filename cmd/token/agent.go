@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tokenctl/tokenctl/internal/agent"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
@@ -44,12 +46,7 @@ func getAgent(opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	ac, _, err := f.AgentClient(ctx)
-	if err != nil {
-		return err
-	}
-	n, err := f.ResolveID(ctx, opts.ID, agentLookup(ac))
+	ctx, ac, n, err := resolveAgentToken(f, opts.Cmd, opts.ID)
 	if err != nil {
 		return err
 	}
@@ -61,6 +58,18 @@ func getAgent(opts *GetOptions) error {
 		return err
 	}
 	return f.Printer(o).Object(raw, agentTokenKind())
+}
+
+// resolveAgentToken connects and resolves the token an argument names: a
+// uuid, or a name found in the list (agentLookup).
+func resolveAgentToken(f *cmdutil.Factory, cmd *cobra.Command, arg string) (context.Context, *agent.Client, cmdutil.Named, error) {
+	ctx := cmdutil.Context(cmd)
+	ac, _, err := f.AgentClient(ctx)
+	if err != nil {
+		return nil, nil, cmdutil.Named{}, err
+	}
+	n, err := f.ResolveID(ctx, arg, agentLookup(ac))
+	return ctx, ac, n, err
 }
 
 // agentLookup resolves agent token arguments that are not uuids as names,
@@ -90,12 +99,8 @@ func agentLookup(ac *agent.Client) cmdutil.NameLookup {
 // advice to take the token's permissions away instead. Names are looked up
 // in the list.
 func deleteAgent(opts *DeleteOptions) error {
-	return deleteSecretTokens(opts, "agent token", "agent uuids", func(ctx context.Context) (secretDeleter, *cmdutil.NameLookup, error) {
+	return deleteSecretTokens(opts, "agent token", "agent uuids", func(ctx context.Context) (secretDeleter, cmdutil.NameLookup, error) {
 		ac, _, err := opts.Factory.AgentClient(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		l := agentLookup(ac)
-		return ac, &l, nil
+		return ac, agentLookup(ac), err
 	})
 }

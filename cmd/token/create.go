@@ -11,8 +11,7 @@ import (
 
 // CreateOptions are `token create`'s inputs.
 type CreateOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	Type         string // ssp: sensor|baremetal; nsx: sensor
 	File         string // -f FILE|-
@@ -64,7 +63,7 @@ var createFlags = map[string][]string{
 
 // NewCmdCreate builds `token create`; runF replaces the run (tests).
 func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
-	opts := &CreateOptions{Factory: f}
+	opts := &CreateOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "create [-f FILE|-]",
 		Short: "Create registration tokens (ssp, nsx) or an agent token (agent)",
@@ -120,13 +119,7 @@ The token's uuid is the secret agents pass; -o secret prints it alone.`,
   TOKEN=$(tokenctl --profile nsx1 token create -o secret)
   tokenctl --profile bamboo token create --name ci-read-only --read`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return createRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, createRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default sensor, or the profile's token_type); nsx: sensor")

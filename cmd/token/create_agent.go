@@ -9,7 +9,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
@@ -22,22 +21,15 @@ func createAgent(opts *CreateOptions) error {
 		return err
 	}
 	var problems []exit.Problem
-	if opts.Concurrency < 1 {
-		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
-	}
+	problems = append(problems, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	if p := o.FormatProblem(agentTokenKind(), output.One); p != nil {
 		problems = append(problems, *p)
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)
 	}
-	var docs []manifest.Document
-	if opts.File != "" {
-		if docs, err = manifest.Read(opts.File, f.IOStreams.In); err != nil {
-			return err
-		}
-	}
-	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil && !o.DropEnvFormat() {
+	docs, err := f.ReadDocuments(opts.File, o)
+	if err != nil {
 		return err
 	}
 	n := max(len(docs), 1)

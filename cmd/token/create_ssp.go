@@ -11,7 +11,6 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
@@ -27,9 +26,7 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		return err
 	}
 	var problems []exit.Problem
-	if opts.Concurrency < 1 {
-		problems = append(problems, exit.Problem{Field: "--concurrency", Rule: "must be at least 1"})
-	}
+	problems = append(problems, cmdutil.ConcurrencyProblems(opts.Concurrency)...)
 	if o.Format == output.InstallScript && typ != ssp.Baremetal && !o.DropEnvFormat() {
 		problems = append(problems, exit.Problem{Field: "--output", Rule: "-o install-script is for baremetal tokens (--type baremetal)"})
 	} else if p := o.FormatProblem(createdKind(typ), output.One); p != nil {
@@ -61,13 +58,8 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		return exit.Problems(problems)
 	}
 
-	var docs []manifest.Document
-	if opts.File != "" {
-		if docs, err = manifest.Read(opts.File, f.IOStreams.In); err != nil {
-			return err
-		}
-	}
-	if err := cmdutil.OneDocument(o.Format, opts.File, len(docs)); err != nil && !o.DropEnvFormat() {
+	docs, err := f.ReadDocuments(opts.File, o)
+	if err != nil {
 		return err
 	}
 	if waiting && len(docs) > 1 {
@@ -113,12 +105,10 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		return exit.Problems(problems)
 	}
 
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	sc := ssp.New(c)
 	kind := sspKind(typ)
 	existing := make([]json.RawMessage, n)
 	if opts.SkipExisting {

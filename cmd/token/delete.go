@@ -17,8 +17,7 @@ import (
 
 // DeleteOptions are `token delete`'s inputs.
 type DeleteOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	IDs         []string
 	Type        string
@@ -31,7 +30,7 @@ var deleteFlags = map[string][]string{
 
 // NewCmdDelete builds `token delete`.
 func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
-	opts := &DeleteOptions{Factory: f}
+	opts := &DeleteOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "delete ID... --yes",
 		Aliases: []string{"rm"},
@@ -52,18 +51,7 @@ with the alternative: tokenctl token update UUID --read=false --change=false.`,
 		Example: `  tokenctl token delete 366a0c3f-6a06-4c46-8de1-476ec7858c64 --yes
   tokenctl token list --status EXPIRED -o id | tokenctl token delete - --yes`,
 		Args: cmdutil.MinArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDList(args)
-			if err != nil {
-				return err
-			}
-			opts.IDs = ids
-			if runF != nil {
-				return runF(opts)
-			}
-			return deleteRun(opts)
-		},
+		RunE: cmdutil.RunIDList(opts, &opts.IDs, runF, deleteRun),
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default: look the id up)")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "how many deletes run at once")
@@ -81,8 +69,8 @@ func deleteRun(opts *DeleteOptions) error {
 	if err := cmdutil.OnlyFor(opts.Cmd, p.Platform, deleteFlags); err != nil {
 		return err
 	}
-	if opts.Concurrency < 1 {
-		return exit.Problems([]exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}})
+	if err := exit.Problems(cmdutil.ConcurrencyProblems(opts.Concurrency)); err != nil {
+		return err
 	}
 	switch p.Platform {
 	case config.SSP:
@@ -110,39 +98,26 @@ func deleteSSP(opts *DeleteOptions, p *config.Resolved) error {
 	if explicit {
 		noun = typ + " registration token"
 	}
-	if len(opts.IDs) == 0 {
-		return f.NothingToDo(opts.Cmd)
-	}
-	confirm := cmdutil.Destructive{
-		Verb: "Delete", Noun: noun, Targets: cmdutil.TargetsOf(opts.IDs),
-		Consequence: "This cannot be undone.", Done: "deleted",
-	}
-	if err := f.CanConfirm(confirm); err != nil {
-		return err // before any lookup: nothing is sent
+	var sc *ssp.Client
+	ns, err := f.ConfirmTargets(opts.Cmd, cmdutil.Destructive{
+		Verb: "Delete", Noun: noun, Consequence: "This cannot be undone.", Done: "deleted",
+		Name: func(ctx context.Context, id string) string {
+			found, err := findSSPToken(ctx, sc, id, typ, explicit)
+			if err != nil {
+				return ""
+			}
+			var info ssp.TokenInfo
+			json.Unmarshal(found.raw, &info)
+			return info.DisplayName
+		},
+	}, opts.IDs, func() (_ cmdutil.NameLookup, err error) {
+		_, sc, err = f.SSPClient(opts.Cmd)
+		return sspTokenLookup(sc, typ, explicit), err
+	})
+	if err != nil || len(ns) == 0 {
+		return err
 	}
 	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
-	if err != nil {
-		return err
-	}
-	sc := ssp.New(c)
-	ns, err := f.ResolveIDs(ctx, opts.IDs, sspTokenLookup(sc, typ, explicit))
-	if err != nil {
-		return err
-	}
-	confirm.Targets = cmdutil.TargetsOfNamed(ns)
-	confirm.Name = func(ctx context.Context, id string) string {
-		found, err := findSSPToken(ctx, sc, id, typ, explicit)
-		if err != nil {
-			return ""
-		}
-		var info ssp.TokenInfo
-		json.Unmarshal(found.raw, &info)
-		return info.DisplayName
-	}
-	if err := f.ConfirmDestructive(ctx, confirm); err != nil {
-		return err
-	}
 	typeOf := map[string]string{} // what a name's lookup found
 	for _, n := range ns {
 		if n.Type != "" {
@@ -186,7 +161,7 @@ type secretDeleter interface {
 // uuids). Prompts, notices and per-id results name each one by its masked
 // label only; -o id is refused, as it could only print masked labels; every
 // id is registered with the redactor before anything is sent.
-func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect func(context.Context) (secretDeleter, *cmdutil.NameLookup, error)) error {
+func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect func(context.Context) (secretDeleter, cmdutil.NameLookup, error)) error {
 	f := opts.Factory
 	o, err := f.OutputOptions()
 	if err != nil {
@@ -198,42 +173,25 @@ func deleteSecretTokens(opts *DeleteOptions, noun, secretNoun string, connect fu
 	if err := o.Check(cmdutil.DeletedKind(noun), output.Many); err != nil {
 		return err
 	}
-	if len(opts.IDs) == 0 {
-		return f.NothingToDo(opts.Cmd)
-	}
-	confirm := cmdutil.Destructive{Verb: "Delete", Noun: noun, Consequence: "This cannot be undone.", Done: "deleted"}
-	for _, id := range opts.IDs {
-		confirm.Targets = append(confirm.Targets, cmdutil.Target{ID: output.Mask(id)})
-	}
-	if err := f.CanConfirm(confirm); err != nil {
-		return err
-	}
 	ctx := cmdutil.Context(opts.Cmd)
-	d, lookup, err := connect(ctx)
-	if err != nil {
+	var d secretDeleter
+	ns, err := f.ConfirmTargets(opts.Cmd, cmdutil.Destructive{
+		Verb: "Delete", Noun: noun, Consequence: "This cannot be undone.", Done: "deleted", Secret: true,
+	}, opts.IDs, func() (lookup cmdutil.NameLookup, err error) {
+		if d, lookup, err = connect(ctx); err != nil {
+			return lookup, err
+		}
+		for _, id := range opts.IDs {
+			if lookup.IDShaped(id) { // names are not secrets
+				d.HTTP().Redactor().AddSecret(id)
+			}
+		}
+		return lookup, nil
+	})
+	if err != nil || len(ns) == 0 {
 		return err
 	}
-	ids := opts.IDs
-	for _, id := range ids {
-		if lookup == nil || lookup.IDShaped(id) { // names are not secrets
-			d.HTTP().Redactor().AddSecret(id)
-		}
-	}
-	if lookup != nil {
-		ns, err := f.ResolveIDs(ctx, ids, *lookup)
-		if err != nil {
-			return err
-		}
-		ids = cmdutil.IDsOf(ns)
-		confirm.Targets = confirm.Targets[:0]
-		for _, n := range ns {
-			confirm.Targets = append(confirm.Targets, cmdutil.Target{Name: n.Name, ID: output.Mask(n.ID)})
-		}
-	}
-	if err := f.ConfirmDestructive(ctx, confirm); err != nil {
-		return err
-	}
-	return f.DeleteEach(ctx, o, ids, opts.Concurrency, noun, output.Mask,
+	return f.DeleteEach(ctx, o, cmdutil.IDsOf(ns), opts.Concurrency, noun, output.Mask,
 		func(ctx context.Context, id string) (cmdutil.Deleted, error) {
 			gone, err := d.DeleteToken(ctx, id)
 			return cmdutil.Deleted{ID: output.Mask(id), Gone: gone}, err

@@ -8,15 +8,13 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
-	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // GetOptions are `token get`'s inputs.
 type GetOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	ID   string
 	Type string
@@ -28,7 +26,7 @@ var getFlags = map[string][]string{
 
 // NewCmdGet builds `token get`.
 func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command {
-	opts := &GetOptions{Factory: f}
+	opts := &GetOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one token (ssp, nsx, agent)",
@@ -49,21 +47,7 @@ in the list.`,
   tokenctl token get edge-01 -o manifest
   printf '%s\n' "$TOKEN" | tokenctl --profile nsx1 token get -`,
 		Args: cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
-			if err != nil {
-				return err
-			}
-			if len(ids) != 1 {
-				return exit.Usagef("token get takes one ID; stdin had %d", len(ids))
-			}
-			opts.ID = ids[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return getRun(opts)
-		},
+		RunE: cmdutil.RunOneID(opts, &opts.ID, runF, getRun),
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default: look the id up)")
 	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteTokenIDs)
@@ -104,17 +88,11 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	sc := ssp.New(c)
-	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
-	if err != nil {
-		return err
-	}
-	found, err := findSSPToken(ctx, sc, id, typ, explicit)
+	found, err := lookupSSPToken(ctx, f, sc, opts.ID, typ, explicit, getSSPToken)
 	if err != nil {
 		return err
 	}
@@ -123,7 +101,7 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 		raw := found.raw
 		if found.typ == ssp.Baremetal {
 			// A RegistrationToken has no manifest; its status has.
-			if raw, err = sc.GetBaremetalTokenStatus(ctx, id); err != nil {
+			if raw, err = sc.GetBaremetalTokenStatus(ctx, found.id); err != nil {
 				return err
 			}
 		}
@@ -131,15 +109,15 @@ func getSSP(opts *GetOptions, p *config.Resolved) error {
 	}
 	if found.typ == ssp.Baremetal && o.IsTable() {
 		// A table shows the token's status, from one more call.
-		st, err := sc.GetBaremetalTokenStatus(ctx, opts.ID)
+		st, err := sc.GetBaremetalTokenStatus(ctx, found.id)
 		if err != nil {
 			return err
 		}
 		var state baremetalState
 		if err := json.Unmarshal(st, &state); err != nil {
-			return fmt.Errorf("get baremetal registration token status %s: unexpected response (not the documented JSON): %w", opts.ID, err)
+			return fmt.Errorf("get baremetal registration token status %s: unexpected response (not the documented JSON): %w", found.id, err)
 		}
-		kind = baremetalTokenKind(map[string]baremetalState{opts.ID: state})
+		kind = baremetalTokenKind(map[string]baremetalState{found.id: state})
 	}
 	return f.Printer(o).Object(found.raw, kind)
 }

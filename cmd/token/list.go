@@ -11,14 +11,12 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
-	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // ListOptions are `token list`'s inputs.
 type ListOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	Type string
 	cmdutil.ListFlags
@@ -38,7 +36,7 @@ var listFlags = map[string][]string{
 
 // NewCmdList builds `token list`.
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{Factory: f}
+	opts := &ListOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -57,13 +55,7 @@ change) is done by tokenctl.`,
   tokenctl token list --status AVAILABLE --sort-by display_name --asc
   tokenctl token list --jq '.[] | select(.usage_count > 0) | .id'`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			if runF != nil {
-				return runF(opts)
-			}
-			return listRun(opts)
-		},
+		RunE: cmdutil.Run(opts, runF, listRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Type, "type", "", "ssp: sensor or baremetal (default sensor, or the profile's token_type)")
@@ -98,16 +90,15 @@ func listRun(opts *ListOptions) error {
 	}
 }
 
-// sensorTokenListProblems checks the paging flags and --status of a sensor
-// token listing (token list, token status without ID).
-func sensorTokenListProblems(cmd *cobra.Command, lf *cmdutil.ListFlags, status string, kind output.Kind) []exit.Problem {
-	problems := lf.Validate(cmd, sensorTokenSortFields, kind)
+// sensorStatusProblems checks the --status of a sensor token listing
+// (token list, token status without ID).
+func sensorStatusProblems(status string) []exit.Problem {
 	if status != "" {
 		if pr := cmdutil.EnumFlag("status", status, ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed); pr != nil {
-			problems = append(problems, *pr)
+			return []exit.Problem{*pr}
 		}
 	}
-	return problems
+	return nil
 }
 
 // sensorTokenSortFields are the fields the vendor documents as sortable.
@@ -120,31 +111,20 @@ func listSSP(opts *ListOptions, p *config.Resolved) error {
 		return err
 	}
 	kind := sspKind(typ)
-	o, err := f.OutputFor(kind, output.Many)
-	if err != nil {
-		return err
-	}
-	var problems []exit.Problem
+	sortable, problems := sensorTokenSortFields, sensorStatusProblems(opts.Status)
 	if typ == ssp.Baremetal {
 		// The vendor documents no sortable fields for the baremetal list, and
 		// the list has no status filter (the statuses call has).
-		problems = opts.ListFlags.Validate(opts.Cmd, nil, kind)
+		sortable, problems = nil, nil
 		if cmdutil.Changed(opts.Cmd, "status") {
 			problems = append(problems, exit.Problem{Field: "--status", Rule: "the baremetal token list has no status filter; use `tokenctl token status --type baremetal --status AVAILABLE|EXPIRED`"})
 		}
-	} else {
-		problems = sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status, kind)
 	}
-	if len(problems) > 0 {
-		return exit.Problems(problems)
-	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, o, err := opts.StartSSP(f, opts.Cmd, kind, sortable, problems)
 	if err != nil {
 		return err
 	}
-	sc := ssp.New(c)
-	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), DisplayName: opts.DisplayName, Ascending: opts.Ascending(opts.Cmd)}
+	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
 	if typ == ssp.Baremetal && o.IsTable() {
 		states, err := baremetalStates(ctx, sc, opts.DisplayName)
 		if err != nil {

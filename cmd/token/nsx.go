@@ -66,8 +66,8 @@ func blankField(raw json.RawMessage, field string) (json.RawMessage, error) {
 // deleteNSX revokes tokens by value.
 func deleteNSX(opts *DeleteOptions) error {
 	// An NSX token is its own id: never looked up by name.
-	return deleteSecretTokens(opts, "registration token", "NSX tokens", func(ctx context.Context) (secretDeleter, *cmdutil.NameLookup, error) {
+	return deleteSecretTokens(opts, "registration token", "NSX tokens", func(ctx context.Context) (secretDeleter, cmdutil.NameLookup, error) {
 		n, _, err := opts.Factory.NSXClient(ctx)
-		return n, nil, err
+		return n, cmdutil.IDsOnly, err
 	})
 }

@@ -189,6 +189,7 @@ func isNotFound(err error) bool {
 
 // sspToken is a token found by id, with its type.
 type sspToken struct {
+	id  string
 	typ string
 	raw []byte
 }
@@ -211,7 +212,7 @@ func findSSPTokenWith(ctx context.Context, sc *ssp.Client, id, typ string, expli
 	for _, t := range types {
 		raw, err := get(ctx, sc, t, id)
 		if err == nil {
-			return &sspToken{typ: t, raw: raw}, nil
+			return &sspToken{id: id, typ: t, raw: raw}, nil
 		}
 		if !isNotFound(err) {
 			return nil, err
@@ -311,15 +312,18 @@ func sspTokenLookup(sc *ssp.Client, typ string, explicit bool) cmdutil.NameLooku
 	}
 }
 
-// resolveSSPToken turns a token argument (an id, or a display_name) into an
-// id, and the type when the name's lookup found it.
-func resolveSSPToken(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, arg, typ string, explicit bool) (id, foundTyp string, foundExplicit bool, err error) {
+// lookupSSPToken finds the token an argument names, an id or a
+// display_name (see sspTokenLookup), with get (getSSPToken,
+// statusSSPToken): as typ when explicit or when the name's lookup found the
+// type, else as a sensor token, then as a baremetal token (findSSPTokenWith).
+func lookupSSPToken(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, arg, typ string, explicit bool,
+	get func(ctx context.Context, sc *ssp.Client, typ, id string) ([]byte, error)) (*sspToken, error) {
 	n, err := f.ResolveID(ctx, arg, sspTokenLookup(sc, typ, explicit))
 	if err != nil {
-		return "", "", false, err
+		return nil, err
 	}
 	if n.Type != "" {
-		return n.ID, n.Type, true, nil
+		typ, explicit = n.Type, true
 	}
-	return n.ID, typ, explicit, nil
+	return findSSPTokenWith(ctx, sc, n.ID, typ, explicit, get)
 }

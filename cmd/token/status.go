@@ -1,6 +1,7 @@
 package token
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/spf13/cobra"
@@ -15,8 +16,7 @@ import (
 
 // StatusOptions are `token status`'s inputs.
 type StatusOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	ID          string
 	Type        string
@@ -31,7 +31,7 @@ type StatusOptions struct {
 
 // NewCmdStatus builds `token status`.
 func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
-	opts := &StatusOptions{Factory: f}
+	opts := &StatusOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "status [ID]",
 		Short: "Show a token's status, or the status of all tokens (ssp)",
@@ -70,23 +70,12 @@ passphrase on its command line, where 'ps' on the host shows it while it runs.`,
   tokenctl token status --status AVAILABLE -o json
   tokenctl token status --type baremetal --status EXPIRED -o id`,
 		Args: cmdutil.MaxArgs(1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
+		RunE: cmdutil.RunArgs(opts, func(args []string) (err error) {
 			if len(args) == 1 {
-				ids, err := f.ReadIDs(args)
-				if err != nil {
-					return err
-				}
-				if len(ids) != 1 {
-					return exit.Usagef("token status takes one ID; stdin had %d", len(ids))
-				}
-				opts.ID = ids[0]
+				opts.ID, err = f.OneID(opts.Cmd, args)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return statusRun(opts)
-		},
+			return err
+		}, runF, statusRun),
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "", "sensor or baremetal (default: look the id up; without ID: sensor)")
 	cmd.Flags().StringVar(&opts.Status, "status", "", "without ID: only tokens with this status (sensor: AVAILABLE, EXPIRED, USED; baremetal: AVAILABLE, EXPIRED)")
@@ -104,12 +93,9 @@ passphrase on its command line, where 'ps' on the host shows it while it runs.`,
 
 func statusRun(opts *StatusOptions) error {
 	f := opts.Factory
-	p, err := f.Profile()
+	p, err := f.ProfileOn(opts.Cmd, config.SSP)
 	if err != nil {
 		return err
-	}
-	if p.Platform != config.SSP {
-		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP)
 	}
 	o, err := f.OutputOptions()
 	if err != nil {
@@ -140,18 +126,12 @@ func statusRun(opts *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	c.Redactor().AddSecret(passphrase)
-	sc := ssp.New(c)
-	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
-	if err != nil {
-		return err
-	}
-	found, err := findSSPTokenWith(ctx, sc, id, typ, explicit, statusSSPToken)
+	sc.HTTP().Redactor().AddSecret(passphrase)
+	found, err := lookupSSPToken(ctx, f, sc, opts.ID, typ, explicit, statusSSPToken)
 	if err != nil {
 		return err
 	}
@@ -250,52 +230,42 @@ func statusAll(opts *StatusOptions, o output.Options, typ string) error {
 	if err := o.Check(sensorStatusKind(), output.Many); err != nil {
 		return err
 	}
-	if typ == ssp.Baremetal {
-		return statusAllBaremetal(opts, o)
-	}
-	if err := exit.Problems(sensorTokenListProblems(opts.Cmd, &opts.ListFlags, opts.Status, sensorStatusKind())); err != nil {
-		return err
-	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
-	if err != nil {
-		return err
-	}
-	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
-	return opts.ListFlags.Stream(f, o, sensorStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
-		return ssp.New(c).ListSensorTokens(ctx, q, opts.Status, p, func(raw json.RawMessage) error {
+	// Sensor tokens: the token list, viewed as statuses. Baremetal tokens:
+	// GET /baremetal/registration-tokens/statuses, for which the vendor
+	// documents no sortable fields; its tokens_status takes AVAILABLE or
+	// EXPIRED only.
+	kind, sortable, problems := sensorStatusKind(), sensorTokenSortFields, sensorStatusProblems(opts.Status)
+	list := func(ctx context.Context, sc *ssp.Client, q ssp.ListQuery, p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+		return sc.ListSensorTokens(ctx, q, opts.Status, p, func(raw json.RawMessage) error {
 			view, err := sensorStatusView(raw)
 			if err != nil {
 				return err
 			}
 			return add(view)
 		})
-	})
-}
-
-// statusAllBaremetal streams GET /baremetal/registration-tokens/statuses.
-// The vendor documents no sortable fields for it; tokens_status takes
-// AVAILABLE or EXPIRED only.
-func statusAllBaremetal(opts *StatusOptions, o output.Options) error {
-	f := opts.Factory
-	problems := opts.ListFlags.Validate(opts.Cmd, nil, baremetalStatusKind())
-	if opts.Status != "" {
-		if pr := cmdutil.EnumFlag("status", opts.Status, ssp.BaremetalStatusValues...); pr != nil {
-			pr.Rule += " (the vendor's statuses call filters on these two only)"
-			problems = append(problems, *pr)
+	}
+	if typ == ssp.Baremetal {
+		kind, sortable, problems = baremetalStatusKind(), nil, nil
+		if opts.Status != "" {
+			if pr := cmdutil.EnumFlag("status", opts.Status, ssp.BaremetalStatusValues...); pr != nil {
+				pr.Rule += " (the vendor's statuses call filters on these two only)"
+				problems = append(problems, *pr)
+			}
+		}
+		list = func(ctx context.Context, sc *ssp.Client, q ssp.ListQuery, p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+			return sc.ListBaremetalTokenStatuses(ctx, q, opts.Status, p, add)
 		}
 	}
-	if len(problems) > 0 {
-		return exit.Problems(problems)
+	if err := exit.Problems(append(opts.ListFlags.Validate(opts.Cmd, sortable, kind), problems...)); err != nil {
+		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	q := ssp.ListQuery{SortBy: opts.ServerSortBy(), Ascending: opts.Ascending(opts.Cmd), DisplayName: opts.DisplayName}
-	return opts.ListFlags.Stream(f, o, baremetalStatusKind(), func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
-		return ssp.New(c).ListBaremetalTokenStatuses(ctx, q, opts.Status, p, add)
+	q := opts.SSPQuery(opts.Cmd, opts.DisplayName)
+	return opts.ListFlags.Stream(f, o, kind, func(p client.Pager, add func(json.RawMessage) error) (client.PageResult, error) {
+		return list(ctx, sc, q, p, add)
 	})
 }
 

@@ -10,7 +10,7 @@ import (
 
 // NewCmdToken builds `tokenctl token`.
 func NewCmdToken(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return cmdutil.Group(&cobra.Command{
 		Use:   "token <command>",
 		Short: "Manage registration tokens (ssp, nsx) and agent tokens (agent)",
 		Example: `  tokenctl token create --display-name edge-01 --generate-passphrase --passphrase-file edge-01.pp
@@ -18,10 +18,7 @@ func NewCmdToken(f *cmdutil.Factory) *cobra.Command {
   tokenctl token delete 366a0c3f-6a06-4c46-8de1-476ec7858c64 --yes`,
 		Long: `Manage registration tokens on SSP (sensor and baremetal) and NSX, and agent tokens on
 agent-config. The current profile's platform decides which API each verb speaks.`,
-		Args: cobra.ArbitraryArgs,
-		RunE: cmdutil.GroupRunE,
-	}
-	cmd.AddCommand(
+	},
 		NewCmdCreate(f, nil),
 		NewCmdList(f, nil),
 		NewCmdGet(f, nil),
@@ -30,5 +27,4 @@ agent-config. The current profile's platform decides which API each verb speaks.
 		NewCmdStatus(f, nil),
 		NewCmdWait(f, nil),
 	)
-	return cmd
 }

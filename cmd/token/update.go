@@ -14,8 +14,7 @@ import (
 
 // UpdateOptions are `token update`'s inputs.
 type UpdateOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	ID     string
 	Name   string
@@ -25,7 +24,7 @@ type UpdateOptions struct {
 
 // NewCmdUpdate builds `token update` (agent).
 func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Command {
-	opts := &UpdateOptions{Factory: f}
+	opts := &UpdateOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "update ID",
 		Short: "Change an agent token's name or permissions (agent)",
@@ -40,21 +39,7 @@ have no delete call.`,
 		Example: `  tokenctl token update - --read=false --change=false < uuid.txt
   tokenctl token update 7ba167aa-631c-4771-b197-fcb459cc7fd7 --name "give me more power" --change`,
 		Args: cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			ids, err := f.ReadIDs(args)
-			if err != nil {
-				return err
-			}
-			if len(ids) != 1 {
-				return exit.Usagef("token update takes one ID; stdin had %d", len(ids))
-			}
-			opts.ID = ids[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return updateRun(opts)
-		},
+		RunE: cmdutil.RunOneID(opts, &opts.ID, runF, updateRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Name, "name", "", "new name of the token")
@@ -65,12 +50,8 @@ have no delete call.`,
 
 func updateRun(opts *UpdateOptions) error {
 	f := opts.Factory
-	p, err := f.Profile()
-	if err != nil {
+	if _, err := f.ProfileOn(opts.Cmd, config.Agent); err != nil {
 		return err
-	}
-	if p.Platform != config.Agent {
-		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.Agent)
 	}
 	o, err := f.OutputOptions()
 	if err != nil {
@@ -99,12 +80,7 @@ func updateRun(opts *UpdateOptions) error {
 	if len(problems) > 0 {
 		return exit.Problems(problems)
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	ac, _, err := f.AgentClient(ctx)
-	if err != nil {
-		return err
-	}
-	n, err := f.ResolveID(ctx, opts.ID, agentLookup(ac))
+	ctx, ac, n, err := resolveAgentToken(f, opts.Cmd, opts.ID)
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,7 @@ import (
 
 // WaitOptions are `token wait`'s inputs.
 type WaitOptions struct {
-	Factory *cmdutil.Factory
-	Cmd     *cobra.Command
+	cmdutil.Verb
 
 	ID    string
 	Type  string
@@ -29,7 +28,7 @@ type WaitOptions struct {
 
 // NewCmdWait builds `token wait ID`.
 func NewCmdWait(f *cmdutil.Factory, runF func(*WaitOptions) error) *cobra.Command {
-	opts := &WaitOptions{Factory: f}
+	opts := &WaitOptions{Verb: cmdutil.Verb{Factory: f}}
 	cmd := &cobra.Command{
 		Use:   "wait ID [--for used|registered|healthy] [--count N]",
 		Short: "Wait until the hosts a token registers are registered or healthy (ssp)",
@@ -69,18 +68,7 @@ lcm_error); -o id prints the ids of the hosts reached.`,
   tokenctl token wait "$TOKEN" --for registered --count 20 --wait-timeout 1h -o json
   tokenctl token wait "$TOKEN" --for used`,
 		Args: cmdutil.ExactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Cmd = cmd
-			id, err := f.OneID(cmd, args)
-			if err != nil {
-				return err
-			}
-			opts.ID = id
-			if runF != nil {
-				return runF(opts)
-			}
-			return waitRun(opts)
-		},
+		RunE: cmdutil.RunOneID(opts, &opts.ID, runF, waitRun),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Type, "type", "", "sensor or baremetal (default: look the id up)")
@@ -95,12 +83,9 @@ lcm_error); -o id prints the ids of the hosts reached.`,
 
 func waitRun(opts *WaitOptions) error {
 	f := opts.Factory
-	p, err := f.Profile()
+	p, err := f.ProfileOn(opts.Cmd, config.SSP)
 	if err != nil {
 		return err
-	}
-	if p.Platform != config.SSP {
-		return cmdutil.Unsupported(opts.Cmd, p.Platform, config.SSP)
 	}
 	o, err := f.OutputFor(hostKind(), output.Many)
 	if err != nil {
@@ -114,21 +99,15 @@ func waitRun(opts *WaitOptions) error {
 	if err := exit.Problems(spec.problems(opts.Cmd, "--for")); err != nil {
 		return err
 	}
-	ctx := cmdutil.Context(opts.Cmd)
-	c, _, err := f.APIClient(ctx)
+	ctx, sc, err := f.SSPClient(opts.Cmd)
 	if err != nil {
 		return err
 	}
-	sc := ssp.New(c)
-	id, typ, explicit, err := resolveSSPToken(ctx, f, sc, opts.ID, typ, explicit)
+	found, err := lookupSSPToken(ctx, f, sc, opts.ID, typ, explicit, statusSSPToken)
 	if err != nil {
 		return err
 	}
-	found, err := findSSPTokenWith(ctx, sc, id, typ, explicit, statusSSPToken)
-	if err != nil {
-		return err
-	}
-	return waitForHosts(ctx, f, sc, found.typ, id, spec, &o)
+	return waitForHosts(ctx, f, sc, found.typ, found.id, spec, &o)
 }
 
 // waitSpec is what to wait for: --for (or create's --wait), --count and

@@ -63,6 +63,15 @@ func FlagError(cmd *cobra.Command, err error) error {
 	return exit.Usagef("%v%s\nRun '%s --help' for usage.", err, hint, cmd.CommandPath())
 }
 
+// Group makes cmd a command that only groups subs (a noun: token, sensor,
+// ...): any arguments, GroupRunE, and the subcommands.
+func Group(cmd *cobra.Command, subs ...*cobra.Command) *cobra.Command {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = GroupRunE
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
 // GroupRunE is the RunE of a noun with subcommands: help without
 // arguments, a usage error for an unknown subcommand.
 func GroupRunE(cmd *cobra.Command, args []string) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
@@ -187,13 +188,31 @@ func SingleValueFormat(format string) bool {
 	return false
 }
 
-// OneDocument refuses a single-value format for a manifest of several
-// documents (exit 2, before anything is sent).
-func OneDocument(format, file string, docs int) error {
-	if docs > 1 && SingleValueFormat(format) {
-		return exit.Usagef("-o %s prints one value; %s has %d documents (use -o json or yaml for a result per document)", format, file, docs)
+// ConcurrencyProblems checks --concurrency, the number of calls a bulk
+// verb runs at once.
+func ConcurrencyProblems(n int) []exit.Problem {
+	if n < 1 {
+		return []exit.Problem{{Field: "--concurrency", Rule: "must be at least 1"}}
 	}
 	return nil
+}
+
+// ReadDocuments reads the documents of a create's -f file ("": none, "-":
+// stdin) and refuses a single-value format for several of them (exit 2,
+// before anything is sent), unless that format is an environment default
+// that gives way.
+func (f *Factory) ReadDocuments(file string, o output.Options) ([]manifest.Document, error) {
+	if file == "" {
+		return nil, nil
+	}
+	docs, err := manifest.Read(file, f.IOStreams.In)
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) > 1 && SingleValueFormat(o.Format) && !o.DropEnvFormat() {
+		return nil, exit.Usagef("-o %s prints one value; %s has %d documents (use -o json or yaml for a result per document)", o.Format, file, len(docs))
+	}
+	return docs, nil
 }
 
 // RawOf marshals v for printing.

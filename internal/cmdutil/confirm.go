@@ -7,8 +7,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/prompt"
 )
 
@@ -55,6 +58,8 @@ type Destructive struct {
 	// it is called only when a prompt is shown (at most ShownTargets
 	// times), and "" or an error leaves the name blank.
 	Name func(ctx context.Context, id string) string
+	// Secret: the ids are secrets (NSX tokens, agent uuids), shown masked.
+	Secret bool
 }
 
 // ShownTargets is how many targets a confirmation lists before "and N more".
@@ -71,12 +76,20 @@ func (d Destructive) Question() string {
 	}
 	q := fmt.Sprintf("%s %d %s?", d.Verb, len(d.Targets), noun)
 	if len(d.Targets) == 1 {
-		q = fmt.Sprintf("%s %s %s?", d.Verb, noun, label(d.Targets[0]))
+		q = fmt.Sprintf("%s %s %s?", d.Verb, noun, label(d.shown(d.Targets[0])))
 	}
 	if d.Consequence != "" {
 		q += " " + d.Consequence
 	}
 	return q
+}
+
+// shown is a target as the confirmation shows it: a secret id masked.
+func (d Destructive) shown(t Target) Target {
+	if d.Secret {
+		t.ID = output.Mask(t.ID)
+	}
+	return t
 }
 
 func label(t Target) string {
@@ -95,6 +108,7 @@ func (d Destructive) List() string {
 		if i == ShownTargets {
 			break
 		}
+		t = d.shown(t)
 		name := escape.Text(t.Name)
 		if name == "" || t.Name == t.ID {
 			name = "-"
@@ -143,6 +157,39 @@ func (f *Factory) ConfirmDestructive(ctx context.Context, d Destructive) error {
 		Affirmative: "Yes", Negative: "No",
 	}}})
 	return declined(ok, err, d.Done)
+}
+
+// ConfirmTargets is the course of the destructive verbs over ids or names
+// (token, sensor and authtoken delete, baremetal uninstall), once their
+// flags are checked: no args ("-" with an empty stdin) does nothing
+// (NothingToDo: nil objects, nil error); no --yes without a terminal is
+// exit 2 before anything is sent; connect (nil: the args are ids, and
+// nothing is sent before the question) connects and returns the name
+// lookup of the connection (IDsOnly: no names); every name is looked up
+// with one list scan; the confirmation shows each target as name (id). It
+// returns the objects in args' order.
+func (f *Factory) ConfirmTargets(cmd *cobra.Command, d Destructive, args []string, connect func() (NameLookup, error)) ([]Named, error) {
+	if len(args) == 0 {
+		return nil, f.NothingToDo(cmd)
+	}
+	d.Targets = TargetsOf(args)
+	if err := f.CanConfirm(d); err != nil {
+		return nil, err // before the lookup: nothing is sent
+	}
+	lookup := IDsOnly
+	if connect != nil {
+		var err error
+		if lookup, err = connect(); err != nil {
+			return nil, err
+		}
+	}
+	ctx := Context(cmd)
+	ns, err := f.ResolveIDs(ctx, args, lookup)
+	if err != nil {
+		return nil, err
+	}
+	d.Targets = TargetsOfNamed(ns)
+	return ns, f.ConfirmDestructive(ctx, d)
 }
 
 // CanConfirm is ConfirmDestructive's first check, for commands that look

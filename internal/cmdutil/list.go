@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // ListFlags are the paging and sorting flags of SSP lists. Lists return
@@ -96,6 +98,32 @@ func (l *ListFlags) Ascending(cmd *cobra.Command) *bool {
 	}
 	v := l.Asc
 	return &v
+}
+
+// SSPQuery is the query of an SSP list: the server's sort (none when
+// tokenctl sorts) and a display_name filter ("": none).
+func (l *ListFlags) SSPQuery(cmd *cobra.Command, displayName string) ssp.ListQuery {
+	return ssp.ListQuery{SortBy: l.ServerSortBy(), Ascending: l.Ascending(cmd), DisplayName: displayName}
+}
+
+// StartSSP begins the run of an SSP list (sensor list, details; baremetal
+// list, details; token list): it checks the platform, -o for kind, the
+// list flags (sortable: the fields the server sorts by; nil: it documents
+// none) and the verb's own problems, all before anything is sent, then
+// connects.
+func (l *ListFlags) StartSSP(f *Factory, cmd *cobra.Command, kind output.Kind, sortable []string, problems []exit.Problem) (context.Context, *ssp.Client, output.Options, error) {
+	if err := f.SSPOnly(cmd); err != nil {
+		return nil, nil, output.Options{}, err
+	}
+	o, err := f.OutputFor(kind, output.Many)
+	if err != nil {
+		return nil, nil, o, err
+	}
+	if err := exit.Problems(append(l.Validate(cmd, sortable, kind), problems...)); err != nil {
+		return nil, nil, o, err
+	}
+	ctx, sc, err := f.SSPClient(cmd)
+	return ctx, sc, o, err
 }
 
 // Pager turns the flags into a client.Pager, with a progress line on a

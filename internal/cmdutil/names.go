@@ -53,6 +53,10 @@ type NameLookup struct {
 	NameField string
 }
 
+// IDsOnly is the lookup of objects that have no names: every argument is
+// an id (NSX tokens, SD-WAN auth tokens).
+var IDsOnly = NameLookup{IsID: func(string) bool { return true }}
+
 // ResolveIDs turns arguments into objects: an argument with the shape of
 // an id is taken as one (nothing is sent for it); every other argument is a
 // name, and all names are looked up with one list scan. A name with one

@@ -196,38 +196,34 @@ func agentVersions() []string {
 
 // ---- output shapes ----
 
+// resourceOut is the vendor's Resource, the start of both server views.
+type resourceOut struct {
+	CreateUser       string   `json:"_create_user"`
+	CreateTime       int64    `json:"_create_time"`
+	LastModifiedUser string   `json:"_last_modified_user"`
+	LastModifiedTime int64    `json:"_last_modified_time"`
+	Revision         int64    `json:"_revision"`
+	ResourceType     string   `json:"_resource_type"`
+	ID               string   `json:"id"`
+	DisplayName      string   `json:"display_name"`
+	Description      string   `json:"description,omitempty"`
+	SiteIDs          []string `json:"site_ids,omitempty"`
+}
+
 // serverOut is BaremetalServer.
 type serverOut struct {
-	CreateUser          string   `json:"_create_user"`
-	CreateTime          int64    `json:"_create_time"`
-	LastModifiedUser    string   `json:"_last_modified_user"`
-	LastModifiedTime    int64    `json:"_last_modified_time"`
-	Revision            int64    `json:"_revision"`
-	ResourceType        string   `json:"_resource_type"`
-	ID                  string   `json:"id"`
-	DisplayName         string   `json:"display_name"`
-	Description         string   `json:"description,omitempty"`
-	SiteIDs             []string `json:"site_ids,omitempty"`
-	OSName              string   `json:"os_name"`
-	OSVersion           string   `json:"os_version"`
-	RegistrationTokenID string   `json:"registration_token_id"`
-	CPUCoreCount        int      `json:"cpu_core_count"`
-	AgentVersion        string   `json:"agent_version,omitempty"`
-	State               string   `json:"state"`
+	resourceOut
+	OSName              string `json:"os_name"`
+	OSVersion           string `json:"os_version"`
+	RegistrationTokenID string `json:"registration_token_id"`
+	CPUCoreCount        int    `json:"cpu_core_count"`
+	AgentVersion        string `json:"agent_version,omitempty"`
+	State               string `json:"state"`
 }
 
 // serverStatusOut is BaremetalServerStatus (config left out, see above).
 type serverStatusOut struct {
-	CreateUser            string         `json:"_create_user"`
-	CreateTime            int64          `json:"_create_time"`
-	LastModifiedUser      string         `json:"_last_modified_user"`
-	LastModifiedTime      int64          `json:"_last_modified_time"`
-	Revision              int64          `json:"_revision"`
-	ResourceType          string         `json:"_resource_type"`
-	ID                    string         `json:"id"`
-	DisplayName           string         `json:"display_name"`
-	Description           string         `json:"description,omitempty"`
-	SiteIDs               []string       `json:"site_ids,omitempty"`
+	resourceOut
 	LCMStatus             string         `json:"lcm_status"`
 	LCMError              string         `json:"lcm_error,omitempty"`
 	LCMOperation          string         `json:"lcm_operation"`
@@ -260,18 +256,24 @@ type agentHealthOut struct {
 	OverallAgentHealth string `json:"overall_agent_health"`
 }
 
+func (s *bmServer) resource(resourceType string, v bmView) resourceOut {
+	return resourceOut{
+		CreateUser:       s.CreateUser,
+		CreateTime:       s.CreateTime,
+		LastModifiedUser: s.Op.User,
+		LastModifiedTime: v.modified,
+		Revision:         s.Revision,
+		ResourceType:     resourceType,
+		ID:               s.ID,
+		DisplayName:      s.DisplayName,
+		Description:      s.Description,
+		SiteIDs:          s.SiteIDs,
+	}
+}
+
 func (s *bmServer) out(v bmView) serverOut {
 	return serverOut{
-		CreateUser:          s.CreateUser,
-		CreateTime:          s.CreateTime,
-		LastModifiedUser:    s.Op.User,
-		LastModifiedTime:    v.modified,
-		Revision:            s.Revision,
-		ResourceType:        "BaremetalServer",
-		ID:                  s.ID,
-		DisplayName:         s.DisplayName,
-		Description:         s.Description,
-		SiteIDs:             s.SiteIDs,
+		resourceOut:         s.resource("BaremetalServer", v),
 		OSName:              s.OSName,
 		OSVersion:           s.OSVersion,
 		RegistrationTokenID: s.RegistrationTokenID,
@@ -283,16 +285,7 @@ func (s *bmServer) out(v bmView) serverOut {
 
 func (s *bmServer) statusOut(v bmView) serverStatusOut {
 	o := serverStatusOut{
-		CreateUser:            s.CreateUser,
-		CreateTime:            s.CreateTime,
-		LastModifiedUser:      s.Op.User,
-		LastModifiedTime:      v.modified,
-		Revision:              s.Revision,
-		ResourceType:          "BaremetalServerStatus",
-		ID:                    s.ID,
-		DisplayName:           s.DisplayName,
-		Description:           s.Description,
-		SiteIDs:               s.SiteIDs,
+		resourceOut:           s.resource("BaremetalServerStatus", v),
 		LCMStatus:             v.lcmStatus,
 		LCMError:              v.lcmError,
 		LCMOperation:          s.Op.Operation,

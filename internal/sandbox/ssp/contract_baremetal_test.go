@@ -1,15 +1,11 @@
 package ssp_test
 
 import (
-	"encoding/json"
 	"net/http"
-	"slices"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
-	"github.com/tokenctl/tokenctl/internal/specs"
 )
 
 // TestContractBaremetal drives the ten operations of
@@ -20,24 +16,11 @@ import (
 func TestContractBaremetal(t *testing.T) {
 	doc := loadBaremetalSpec(t)
 	step := 100 * time.Millisecond
-	c := &contract{
-		t:       t,
-		h:       newHarness(t, sim.Options{Seed: 3, LCMStep: step}),
-		v:       specs.NewValidator(t, doc),
-		covered: map[string][]int{},
-	}
+	c := newContract(t, doc, sim.Options{Seed: 3, LCMStep: step})
 	const (
 		ok, accepted              = http.StatusOK, http.StatusAccepted
 		bad, unauth, forbid, gone = http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound
 	)
-	missing := "0e6c2ad1-94b7-4c38-9a51-6f0f5a1d2e3c"
-	decode := func(b []byte) map[string]any {
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
 
 	// Three hosts on a pool token; db-1's install fails.
 	c.h.setFaults(map[string]any{"fail_hosts": "^db-"})
@@ -56,7 +39,7 @@ func TestContractBaremetal(t *testing.T) {
 		c.call("GET", "/baremetal/servers-summary", nil, auditor, ok, true)
 		c.h.advance(step)
 	}
-	st := decode(c.call("GET", "/baremetal/servers/"+db1+"/status", nil, admin, ok, true))
+	st := c.decode(c.call("GET", "/baremetal/servers/"+db1+"/status", nil, admin, ok, true))
 	if st["lcm_status"] != "FAILED" || st["lcm_error"] == nil {
 		t.Errorf("db-1 after its install: %v", st)
 	}
@@ -67,8 +50,8 @@ func TestContractBaremetal(t *testing.T) {
 	c.call("GET", "/baremetal/servers?sort_by=passphrase", nil, admin, bad, true)
 	c.call("GET", "/baremetal/servers?offset=-1", nil, admin, bad, false)
 	c.call("GET", "/baremetal/servers", nil, "", unauth, false)
-	c.call("GET", "/baremetal/servers/"+missing, nil, admin, gone, true)
-	c.call("GET", "/baremetal/servers/"+missing+"/status", nil, admin, gone, true)
+	c.call("GET", "/baremetal/servers/"+missingID, nil, admin, gone, true)
+	c.call("GET", "/baremetal/servers/"+missingID+"/status", nil, admin, gone, true)
 	c.call("GET", "/baremetal/servers/"+web1+"/status", nil, "", unauth, false)
 	full := map[string]any{
 		"site_ids": []string{"site-1"}, "offset": 0, "page_size": 10, "sort_by": "display_name", "sort_ascending": true,
@@ -84,14 +67,14 @@ func TestContractBaremetal(t *testing.T) {
 	c.call("GET", "/baremetal/servers-summary", nil, "", unauth, false)
 
 	// Batch actions: 202 with one task; validation; roles.
-	up := decode(c.call("POST", "/baremetal/servers?action=BATCH_UPGRADE", map[string]any{"ids": []string{web1, db1}}, admin, accepted, true))
+	up := c.decode(c.call("POST", "/baremetal/servers?action=BATCH_UPGRADE", map[string]any{"ids": []string{web1, db1}}, admin, accepted, true))
 	upTask := up["results"].([]any)[0].(map[string]any)["id"].(string)
 	c.call("POST", "/baremetal/servers?action=BATCH_UPGRADE", map[string]any{"ids": []string{web1}}, engineer, forbid, true)
 	c.call("POST", "/baremetal/servers?action=BATCH_DELETE", map[string]any{"ids": []string{web1}}, auditor, forbid, true)
 	c.call("POST", "/baremetal/servers?action=REBOOT", map[string]any{"ids": []string{web1}}, admin, bad, false)
 	c.call("POST", "/baremetal/servers?action=BATCH_DELETE", map[string]any{"ids": []string{"web-1"}}, admin, bad, false)
 	c.call("POST", "/baremetal/servers?action=BATCH_DELETE", map[string]any{"ids": []string{}}, admin, bad, true)
-	c.call("POST", "/baremetal/servers?action=BATCH_DELETE", map[string]any{"ids": []string{missing}}, admin, gone, true)
+	c.call("POST", "/baremetal/servers?action=BATCH_DELETE", map[string]any{"ids": []string{missingID}}, admin, gone, true)
 	c.call("POST", "/baremetal/servers?action=BATCH_DELETE", map[string]any{"ids": []string{web1}}, "", unauth, false)
 	for i := 0; i < 3; i++ {
 		c.call("GET", "/baremetal/tasks/"+upTask, nil, engineer, ok, true)
@@ -99,17 +82,17 @@ func TestContractBaremetal(t *testing.T) {
 		c.h.advance(step)
 	}
 	c.call("GET", "/baremetal/tasks/"+upTask, nil, auditor, forbid, true)
-	c.call("GET", "/baremetal/tasks/"+missing, nil, admin, gone, true)
+	c.call("GET", "/baremetal/tasks/"+missingID, nil, admin, gone, true)
 	c.call("GET", "/baremetal/tasks/"+upTask, nil, "", unauth, false)
 
 	// Uninstalls: one server (the engineer may), forced, batch.
-	del := decode(c.call("DELETE", "/baremetal/servers/"+web2, nil, engineer, accepted, true))
+	del := c.decode(c.call("DELETE", "/baremetal/servers/"+web2, nil, engineer, accepted, true))
 	c.call("DELETE", "/baremetal/servers/"+db1+"?force=true", nil, admin, accepted, true)
 	c.call("DELETE", "/baremetal/servers/"+web1, nil, auditor, forbid, true)
-	c.call("DELETE", "/baremetal/servers/"+missing, nil, admin, gone, true)
+	c.call("DELETE", "/baremetal/servers/"+missingID, nil, admin, gone, true)
 	c.call("DELETE", "/baremetal/servers/"+web1+"?force=maybe", nil, admin, bad, false)
 	c.call("DELETE", "/baremetal/servers/"+web1, nil, "", unauth, false)
-	bd := decode(c.call("POST", "/baremetal/servers?action=BATCH_DELETE", map[string]any{"ids": []string{web1, web2}}, admin, accepted, true))
+	bd := c.decode(c.call("POST", "/baremetal/servers?action=BATCH_DELETE", map[string]any{"ids": []string{web1, web2}}, admin, accepted, true))
 	for i := 0; i < 3; i++ {
 		c.call("GET", "/baremetal/tasks/"+del["id"].(string), nil, admin, ok, true)
 		c.call("GET", "/baremetal/tasks/"+bd["results"].([]any)[0].(map[string]any)["id"].(string), nil, admin, ok, true)
@@ -131,23 +114,5 @@ func TestContractBaremetal(t *testing.T) {
 	c.call("GET", "/baremetal/download-windows-agent-bundle", nil, "", unauth, false)
 
 	// Every operation was driven to a success and an error.
-	var ops []string
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			ops = append(ops, op.OperationID)
-		}
-	}
-	sort.Strings(ops)
-	if len(ops) != 10 {
-		t.Errorf("the spec has %d operations, the brief says 10", len(ops))
-	}
-	for _, op := range ops {
-		st := c.covered[op]
-		if !slices.ContainsFunc(st, func(s int) bool { return s < 300 }) {
-			t.Errorf("%s: no success response was validated (saw %v)", op, st)
-		}
-		if !slices.ContainsFunc(st, func(s int) bool { return s >= 400 }) {
-			t.Errorf("%s: no error response was validated (saw %v)", op, st)
-		}
-	}
+	c.checkCoverage(doc, 10)
 }

@@ -40,6 +40,48 @@ type contract struct {
 	covered map[string][]int // operationId -> statuses seen
 }
 
+// missingID is an id no object of the emulator has.
+const missingID = "0e6c2ad1-94b7-4c38-9a51-6f0f5a1d2e3c"
+
+func newContract(t *testing.T, doc *openapi3.T, opts sim.Options) *contract {
+	return &contract{t: t, h: newHarness(t, opts), v: specs.NewValidator(t, doc), covered: map[string][]int{}}
+}
+
+// decode parses a JSON object answer.
+func (c *contract) decode(b []byte) map[string]any {
+	c.t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		c.t.Fatal(err)
+	}
+	return m
+}
+
+// checkCoverage checks that every operation of doc (n of them, as the
+// brief counts) was driven to a success and to an error.
+func (c *contract) checkCoverage(doc *openapi3.T, n int) {
+	c.t.Helper()
+	var ops []string
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			ops = append(ops, op.OperationID)
+		}
+	}
+	sort.Strings(ops)
+	if len(ops) != n {
+		c.t.Errorf("the spec has %d operations, the brief says %d", len(ops), n)
+	}
+	for _, op := range ops {
+		st := c.covered[op]
+		if !slices.ContainsFunc(st, func(s int) bool { return s < 300 }) {
+			c.t.Errorf("%s: no success response was validated (saw %v)", op, st)
+		}
+		if !slices.ContainsFunc(st, func(s int) bool { return s >= 400 }) {
+			c.t.Errorf("%s: no error response was validated (saw %v)", op, st)
+		}
+	}
+}
+
 // call sends one request and validates it. requestValid=false is for a
 // deliberately bad request: only the emulator's answer is validated.
 func (c *contract) call(method, path string, body any, user string, want int, requestValid bool) []byte {
@@ -114,29 +156,16 @@ func loadBaremetalSpec(t *testing.T) *openapi3.T {
 
 func TestContract(t *testing.T) {
 	doc := loadSSPSpec(t)
-	c := &contract{
-		t:       t,
-		h:       newHarness(t, sim.Options{Seed: 7, SeedSensors: 60}),
-		v:       specs.NewValidator(t, doc),
-		covered: map[string][]int{},
-	}
+	c := newContract(t, doc, sim.Options{Seed: 7, SeedSensors: 60})
 	const (
 		ok, created, accepted = http.StatusOK, http.StatusCreated, http.StatusAccepted
 		bad, unauth, forbid   = http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden
 		notFound              = http.StatusNotFound
 	)
-	missing := "0e6c2ad1-94b7-4c38-9a51-6f0f5a1d2e3c"
-	decode := func(b []byte) map[string]any {
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
 
 	// Sensor registration tokens.
 	tokBody := map[string]any{"display_name": "sensor", "passphrase": goodPassphrase, "allowed_instance_count": 2, "description": "Token for ndr sensor"}
-	tok := decode(c.call("POST", "/sensors/registration-tokens", tokBody, admin, ok, true))
+	tok := c.decode(c.call("POST", "/sensors/registration-tokens", tokBody, admin, ok, true))
 	tokID := tok["id"].(string)
 	c.call("POST", "/sensors/registration-tokens", map[string]any{"display_name": "sensor", "passphrase": "xxxxx"}, admin, bad, false)
 	c.call("POST", "/sensors/registration-tokens", "{not json", admin, bad, false)
@@ -147,14 +176,14 @@ func TestContract(t *testing.T) {
 	c.call("GET", "/sensors/registration-tokens?sort_by=passphrase", nil, admin, bad, true)
 	c.call("GET", "/sensors/registration-tokens", nil, auditor, forbid, true)
 	c.call("GET", "/sensors/registration-tokens/"+tokID, nil, admin, ok, true)
-	c.call("GET", "/sensors/registration-tokens/"+missing, nil, admin, notFound, true)
+	c.call("GET", "/sensors/registration-tokens/"+missingID, nil, admin, notFound, true)
 
 	// Register a sensor with it, so the lists hold a registered sensor too.
 	sensorID := c.h.register(tokID)["sensor_id"].(string)
 	c.call("GET", "/sensors/registration-tokens/"+tokID, nil, admin, ok, true)
 
 	// Sensors.
-	list := decode(c.call("GET", "/sensors/appliances?page_size=1000", nil, admin, ok, true))
+	list := c.decode(c.call("GET", "/sensors/appliances?page_size=1000", nil, admin, ok, true))
 	if n := len(list["results"].([]any)); n != 61 {
 		t.Fatalf("ListSensors: %d results, want 61", n)
 	}
@@ -170,7 +199,7 @@ func TestContract(t *testing.T) {
 	c.call("GET", "/sensors/appliances/details?health=sleepy", nil, admin, bad, true)
 	c.call("GET", "/sensors/appliances/details?flows_enabled=maybe", nil, admin, bad, false)
 	for _, id := range []string{seeded, sensorID} {
-		got := decode(c.call("GET", "/sensors/appliances/"+id, nil, auditor, ok, true))
+		got := c.decode(c.call("GET", "/sensors/appliances/"+id, nil, auditor, ok, true))
 		c.call("GET", "/sensors/appliances/"+id+"/status", nil, auditor, ok, true)
 		c.call("GET", "/sensors/appliances/"+id+"/ids-signature-bundle", nil, auditor, ok, true)
 		c.call("GET", "/sensors/appliances/"+id+"/feature-config", nil, auditor, ok, true)
@@ -183,14 +212,14 @@ func TestContract(t *testing.T) {
 		c.call("PUT", "/sensors/appliances/"+id, upd, auditor, forbid, true)
 	}
 	for _, sub := range []string{"", "/status", "/ids-signature-bundle", "/feature-config"} {
-		c.call("GET", "/sensors/appliances/"+missing+sub, nil, admin, notFound, true)
+		c.call("GET", "/sensors/appliances/"+missingID+sub, nil, admin, notFound, true)
 	}
-	c.call("PUT", "/sensors/appliances/"+missing, map[string]any{"id": missing, "display_name": "x", "_revision": 1}, admin, notFound, true)
+	c.call("PUT", "/sensors/appliances/"+missingID, map[string]any{"id": missingID, "display_name": "x", "_revision": 1}, admin, notFound, true)
 
 	// Feature configuration.
-	ids := map[string]any{"sensor_ids": []string{seeded, sensorID, missing}}
+	ids := map[string]any{"sensor_ids": []string{seeded, sensorID, missingID}}
 	c.call("POST", "/sensors/feature-config/ids-events?action=enable_with_pcap", ids, admin, ok, true)
-	c.call("POST", "/sensors/feature-config/ids-events?action=disable", map[string]any{"sensor_ids": []string{missing}}, admin, ok, true)
+	c.call("POST", "/sensors/feature-config/ids-events?action=disable", map[string]any{"sensor_ids": []string{missingID}}, admin, ok, true)
 	c.call("POST", "/sensors/feature-config/flow-events?action=disable", ids, admin, ok, true)
 	c.call("POST", "/sensors/feature-config/malware-prevention-events?action=enable", ids, admin, ok, true)
 	tooMany := make([]string, 26)
@@ -231,7 +260,7 @@ func TestContract(t *testing.T) {
 
 	// Baremetal registration tokens.
 	bmBody := map[string]any{"display_name": "baremetal-rack-7", "passphrase": goodPassphrase, "allowed_instance_count": 3, "expiry_time_since_creation_mins": 60, "description": "rack 7"}
-	bm := decode(c.call("POST", "/baremetal/registration-tokens", bmBody, admin, created, true))
+	bm := c.decode(c.call("POST", "/baremetal/registration-tokens", bmBody, admin, created, true))
 	bmID := bm["id"].(string)
 	c.call("POST", "/baremetal/registration-tokens", map[string]any{"display_name": "bm", "passphrase": "short"}, admin, bad, false)
 	c.call("POST", "/baremetal/registration-tokens", map[string]any{"display_name": "bm-token", "passphrase": goodPassphrase, "color": "red"}, admin, bad, false)
@@ -240,10 +269,10 @@ func TestContract(t *testing.T) {
 	c.call("GET", "/baremetal/registration-tokens?page_size=10&sort_by=display_name", nil, auditor, ok, true)
 	c.call("GET", "/baremetal/registration-tokens?sort_by=passphrase", nil, admin, bad, true)
 	c.call("GET", "/baremetal/registration-tokens/"+bmID, nil, admin, ok, true)
-	c.call("GET", "/baremetal/registration-tokens/"+missing, nil, admin, notFound, true)
+	c.call("GET", "/baremetal/registration-tokens/"+missingID, nil, admin, notFound, true)
 	c.call("GET", "/baremetal/registration-tokens/"+bmID, nil, auditor, forbid, true)
 	c.call("GET", "/baremetal/registration-tokens/"+bmID+"/status", nil, auditor, ok, true)
-	c.call("GET", "/baremetal/registration-tokens/"+missing+"/status", nil, admin, notFound, true)
+	c.call("GET", "/baremetal/registration-tokens/"+missingID+"/status", nil, admin, notFound, true)
 	c.call("GET", "/baremetal/registration-tokens/statuses?tokens_status=AVAILABLE&display_name=baremetal-rack-7", nil, admin, ok, true)
 	c.call("GET", "/baremetal/registration-tokens/statuses?tokens_status=USED", nil, admin, bad, true)
 	c.call("GET", "/baremetal/registration-tokens/statuses", nil, auditor, forbid, true)
@@ -254,26 +283,7 @@ func TestContract(t *testing.T) {
 	c.call("DELETE", "/baremetal/registration-tokens/"+bmID, nil, admin, accepted, true)
 	c.call("DELETE", "/baremetal/registration-tokens/"+bmID, nil, admin, accepted, true)
 
-	// Every operation of the spec was driven to a success and an error.
-	var ops []string
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			ops = append(ops, op.OperationID)
-		}
-	}
-	sort.Strings(ops)
-	if len(ops) != 24 {
-		t.Errorf("the spec has %d operations, the brief says 24", len(ops))
-	}
-	for _, op := range ops {
-		st := c.covered[op]
-		if !slices.ContainsFunc(st, func(s int) bool { return s < 300 }) {
-			t.Errorf("%s: no success response was validated (saw %v)", op, st)
-		}
-		if !slices.ContainsFunc(st, func(s int) bool { return s >= 400 }) {
-			t.Errorf("%s: no error response was validated (saw %v)", op, st)
-		}
-	}
+	c.checkCoverage(doc, 24)
 }
 
 // TestContractRoles checks the emulator's role table against every

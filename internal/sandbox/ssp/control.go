@@ -89,9 +89,9 @@ func (e *Emulator) register(w http.ResponseWriter, r *http.Request) {
 	defer e.env.Unlock()
 	var rec *tokenRecord
 	var sensorTok *sensorToken
-	if _, t := e.findSensorToken(req.TokenID); t != nil {
+	if i, t := sensorTokens.find(e, req.TokenID); i >= 0 {
 		rec, sensorTok = &t.tokenRecord, t
-	} else if _, t := e.findBaremetalToken(req.TokenID); t != nil {
+	} else if i, t := baremetalTokens.find(e, req.TokenID); i >= 0 {
 		rec = &t.tokenRecord
 	}
 	if rec == nil {

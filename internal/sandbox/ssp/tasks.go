@@ -226,30 +226,24 @@ func (e *Emulator) uninstallServer(w http.ResponseWriter, r *http.Request, user 
 		}
 		force = b
 	}
-	e.env.Lock()
-	defer e.env.Unlock()
-	s := e.findServer(r.PathValue("id"))
-	if s == nil {
-		writeError(w, http.StatusNotFound, moduleBaremetal, "baremetal server not found")
-		return
-	}
-	// An uninstall under way or done answers with its task, unless force
-	// escalates a running unforced one.
-	state := s.view(e.env.NowMs(), e.lcmStepMs()).state
-	escalate := force && state == stateTerminating && s.Op.Operation == opUninstall
-	if (state == stateTerminating || state == stateTerminated) && !escalate {
-		if t := e.findTask(s.Op.TaskID); t != nil {
-			sim.WriteJSON(w, http.StatusAccepted, t.async())
-			return
+	e.withServer(w, r, func(s *bmServer, v bmView) {
+		// An uninstall under way or done answers with its task, unless
+		// force escalates a running unforced one.
+		escalate := force && v.state == stateTerminating && s.Op.Operation == opUninstall
+		if (v.state == stateTerminating || v.state == stateTerminated) && !escalate {
+			if t := e.findTask(s.Op.TaskID); t != nil {
+				sim.WriteJSON(w, http.StatusAccepted, t.async())
+				return
+			}
 		}
-	}
-	op := opUninstall
-	if force {
-		op = opUninstallForce
-	}
-	t := e.newTask(op, []*bmServer{s}, user)
-	e.env.Changed()
-	sim.WriteJSON(w, http.StatusAccepted, t.async())
+		op := opUninstall
+		if force {
+			op = opUninstallForce
+		}
+		t := e.newTask(op, []*bmServer{s}, user)
+		e.env.Changed()
+		sim.WriteJSON(w, http.StatusAccepted, t.async())
+	})
 }
 
 // serverIDPattern is BaremetalServerIdList's item pattern, compiled on

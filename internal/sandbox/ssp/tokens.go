@@ -249,12 +249,178 @@ func newTokenRecord(req *tokenRequest, caller sim.User, nowMs, lifetimeMs int64,
 	return t
 }
 
-// ---- sensor registration tokens ----
+// ---- one generic path for both kinds ----
 
-// sensorTokenOut is SensorRegistrationTokenInfo as returned. The passphrase
-// is writeOnly, so it is omitted (the vendor's examples show "", which
-// breaks the vendor's own schema).
-type sensorTokenOut struct {
+// record is the stored part both token kinds share.
+func (t *tokenRecord) record() *tokenRecord { return t }
+
+// registrationToken is a *sensorToken or a *baremetalToken.
+type registrationToken interface{ record() *tokenRecord }
+
+// tokenKind is what differs between the two kinds of registration token
+// when they are created, read, deleted and listed: where the state keeps
+// them, the module and noun of their errors, their create rules and the
+// statuses of the answers. Every handler of either kind goes through it.
+type tokenKind[T registrationToken] struct {
+	module     string
+	noun       string // "sensor registration token", "registration token"
+	deviceType string // of the manifest
+	tokens     func(*state) *[]T
+	// fields are the only fields a create body may hold (nil: any).
+	fields           []string
+	nameMin, nameMax int
+	// lifetime checks the kind's own create fields and returns the new
+	// token's lifetime in milliseconds.
+	lifetime func(req *tokenRequest) (int64, []string)
+	newToken func(rec tokenRecord) T
+	// created and deleted are the statuses of a create and a delete.
+	created, deleted int
+}
+
+var (
+	sensorTokens = tokenKind[*sensorToken]{
+		module: moduleSensor, noun: "sensor registration token", deviceType: "SENSOR",
+		tokens:  func(s *state) *[]*sensorToken { return &s.SensorTokens },
+		nameMin: 1, nameMax: 255,
+		lifetime: func(*tokenRequest) (int64, []string) { return tokenLifetimeMs, nil },
+		newToken: func(rec tokenRecord) *sensorToken { return &sensorToken{rec} },
+		created:  http.StatusOK, deleted: http.StatusOK,
+	}
+	baremetalTokens = tokenKind[*baremetalToken]{
+		module: moduleBaremetal, noun: "registration token", deviceType: "BAREMETAL",
+		tokens:  func(s *state) *[]*baremetalToken { return &s.BaremetalTokens },
+		fields:  baremetalTokenFields,
+		nameMin: baremetalNameMin, nameMax: baremetalNameMax,
+		lifetime: baremetalLifetime,
+		// The lifetime is whole minutes (baremetalLifetime).
+		newToken: func(rec tokenRecord) *baremetalToken {
+			return &baremetalToken{rec, (rec.Expiration - rec.CreateTime) / 60000}
+		},
+		created: http.StatusCreated, deleted: http.StatusAccepted,
+	}
+)
+
+// tokenView is one of a kind's answers for a token (the token itself, or
+// its status): the registration manifest names the base URL.
+type tokenView[T registrationToken, O any] func(t T, baseURL string, nowMs int64) O
+
+// handler is a vendor operation's handler (route.handle).
+type handler = func(w http.ResponseWriter, r *http.Request, caller sim.User)
+
+// createToken is a kind's create: it validates the body (every problem at
+// once), stores the new token and answers with its view.
+func createToken[T registrationToken, O any](e *Emulator, k tokenKind[T], view tokenView[T, O]) handler {
+	return func(w http.ResponseWriter, r *http.Request, caller sim.User) {
+		body, err := sim.ReadBody(r)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, k.module, "reading the request body: "+err.Error())
+			return
+		}
+		var req tokenRequest
+		if err := decodeObject(body, &req, k.fields); err != nil {
+			writeError(w, http.StatusBadRequest, k.module, err.Error())
+			return
+		}
+		problems := validateToken(&req, k.nameMin, k.nameMax)
+		lifetime, more := k.lifetime(&req)
+		if problems = append(problems, more...); len(problems) > 0 {
+			writeError(w, http.StatusBadRequest, k.module, "invalid "+k.noun+": "+strings.Join(problems, "; "))
+			return
+		}
+		e.env.Lock()
+		defer e.env.Unlock()
+		now := e.env.NowMs()
+		t := k.newToken(newTokenRecord(&req, caller, now, lifetime, e.baseURL(r), k.deviceType))
+		list := k.tokens(e.state)
+		*list = append(*list, t)
+		e.env.Changed()
+		sim.WriteJSON(w, k.created, view(t, e.baseURL(r), now))
+	}
+}
+
+// find returns the token with id and its index (-1 when none has).
+func (k tokenKind[T]) find(e *Emulator, id string) (int, T) {
+	for i, t := range *k.tokens(e.state) {
+		if t.record().ID == id {
+			return i, t
+		}
+	}
+	var none T
+	return -1, none
+}
+
+// getToken answers with the view of the path's token, or 404.
+func getToken[T registrationToken, O any](e *Emulator, k tokenKind[T], view tokenView[T, O]) handler {
+	return func(w http.ResponseWriter, r *http.Request, _ sim.User) {
+		e.env.Lock()
+		defer e.env.Unlock()
+		i, t := k.find(e, r.PathValue("id"))
+		if i < 0 {
+			writeError(w, http.StatusNotFound, k.module, k.noun+" not found")
+			return
+		}
+		sim.WriteJSON(w, http.StatusOK, view(t, e.baseURL(r), e.env.NowMs()))
+	}
+}
+
+// deleteToken is idempotent: the same answer whether or not the token
+// exists.
+func deleteToken[T registrationToken](e *Emulator, k tokenKind[T]) handler {
+	return func(w http.ResponseWriter, r *http.Request, _ sim.User) {
+		e.env.Lock()
+		defer e.env.Unlock()
+		if i, _ := k.find(e, r.PathValue("id")); i >= 0 {
+			list := k.tokens(e.state)
+			*list = slices.Delete(*list, i, i+1)
+			e.env.Changed()
+		}
+		writeNoBody(w, k.deleted)
+	}
+}
+
+// statusFilter is a token list's status query parameter: its name, the
+// values it takes, and what a wrong value is told.
+type statusFilter struct {
+	param  string
+	values []string
+	rule   string
+}
+
+// listTokens answers one of the token lists: the tokens' views, sorted and
+// paged as sort and the query say, filtered on display_name and, with a
+// status filter (sf not nil), on the status.
+func listTokens[T registrationToken, O any](e *Emulator, k tokenKind[T], sort sortFields[O], view tokenView[T, O], sf *statusFilter) handler {
+	return func(w http.ResponseWriter, r *http.Request, _ sim.User) {
+		q := r.URL.Query()
+		p, err := parseListParams(q, sort.names())
+		if err != nil {
+			writeError(w, http.StatusBadRequest, k.module, err.Error())
+			return
+		}
+		status := ""
+		if sf != nil {
+			if status = q.Get(sf.param); status != "" && !slices.Contains(sf.values, status) {
+				writeError(w, http.StatusBadRequest, k.module, fmt.Sprintf("%s %q must be %s", sf.param, status, sf.rule))
+				return
+			}
+		}
+		e.env.Lock()
+		now := e.env.NowMs()
+		base := e.baseURL(r)
+		var items []O
+		for _, t := range *k.tokens(e.state) {
+			o, rec := view(t, base, now), t.record()
+			if p.nameMatches(rec.DisplayName) && (status == "" || rec.status(now) == status) {
+				items = append(items, o)
+			}
+		}
+		e.env.Unlock()
+		sort.writeList(w, p, items)
+	}
+}
+
+// tokenOut is the part of a token's answer both kinds share.
+type tokenOut struct {
 	CreateTime           int64    `json:"_create_time"`
 	CreateUser           string   `json:"_create_user"`
 	LastModifiedTime     int64    `json:"_last_modified_time"`
@@ -265,15 +431,10 @@ type sensorTokenOut struct {
 	SiteIDs              []string `json:"site_ids,omitempty"`
 	AllowedInstanceCount int64    `json:"allowed_instance_count"`
 	DeviceType           string   `json:"device_type"`
-	Status               string   `json:"status"`
-	RegistrationManifest string   `json:"registration_manifest"`
-	Expiration           int64    `json:"expiration"`
-	UsageCount           int64    `json:"usage_count"`
-	NumberAvailable      int64    `json:"number_available"`
 }
 
-func (t *sensorToken) out(baseURL string, nowMs int64) sensorTokenOut {
-	return sensorTokenOut{
+func (t *tokenRecord) out(deviceType string) tokenOut {
+	return tokenOut{
 		CreateTime:           t.CreateTime,
 		CreateUser:           t.CreateUser,
 		LastModifiedTime:     t.CreateTime,
@@ -283,7 +444,27 @@ func (t *sensorToken) out(baseURL string, nowMs int64) sensorTokenOut {
 		Description:          t.Description,
 		SiteIDs:              t.SiteIDs,
 		AllowedInstanceCount: t.AllowedInstanceCount,
-		DeviceType:           "SENSOR",
+		DeviceType:           deviceType,
+	}
+}
+
+// ---- sensor registration tokens ----
+
+// sensorTokenOut is SensorRegistrationTokenInfo as returned. The passphrase
+// is writeOnly, so it is omitted (the vendor's examples show "", which
+// breaks the vendor's own schema).
+type sensorTokenOut struct {
+	tokenOut
+	Status               string `json:"status"`
+	RegistrationManifest string `json:"registration_manifest"`
+	Expiration           int64  `json:"expiration"`
+	UsageCount           int64  `json:"usage_count"`
+	NumberAvailable      int64  `json:"number_available"`
+}
+
+func (t *sensorToken) out(baseURL string, nowMs int64) sensorTokenOut {
+	return sensorTokenOut{
+		tokenOut:             t.tokenRecord.out("SENSOR"),
 		Status:               t.status(nowMs),
 		RegistrationManifest: t.manifestFor(baseURL, "SENSOR"),
 		Expiration:           t.Expiration,
@@ -300,119 +481,18 @@ var sensorTokenSort = sortFields[sensorTokenOut]{
 	{"status", func(o sensorTokenOut) any { return o.Status }},
 }
 
-func (e *Emulator) createSensorToken(w http.ResponseWriter, r *http.Request, caller sim.User) {
-	body, err := sim.ReadBody(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, moduleSensor, "reading the request body: "+err.Error())
-		return
-	}
-	var req tokenRequest
-	if err := decodeObject(body, &req, nil); err != nil {
-		writeError(w, http.StatusBadRequest, moduleSensor, err.Error())
-		return
-	}
-	if problems := validateToken(&req, 1, 255); len(problems) > 0 {
-		writeError(w, http.StatusBadRequest, moduleSensor, "invalid sensor registration token: "+strings.Join(problems, "; "))
-		return
-	}
-	e.env.Lock()
-	defer e.env.Unlock()
-	now := e.env.NowMs()
-	t := &sensorToken{newTokenRecord(&req, caller, now, tokenLifetimeMs, e.baseURL(r), "SENSOR")}
-	e.state.SensorTokens = append(e.state.SensorTokens, t)
-	e.env.Changed()
-	sim.WriteJSON(w, http.StatusOK, t.out(e.baseURL(r), now))
-}
-
-func (e *Emulator) findSensorToken(id string) (int, *sensorToken) {
-	for i, t := range e.state.SensorTokens {
-		if t.ID == id {
-			return i, t
-		}
-	}
-	return -1, nil
-}
-
-func (e *Emulator) getSensorToken(w http.ResponseWriter, r *http.Request, _ sim.User) {
-	e.env.Lock()
-	defer e.env.Unlock()
-	_, t := e.findSensorToken(r.PathValue("id"))
-	if t == nil {
-		writeError(w, http.StatusNotFound, moduleSensor, "sensor registration token not found")
-		return
-	}
-	sim.WriteJSON(w, http.StatusOK, t.out(e.baseURL(r), e.env.NowMs()))
-}
-
-// deleteSensorToken is idempotent: 200 whether or not the token exists.
-func (e *Emulator) deleteSensorToken(w http.ResponseWriter, r *http.Request, _ sim.User) {
-	e.env.Lock()
-	defer e.env.Unlock()
-	if i, _ := e.findSensorToken(r.PathValue("id")); i >= 0 {
-		e.state.SensorTokens = slices.Delete(e.state.SensorTokens, i, i+1)
-		e.env.Changed()
-	}
-	writeNoBody(w, http.StatusOK)
-}
-
-func (e *Emulator) listSensorTokens(w http.ResponseWriter, r *http.Request, _ sim.User) {
-	q := r.URL.Query()
-	p, err := parseListParams(q, sensorTokenSort.names())
-	if err != nil {
-		writeError(w, http.StatusBadRequest, moduleSensor, err.Error())
-		return
-	}
-	status := q.Get("token_status")
-	if status != "" && status != statusAvailable && status != statusExpired && status != statusUsed {
-		writeError(w, http.StatusBadRequest, moduleSensor, fmt.Sprintf("token_status %q must be one of AVAILABLE, EXPIRED, USED", status))
-		return
-	}
-	e.env.Lock()
-	now := e.env.NowMs()
-	base := e.baseURL(r)
-	var items []sensorTokenOut
-	for _, t := range e.state.SensorTokens {
-		o := t.out(base, now)
-		if p.nameMatches(o.DisplayName) && (status == "" || o.Status == status) {
-			items = append(items, o)
-		}
-	}
-	e.env.Unlock()
-	sensorTokenSort.writeList(w, p, items)
-}
-
 // ---- baremetal registration tokens ----
 
 // baremetalTokenOut is RegistrationToken as returned (passphrase omitted:
 // writeOnly). Status, expiry and manifest are only in TokenStatusInfo.
 type baremetalTokenOut struct {
-	CreateTime           int64    `json:"_create_time"`
-	CreateUser           string   `json:"_create_user"`
-	LastModifiedTime     int64    `json:"_last_modified_time"`
-	LastModifiedUser     string   `json:"_last_modified_user"`
-	ID                   string   `json:"id"`
-	DisplayName          string   `json:"display_name"`
-	Description          string   `json:"description,omitempty"`
-	SiteIDs              []string `json:"site_ids,omitempty"`
-	AllowedInstanceCount int64    `json:"allowed_instance_count"`
-	DeviceType           string   `json:"device_type"`
-	ExpiryMins           int64    `json:"expiry_time_since_creation_mins"`
+	tokenOut
+	ExpiryMins int64 `json:"expiry_time_since_creation_mins"`
 }
 
-func (t *baremetalToken) out() baremetalTokenOut {
-	return baremetalTokenOut{
-		CreateTime:           t.CreateTime,
-		CreateUser:           t.CreateUser,
-		LastModifiedTime:     t.CreateTime,
-		LastModifiedUser:     t.CreateUser,
-		ID:                   t.ID,
-		DisplayName:          t.DisplayName,
-		Description:          t.Description,
-		SiteIDs:              t.SiteIDs,
-		AllowedInstanceCount: t.AllowedInstanceCount,
-		DeviceType:           "BAREMETAL",
-		ExpiryMins:           t.ExpiryMins,
-	}
+// out is the token's view (it has no manifest or status: see statusOut).
+func (t *baremetalToken) out(string, int64) baremetalTokenOut {
+	return baremetalTokenOut{tokenOut: t.tokenRecord.out("BAREMETAL"), ExpiryMins: t.ExpiryMins}
 }
 
 // tokenStatusOut is TokenStatusInfo.
@@ -473,121 +553,25 @@ const (
 	baremetalNameMax = 64
 )
 
-func (e *Emulator) createBaremetalToken(w http.ResponseWriter, r *http.Request, caller sim.User) {
-	body, err := sim.ReadBody(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, moduleBaremetal, "reading the request body: "+err.Error())
-		return
-	}
-	var req tokenRequest
-	if err := decodeObject(body, &req, baremetalTokenFields); err != nil {
-		writeError(w, http.StatusBadRequest, moduleBaremetal, err.Error())
-		return
-	}
-	problems := validateToken(&req, baremetalNameMin, baremetalNameMax)
+// baremetalLifetime is expiry_time_since_creation_mins (default 30, the
+// spec's) in milliseconds.
+func baremetalLifetime(req *tokenRequest) (int64, []string) {
 	mins := int64(30) // spec default
 	if req.ExpiryMins != nil {
 		mins = *req.ExpiryMins
 		// The spec sets no bounds; the sandbox refuses what cannot expire
 		// sensibly (zero, negative, or beyond the int64 epoch).
 		if mins < 1 || mins > math.MaxInt64/60000/2 {
-			problems = append(problems, "expiry_time_since_creation_mins must be a positive number of minutes")
+			return 0, []string{"expiry_time_since_creation_mins must be a positive number of minutes"}
 		}
 	}
-	if len(problems) > 0 {
-		writeError(w, http.StatusBadRequest, moduleBaremetal, "invalid registration token: "+strings.Join(problems, "; "))
-		return
-	}
-	e.env.Lock()
-	defer e.env.Unlock()
-	t := &baremetalToken{newTokenRecord(&req, caller, e.env.NowMs(), mins*60000, e.baseURL(r), "BAREMETAL"), mins}
-	e.state.BaremetalTokens = append(e.state.BaremetalTokens, t)
-	e.env.Changed()
-	sim.WriteJSON(w, http.StatusCreated, t.out())
+	return mins * 60000, nil
 }
 
-func (e *Emulator) findBaremetalToken(id string) (int, *baremetalToken) {
-	for i, t := range e.state.BaremetalTokens {
-		if t.ID == id {
-			return i, t
-		}
-	}
-	return -1, nil
-}
-
-func (e *Emulator) getBaremetalToken(w http.ResponseWriter, r *http.Request, _ sim.User) {
-	e.env.Lock()
-	defer e.env.Unlock()
-	_, t := e.findBaremetalToken(r.PathValue("id"))
-	if t == nil {
-		writeError(w, http.StatusNotFound, moduleBaremetal, "registration token not found")
-		return
-	}
-	sim.WriteJSON(w, http.StatusOK, t.out())
-}
-
-// deleteBaremetalToken is idempotent: 202 whether or not the token exists.
-func (e *Emulator) deleteBaremetalToken(w http.ResponseWriter, r *http.Request, _ sim.User) {
-	e.env.Lock()
-	defer e.env.Unlock()
-	if i, _ := e.findBaremetalToken(r.PathValue("id")); i >= 0 {
-		e.state.BaremetalTokens = slices.Delete(e.state.BaremetalTokens, i, i+1)
-		e.env.Changed()
-	}
-	writeNoBody(w, http.StatusAccepted)
-}
-
-func (e *Emulator) getBaremetalStatus(w http.ResponseWriter, r *http.Request, _ sim.User) {
-	e.env.Lock()
-	defer e.env.Unlock()
-	_, t := e.findBaremetalToken(r.PathValue("id"))
-	if t == nil {
-		writeError(w, http.StatusNotFound, moduleBaremetal, "registration token not found")
-		return
-	}
-	sim.WriteJSON(w, http.StatusOK, t.statusOut(e.baseURL(r), e.env.NowMs()))
-}
-
-func (e *Emulator) listBaremetalTokens(w http.ResponseWriter, r *http.Request, _ sim.User) {
-	p, err := parseListParams(r.URL.Query(), baremetalTokenSort.names())
-	if err != nil {
-		writeError(w, http.StatusBadRequest, moduleBaremetal, err.Error())
-		return
-	}
-	e.env.Lock()
-	var items []baremetalTokenOut
-	for _, t := range e.state.BaremetalTokens {
-		if p.nameMatches(t.DisplayName) {
-			items = append(items, t.out())
-		}
-	}
-	e.env.Unlock()
-	baremetalTokenSort.writeList(w, p, items)
-}
-
-func (e *Emulator) listBaremetalStatuses(w http.ResponseWriter, r *http.Request, _ sim.User) {
-	q := r.URL.Query()
-	p, err := parseListParams(q, baremetalStatusSort.names())
-	if err != nil {
-		writeError(w, http.StatusBadRequest, moduleBaremetal, err.Error())
-		return
-	}
-	// The spec allows AVAILABLE and EXPIRED only.
-	status := q.Get("tokens_status")
-	if status != "" && status != statusAvailable && status != statusExpired {
-		writeError(w, http.StatusBadRequest, moduleBaremetal, fmt.Sprintf("tokens_status %q must be AVAILABLE or EXPIRED", status))
-		return
-	}
-	e.env.Lock()
-	now := e.env.NowMs()
-	base := e.baseURL(r)
-	var items []tokenStatusOut
-	for _, t := range e.state.BaremetalTokens {
-		o := t.statusOut(base, now)
-		if p.nameMatches(o.DisplayName) && (status == "" || o.Status == status) {
-			items = append(items, o)
-		}
-	}
-	e.env.Unlock()
-	baremetalStatusSort.writeList(w, p, items)
-}
+// The status filters of the token lists: the spec's token_status takes the
+// three statuses; its tokens_status (baremetal statuses) AVAILABLE and
+// EXPIRED only.
+var (
+	sensorTokenStatus     = &statusFilter{"token_status", []string{statusAvailable, statusExpired, statusUsed}, "one of AVAILABLE, EXPIRED, USED"}
+	baremetalTokensStatus = &statusFilter{"tokens_status", []string{statusAvailable, statusExpired}, "AVAILABLE or EXPIRED"}
+)
