@@ -184,7 +184,7 @@ func TestAdversarialBadInputs(t *testing.T) {
 		{profile: "ssp", args: []string{"sensor", "delete", uuid, "--yes", "--concurrency", "0"}},
 		{profile: "ssp", args: []string{"sensor", "list", "-o", "manifest"}},
 		{profile: "ssp", args: []string{"sensor", "get", uuid, "-o", "secret"}},
-		{profile: "ssp", args: []string{"sensor", "list", "--sort-by", "colour"}, known: "output (issue 13 item 2): sort fields of the sensor list; the server judges it today (HTTP 400)"},
+		{profile: "ssp", args: []string{"sensor", "list", "--sort-by", "colour"}},
 		{profile: "ssp", args: []string{"token", "list", "-o", "secret"}},
 		{profile: "ssp", args: []string{"token", "list", "-o", "manifest"}},
 		{profile: "ssp", args: []string{"token", "status", "-o", "secret"}},

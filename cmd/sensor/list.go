@@ -7,6 +7,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/ssp"
 )
 
 // ListOptions are `sensor list`'s inputs.
@@ -45,11 +46,11 @@ with exit 1 rather than a loop.`,
 }
 
 func listRun(opts *ListOptions) error {
-	// The vendor documents no sortable fields for ListSensors, so any
-	// top-level field but a column's is passed through for the server to
-	// judge; a column's (name, registered, ...) tokenctl sorts.
+	// The server sorts by the Sensor's top-level fields (the vendor's
+	// sort_by rule); a column's name (name, registered, ...) tokenctl sorts;
+	// anything else is refused before a request.
 	kind := sensorKind()
-	ctx, sc, o, err := opts.StartSSP(opts.Factory, opts.Cmd, kind, nil, nil)
+	ctx, sc, o, err := opts.StartSSP(opts.Factory, opts.Cmd, kind, ssp.SensorListSortFields, nil)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/sandbox"
 	"github.com/tokenctl/tokenctl/internal/sandbox/sim"
@@ -460,6 +462,50 @@ func TestCheckVersionFilter(t *testing.T) {
 	for _, bad := range []string{"", "5", "*", "<5.*", ">5", "5.x", "5..2", "1.2.3.4.5.6.7", "1.2.3.4.5.6.*", "5.*.2"} {
 		if ssp.CheckVersionFilter(bad) == "" {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestSensorListSortFieldsMatchSpec checks the sort_by values sensor list
+// accepts against the vendor's rule ("only top-level parameters in the
+// returned list of records"): exactly the scalar top-level properties of
+// the Sensor items of ListSensors' answer.
+func TestSensorListSortFieldsMatchSpec(t *testing.T) {
+	doc := specs.Load(t, "ssp-sensors.yaml")
+	op := doc.Paths.Find("/sensors/appliances").Get
+	list := op.Responses.Status(200).Value.Content.Get("application/json").Schema.Value
+	var items *openapi3.Schema
+	for _, s := range append([]*openapi3.SchemaRef{{Value: list}}, list.AllOf...) {
+		if r := s.Value.Properties["results"]; r != nil {
+			items = r.Value.Items.Value
+		}
+	}
+	if items == nil {
+		t.Fatal("ListSensors' answer has no results array in the spec")
+	}
+	want := map[string]bool{}
+	var collect func(s *openapi3.Schema)
+	collect = func(s *openapi3.Schema) {
+		for _, a := range s.AllOf {
+			collect(a.Value)
+		}
+		for name, p := range s.Properties {
+			if !p.Value.Type.Is("array") && !p.Value.Type.Is("object") {
+				want[name] = true
+			}
+		}
+	}
+	collect(items)
+	got := map[string]bool{}
+	for _, f := range ssp.SensorListSortFields {
+		got[f] = true
+		if !want[f] {
+			t.Errorf("sort field %q is not a scalar top-level property of the spec's Sensor", f)
+		}
+	}
+	for f := range want {
+		if !got[f] {
+			t.Errorf("the spec's Sensor has the scalar top-level property %q, which sensor list does not accept for --sort-by", f)
 		}
 	}
 }

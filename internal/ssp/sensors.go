@@ -26,8 +26,20 @@ var SensorIDPattern = sync.OnceValue(func() *regexp.Regexp {
 // call; larger sets are sent in batches.
 const MaxFeatureBatch = 25
 
+// SensorListSortFields are what ListSensors may sort by. The operation names
+// no fields, but the shared sort_by parameter documents the rule: "Only
+// top-level parameters in the returned list of records will be supported".
+// These are the scalar top-level properties of the vendor's Sensor schema
+// (checked against the spec by TestSensorListSortFieldsMatchSpec), so a
+// field that cannot be one is refused before anything is sent; which of them
+// a given server sorts by is still the server's to say.
+var SensorListSortFields = []string{
+	"_create_user", "_create_time", "_last_modified_user", "_last_modified_time", "_revision",
+	"_resource_type", "_system_owned", "id", "display_name", "description", "token_id",
+	"certificate", "pem_encoded", "algorithm", "key_size",
+}
+
 // Sorting of the details list, as its operation description documents it.
-// ListSensors documents no sortable fields.
 var SensorDetailSortFields = []string{"display_name", "registration_status", "health", "flows_enabled", "mps_enabled", "ids_enabled", "pcap_enabled"}
 
 // Documented values of the details filters. The registration_status filter
