@@ -24,12 +24,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 const runnableMarker = "<!-- runnable -->"
@@ -77,6 +79,10 @@ func runnableBlocks(t *testing.T, path string) []docBlock {
 	return blocks
 }
 
+// blockTimeout bounds one block: the slowest runs a whole provisioning
+// pipeline in seconds.
+const blockTimeout = 3 * time.Minute
+
 func TestDocsRunnableBlocks(t *testing.T) {
 	files := []string{"README.md"}
 	guides, _ := filepath.Glob(filepath.Join("docs", "guides", "*.md"))
@@ -100,7 +106,12 @@ func TestDocsRunnableBlocks(t *testing.T) {
 				if err := os.WriteFile(script, []byte(b.text), 0o600); err != nil {
 					t.Fatal(err)
 				}
-				cmd := exec.Command("bash", "-e", "-o", "pipefail", script)
+				// A block that hangs (a wait whose host never registers)
+				// fails here with its output, not at go test's timeout.
+				ctx, cancel := context.WithTimeout(context.Background(), blockTimeout)
+				defer cancel()
+				cmd := exec.CommandContext(ctx, "bash", "-e", "-o", "pipefail", script)
+				cmd.WaitDelay = 5 * time.Second
 				cmd.Env, cmd.Dir = e.Env(), e.Dir
 				var out, errb bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &out, &errb
@@ -130,7 +141,12 @@ func copyDir(t *testing.T, from, to string) {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(dst, data, 0o644)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		// Keep the mode: examples/vdefend-cli is run as a program.
+		return os.WriteFile(dst, data, info.Mode().Perm())
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -79,7 +79,8 @@ GET /baremetal/download-linux-installer, carries the same file):
   exec tokenctl sandbox vdefend-cli "$@"
 
 Many hosts on one machine: $` + EnvHostRoot + ` prefixes every path it writes (the
-installer's config /etc/vmware/vdefend/installer.json, the install path, the log path), and
+installer's config /etc/vmware/vdefend/installer.json, the install path, the log path; a path
+already inside it, such as an install script's --install-path in a demo, is taken as is), and
 $` + EnvHostname + ` replaces the hostname it registers with, which becomes the server's
 display_name (INFERRED: the vendor does not say how a host names itself).
 
@@ -117,17 +118,26 @@ type host struct {
 
 func hostFromEnv() host { return host{root: os.Getenv(EnvHostRoot)} }
 
-// path is p on this host.
+// path is p on this host. A path already inside the root is taken as is:
+// the install script passes its --install-path to vdefend-cli and writes
+// its marker there itself, and it cannot know it runs on an emulated host,
+// so a demo gives it a path inside the host's root.
 func (h host) path(p string) string {
-	if h.root == "" {
+	if h.root == "" || h.inside(p) {
 		return p
 	}
 	return filepath.Join(h.root, p)
 }
 
+// inside reports whether p already lies within the root.
+func (h host) inside(p string) bool {
+	rel, err := filepath.Rel(filepath.Clean(h.root), filepath.Clean(p))
+	return err == nil && filepath.IsAbs(p) && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
 // describe names p for messages, with the root when there is one.
 func (h host) describe(p string) string {
-	if h.root == "" {
+	if h.root == "" || h.inside(p) {
 		return p
 	}
 	return p + " (under " + h.root + ")"

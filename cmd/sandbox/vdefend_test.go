@@ -67,3 +67,25 @@ func TestShimExample(t *testing.T) {
 		t.Errorf("examples/vdefend-cli is %q, the bundle's shim %q", data, ssp.ShimScript)
 	}
 }
+
+// TestHostPath: paths are prefixed by the host root, except those already
+// inside it (an install script's --install-path in a demo), which would
+// otherwise nest the root twice.
+func TestHostPath(t *testing.T) {
+	h := host{root: "/tmp/hosts/web-01"}
+	for in, want := range map[string]string{
+		"/opt/vmware/vdefend":                "/tmp/hosts/web-01/opt/vmware/vdefend",
+		"/tmp/hosts/web-01/opt/vdefend":      "/tmp/hosts/web-01/opt/vdefend",
+		"/tmp/hosts/web-01":                  "/tmp/hosts/web-01",
+		"/tmp/hosts/web-010/opt":             "/tmp/hosts/web-01/tmp/hosts/web-010/opt",
+		"/tmp/hosts/web-01/../web-02/opt":    "/tmp/hosts/web-01/tmp/hosts/web-02/opt",
+		"/etc/vmware/vdefend/installer.json": "/tmp/hosts/web-01/etc/vmware/vdefend/installer.json",
+	} {
+		if got := h.path(in); got != want {
+			t.Errorf("path(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := (host{}).path("/opt/vmware/vdefend"); got != "/opt/vmware/vdefend" {
+		t.Errorf("no root: path = %q", got)
+	}
+}
