@@ -1,8 +1,10 @@
 package baremetal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,9 +40,11 @@ holds vdefend-cli, the host installer that 'token ... -o install-script' scripts
 it to your hosts (scp, your configuration management); the hosts need no SSP credentials.
 
 The bundle is streamed to -O FILE, never held in memory, with a progress bar on a
-terminal's stderr. FILE must not exist: tokenctl writes a temporary file beside it and
-moves it into place only when the download is complete, so an interrupted download leaves
-nothing behind and no existing file is ever replaced. Without -O (or with -O -) the bundle
+terminal's stderr. tokenctl writes a temporary file beside FILE and moves it into place
+only when the download is complete, so an interrupted download leaves nothing behind. An
+existing FILE is never replaced: when it already holds the same bytes the download is
+discarded and the command succeeds (running it again is a no-op); when it holds other bytes
+(another version), exit 5 and FILE is left as it is. Without -O (or with -O -) the bundle
 goes to stdout, which must not be a terminal.`,
 		Example: `  tokenctl baremetal installer -O vdefend-installer.tar.gz
   tokenctl baremetal installer --bundle-version 5.2.1.0.0.25821907 -O - | ssh host 'cat > vdefend-installer.tar.gz'
@@ -80,8 +84,8 @@ func installerRun(opts *InstallerOptions) error {
 	var dir string
 	if !toStdout {
 		dir = filepath.Dir(opts.Output)
-		if _, err := os.Lstat(opts.Output); err == nil {
-			problems = append(problems, exit.Problem{Field: "-O", Rule: fmt.Sprintf("%s already exists; tokenctl never replaces a file: remove it or choose another name", opts.Output)})
+		if st, err := os.Lstat(opts.Output); err == nil && !st.Mode().IsRegular() {
+			problems = append(problems, exit.Problem{Field: "-O", Rule: fmt.Sprintf("%s exists and is not a regular file; tokenctl never replaces it: choose another name", opts.Output)})
 		} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			problems = append(problems, exit.Problem{Field: "-O", Rule: fmt.Sprintf("the folder %s does not exist", dir)})
 		}
@@ -145,13 +149,25 @@ func installerRun(opts *InstallerOptions) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	// A hard link fails when the name exists, so a file that appeared
-	// meanwhile is not replaced either.
+	// A hard link fails when the name exists, so an existing file (or one
+	// that appeared meanwhile) is never replaced: the same bytes make a
+	// re-run a no-op, other bytes a conflict.
 	if err := os.Link(tmp.Name(), opts.Output); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return exit.Errorf(exit.Conflict, "-O %s appeared during the download; it was left as it is and the download discarded", opts.Output)
+		if !errors.Is(err, fs.ErrExist) {
+			err = renameNoReplace(tmp.Name(), opts.Output)
 		}
-		if err := renameNoReplace(tmp.Name(), opts.Output); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			same, cerr := sameContent(tmp.Name(), opts.Output)
+			if cerr != nil {
+				return exit.Usagef("-O %s: %v", opts.Output, cerr)
+			}
+			if !same {
+				return exit.Errorf(exit.Conflict, "-O %s exists and holds other bytes than this %s (another version?); it was left as it is and the download discarded: remove it or choose another name", opts.Output, what)
+			}
+			f.Notice("%s already holds this %s (%s); left as it is.", opts.Output, what, size(n))
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -161,14 +177,57 @@ func installerRun(opts *InstallerOptions) error {
 	return nil
 }
 
+// sameContent reports whether two files hold the same bytes, reading both
+// in step so that a large bundle is never held whole.
+func sameContent(a, b string) (bool, error) {
+	fa, err := os.Open(a)
+	if err != nil {
+		return false, err
+	}
+	defer fa.Close()
+	fb, err := os.Open(b)
+	if err != nil {
+		return false, err
+	}
+	defer fb.Close()
+	sa, err := fa.Stat()
+	if err != nil {
+		return false, err
+	}
+	sb, err := fb.Stat()
+	if err != nil {
+		return false, err
+	}
+	if !sb.Mode().IsRegular() || sa.Size() != sb.Size() {
+		return false, nil
+	}
+	bufA, bufB := make([]byte, 64<<10), make([]byte, 64<<10)
+	for {
+		na, errA := io.ReadFull(fa, bufA)
+		nb, errB := io.ReadFull(fb, bufB)
+		if !bytes.Equal(bufA[:na], bufB[:nb]) {
+			return false, nil
+		}
+		if errA == io.EOF || errA == io.ErrUnexpectedEOF {
+			return errB == io.EOF || errB == io.ErrUnexpectedEOF, nil
+		}
+		if errA != nil {
+			return false, errA
+		}
+		if errB != nil {
+			return false, errB
+		}
+	}
+}
+
 // barWidth is the width of the download's progress bar.
 const barWidth = 24
 
 // renameNoReplace moves src to dst where hard links are not supported,
-// after checking once more that dst does not exist.
+// after checking once more that dst does not exist (fs.ErrExist if it does).
 func renameNoReplace(src, dst string) error {
 	if _, err := os.Lstat(dst); err == nil {
-		return exit.Errorf(exit.Conflict, "-O %s appeared during the download; it was left as it is and the download discarded", dst)
+		return fs.ErrExist
 	}
 	return os.Rename(src, dst)
 }
