@@ -19,12 +19,16 @@ package main
 // sandbox's state carry over from one block to the next; shell variables do
 // not (a block that needs an id looks it up). A block that needs a real
 // server, ssh, sudo or a release archive stays unmarked. A marker that is
-// not followed by a ```sh block fails the test.
+// not followed by a ```sh block fails the test. Each file's blocks run twice
+// in a row, and the second pass must leave the same named tokens and
+// servers as the first: the docs' commands are safe to run again.
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,22 +105,24 @@ func TestDocsRunnableBlocks(t *testing.T) {
 			e.Set("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 			e.Set("TOKENCTL_PROFILE", "sandbox")
 			copyDir(t, "examples", filepath.Join(e.Dir, "examples"))
-			for _, b := range blocks {
-				script := filepath.Join(t.TempDir(), "block.sh")
-				if err := os.WriteFile(script, []byte(b.text), 0o600); err != nil {
-					t.Fatal(err)
+			// Every block runs twice in a row (issue 12: safe to run
+			// twice): the second pass must succeed too and leave the
+			// same named objects, none of them twice.
+			var after [2]map[string]int
+			for pass := range after {
+				for _, b := range blocks {
+					runDocBlock(t, e, b, pass+1)
 				}
-				// A block that hangs (a wait whose host never registers)
-				// fails here with its output, not at go test's timeout.
-				ctx, cancel := context.WithTimeout(context.Background(), blockTimeout)
-				defer cancel()
-				cmd := exec.CommandContext(ctx, "bash", "-e", "-o", "pipefail", script)
-				cmd.WaitDelay = 5 * time.Second
-				cmd.Env, cmd.Dir = e.Env(), e.Dir
-				var out, errb bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &out, &errb
-				if err := cmd.Run(); err != nil {
-					t.Fatalf("%s:%d: the block fails (%v):\n%s\nstdout:\n%s\nstderr:\n%s", b.file, b.line, err, b.text, out.String(), errb.String())
+				after[pass] = namedObjects(t, e)
+			}
+			for key, n := range after[1] {
+				if n != after[0][key] {
+					t.Errorf("%s: %d after the second run of its blocks, %d after the first: not safe to run twice", key, n, after[0][key])
+				}
+			}
+			for key, n := range after[0] {
+				if _, ok := after[1][key]; !ok {
+					t.Errorf("%s: %d after the first run of its blocks, gone after the second", key, n)
 				}
 			}
 		})
@@ -124,6 +130,63 @@ func TestDocsRunnableBlocks(t *testing.T) {
 	if total < 4 {
 		t.Fatalf("only %d runnable blocks in the docs", total)
 	}
+}
+
+// runDocBlock runs one block with bash -e -o pipefail, failing the test
+// with its output when it fails.
+func runDocBlock(t *testing.T, e *procEnv, b docBlock, pass int) {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "block.sh")
+	if err := os.WriteFile(script, []byte(b.text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A block that hangs (a wait whose host never registers)
+	// fails here with its output, not at go test's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), blockTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-e", "-o", "pipefail", script)
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Env, cmd.Dir = e.Env(), e.Dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s:%d: the block fails on run %d (%v):\n%s\nstdout:\n%s\nstderr:\n%s", b.file, b.line, pass, err, b.text, out.String(), errb.String())
+	}
+}
+
+// namedObjects counts the built-in sandbox's objects that have a name a
+// re-run could duplicate: SSP sensor and baremetal tokens and baremetal
+// servers by display_name, agent tokens by name. (NSX and SD-WAN tokens
+// have no name: each create makes a new one by design. Sensors are
+// registered by appliances, not by tokenctl.)
+func namedObjects(t *testing.T, e *procEnv) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for _, q := range []struct {
+		kind, field string
+		args        []string
+	}{
+		{"sensor token", "display_name", []string{"token", "list", "--type", "sensor"}},
+		{"baremetal token", "display_name", []string{"token", "list", "--type", "baremetal"}},
+		{"baremetal server", "display_name", []string{"baremetal", "list"}},
+		{"agent token", "name", []string{"--platform", "agent", "token", "list"}},
+	} {
+		r := e.Run(t, "", append(q.args, "-o", "jsonl")...)
+		if r.Code != 0 {
+			t.Fatalf("tokenctl %v: exit %d\n%s", r.Args, r.Code, r.Stderr)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+			if line == "" {
+				continue
+			}
+			var item map[string]any
+			if err := json.Unmarshal([]byte(line), &item); err != nil {
+				t.Fatalf("tokenctl %v: %v in %q", r.Args, err, line)
+			}
+			counts[fmt.Sprintf("%s %q", q.kind, item[q.field])]++
+		}
+	}
+	return counts
 }
 
 func copyDir(t *testing.T, from, to string) {
