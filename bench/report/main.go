@@ -27,6 +27,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/tokenctl/tokenctl/bench/internal/pairs"
 )
 
 func main() {
@@ -65,34 +67,11 @@ func run(results, tmplPath, previous, out string) error {
 	return os.WriteFile(out, page, 0o644)
 }
 
-// Record is one pairtime row (bench/pairtime's Record).
-type Record struct {
-	Key            string    `json:"key"`
-	Label          string    `json:"label"`
-	Pairs          int       `json:"pairs"`
-	A              Side      `json:"a"`
-	B              Side      `json:"b"`
-	Ratios         []float64 `json:"ratios"`
-	RatioOfMedians float64   `json:"ratio_of_medians"`
-	MedianRatio    float64   `json:"median_ratio"`
-	Q1             float64   `json:"q1"`
-	Q3             float64   `json:"q3"`
-	Min            float64   `json:"min"`
-	Max            float64   `json:"max"`
-	CPURatios      []float64 `json:"cpu_ratios"`
-	CPUMedianRatio float64   `json:"cpu_median_ratio"`
-	CPUQ1          float64   `json:"cpu_q1"`
-	CPUQ3          float64   `json:"cpu_q3"`
-}
-
-// Side is one command's runs.
-type Side struct {
-	Command  []string        `json:"command"`
-	Walls    []time.Duration `json:"walls_ns"`
-	Median   time.Duration   `json:"median_ns"`
-	CPUMed   time.Duration   `json:"cpu_median_ns"`
-	MaxRSSKi int64           `json:"max_rss_kib"`
-}
+// Record and Side are bench/pairtime's rows.
+type (
+	Record = pairs.Record
+	Side   = pairs.Side
+)
 
 // Figure is what the page keeps of a row for the next run to compare.
 type Figure struct {

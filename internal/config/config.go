@@ -180,9 +180,30 @@ func checkPerm(path string, fi fs.FileInfo) error {
 
 // Load reads the config file. A missing file is an empty config.
 func Load(path string) (*File, error) {
+	v, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return &File{Profiles: map[string]*Profile{}}, nil
+	}
+	f := &File{}
+	err = v.Unmarshal(f, func(c *mapstructure.DecoderConfig) { c.ErrorUnused = true })
+	if err != nil {
+		return nil, exit.Usagef("config file %s: %v", path, cleanDecodeError(err))
+	}
+	if f.Profiles == nil {
+		f.Profiles = map[string]*Profile{}
+	}
+	return f, nil
+}
+
+// read reads the config file through viper after checking that it is a
+// file only its owner can read; a missing file is (nil, nil).
+func read(path string) (*viper.Viper, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &File{Profiles: map[string]*Profile{}}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
@@ -199,15 +220,7 @@ func Load(path string) (*File, error) {
 	if err := v.ReadInConfig(); err != nil {
 		return nil, exit.Usagef("config file %s: %v", path, err)
 	}
-	f := &File{}
-	err = v.Unmarshal(f, func(c *mapstructure.DecoderConfig) { c.ErrorUnused = true })
-	if err != nil {
-		return nil, exit.Usagef("config file %s: %v", path, cleanDecodeError(err))
-	}
-	if f.Profiles == nil {
-		f.Profiles = map[string]*Profile{}
-	}
-	return f, nil
+	return v, nil
 }
 
 func cleanDecodeError(err error) string {

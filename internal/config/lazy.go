@@ -1,9 +1,6 @@
 package config
 
 import (
-	"errors"
-	"io/fs"
-	"os"
 	"sort"
 	"strings"
 
@@ -49,24 +46,9 @@ type Lazy struct {
 // here at the top level and, when it is decoded, in the profile used.
 func Open(path string) (*Lazy, error) {
 	l := &Lazy{path: path}
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return l, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, dirError(path)
-	}
-	if err := checkPerm(path, fi); err != nil {
-		return nil, err
-	}
-	v := viper.New()
-	v.SetConfigFile(path)
-	v.SetConfigType("yaml")
-	if err := v.ReadInConfig(); err != nil {
-		return nil, exit.Usagef("config file %s: %v", path, err)
+	v, err := read(path)
+	if err != nil || v == nil {
+		return l, err
 	}
 	var unknown []string
 	for _, k := range v.AllKeys() {

@@ -81,15 +81,7 @@ func TaskCode(t ssp.Task) (int, string) {
 // Tasks polls the tasks until each has ended or the timeout passes. Errors
 // other than transient ones (429, 5xx, network) end it at once.
 func Tasks(ctx context.Context, ids []string, fetch TaskFetch, opts TaskOptions) (TaskResult, error) {
-	if opts.Clock == nil {
-		opts.Clock = RealClock{}
-	}
-	if opts.Interval <= 0 {
-		opts.Interval = DefaultInterval
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
+	opts.Clock, opts.Interval, opts.Timeout = withDefaults(opts.Clock, opts.Interval, opts.Timeout)
 	deadline := opts.Clock.Now().Add(opts.Timeout)
 	res := TaskResult{Tasks: make([]TaskState, len(ids))}
 	for i, id := range ids {

@@ -220,6 +220,21 @@ type Result struct {
 	Reason string
 }
 
+// withDefaults fills in the real clock and the default interval and
+// timeout where they were left unset.
+func withDefaults(clock Clock, interval, timeout time.Duration) (Clock, time.Duration, time.Duration) {
+	if clock == nil {
+		clock = RealClock{}
+	}
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return clock, interval, timeout
+}
+
 // Run polls src until the condition holds for the count, can no longer hold,
 // or the timeout passes. Authentication, permission and not-found errors,
 // and any error that retrying cannot fix, end it at once and are returned;
@@ -228,15 +243,7 @@ func Run(ctx context.Context, src Source, opts Options) (Result, error) {
 	if opts.Count < 1 {
 		opts.Count = 1
 	}
-	if opts.Clock == nil {
-		opts.Clock = RealClock{}
-	}
-	if opts.Interval <= 0 {
-		opts.Interval = DefaultInterval
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
+	opts.Clock, opts.Interval, opts.Timeout = withDefaults(opts.Clock, opts.Interval, opts.Timeout)
 	deadline := opts.Clock.Now().Add(opts.Timeout)
 	interval := opts.Interval
 	res := Result{Condition: opts.Condition, Count: opts.Count, CountGiven: opts.CountGiven, Usage: -1, Allowed: -1}
