@@ -44,7 +44,8 @@ terminal's stderr. tokenctl writes a temporary file beside FILE and moves it int
 only when the download is complete, so an interrupted download leaves nothing behind. An
 existing FILE is never replaced: when it already holds the same bytes the download is
 discarded and the command succeeds (running it again is a no-op); when it holds other bytes
-(another version), exit 5 and FILE is left as it is. Without -O (or with -O -) the bundle
+(another version), exit 5 and FILE is left as it is. With --dry-run nothing is downloaded or
+written; it says what would be. Without -O (or with -O -) the bundle
 goes to stdout, which must not be a terminal.`,
 		Example: `  tokenctl baremetal installer -O vdefend-installer.tar.gz
   tokenctl baremetal installer --bundle-version 5.2.1.0.0.25821907 -O - | ssh host 'cat > vdefend-installer.tar.gz'
@@ -93,13 +94,26 @@ func installerRun(opts *InstallerOptions) error {
 	if err := exit.Problems(problems); err != nil {
 		return err
 	}
-	ctx, sc, err := f.SSPClient(opts.Cmd)
-	if err != nil {
-		return err
-	}
 	what := "installer bundle"
 	if opts.Windows {
 		what = "Windows agent bundle"
+	}
+	if f.DryRun() {
+		// A dry run writes no local file, and a bundle to stdout would be
+		// that file: say what would be fetched, fetch nothing.
+		version, dest := "the latest", "stdout"
+		if opts.BundleVersion != "" {
+			version = "version " + opts.BundleVersion
+		}
+		if !toStdout {
+			dest = opts.Output
+		}
+		f.Notice("dry run: would download the %s (%s) to %s; nothing downloaded or written", what, version, dest)
+		return nil
+	}
+	ctx, sc, err := f.SSPClient(opts.Cmd)
+	if err != nil {
+		return err
 	}
 	line := f.NewStatusLine()
 	lastPct, lastMiB := int64(-1), int64(-1)

@@ -34,8 +34,10 @@ func (f *Factory) StartDryRun(cmd *cobra.Command) error {
 	if !f.DryRun() || f.dry != nil {
 		return nil
 	}
-	if localWrites[cmd.CommandPath()] {
-		return exit.Usagef("--dry-run: %s changes only the local config file, and a dry run writes no file; run it without --dry-run", cmd.CommandPath())
+	for c := cmd; c != nil; c = c.Parent() {
+		if why, ok := noDryRun[c.CommandPath()]; ok {
+			return exit.Usagef("--dry-run: %s %s, and a dry run writes no file; run it without --dry-run", c.CommandPath(), why)
+		}
 	}
 	d := &dryRun{plan: &client.Plan{}, out: f.IOStreams.Out}
 	stderr := f.IOStreams.ErrOut
@@ -53,12 +55,16 @@ func (f *Factory) StartDryRun(cmd *cobra.Command) error {
 	return nil
 }
 
-// localWrites are the commands whose only change is to the local config
-// file: a dry run refuses them rather than write it or pretend.
-var localWrites = map[string]bool{
-	"tokenctl profile set":    true,
-	"tokenctl profile use":    true,
-	"tokenctl profile delete": true,
+// noDryRun are the commands (with their subcommands) whose changes are local files (and, for the
+// installer stand-in, a registration it makes as a host would): a dry run
+// refuses them rather than write or pretend. The reason completes
+// "--dry-run: COMMAND ...".
+var noDryRun = map[string]string{
+	"tokenctl profile set":         "changes only the local config file",
+	"tokenctl profile use":         "changes only the local config file",
+	"tokenctl profile delete":      "changes only the local config file",
+	"tokenctl sandbox serve":       "runs a server that keeps its state in a file",
+	"tokenctl sandbox vdefend-cli": "stands in for the vendor's host installer, which writes the host's files and registers it",
 }
 
 // heldStdout passes writes through until the plan has a change, and drops
