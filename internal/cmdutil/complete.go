@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
@@ -188,13 +189,17 @@ func listIDs(ctx context.Context, c *client.Client, op, path string, withNames b
 			return err
 		}
 		id := it.String("id")
-		if id == "" {
-			return nil
+		if id == "" || escape.Text(id) != id {
+			return nil // nothing to offer, or nothing a shell line may hold
 		}
-		out = append(out, cobra.CompletionWithDesc(id, desc(it)))
-		// A name that looks like an id, or has blanks (which shells split),
-		// is not offered: it could not be typed back as one argument.
-		if name := it.String("display_name"); withNames && name != "" && !UUIDShape().MatchString(name) && !strings.ContainsAny(name, " \t\n") {
+		// Descriptions are server text shown by the shell: escaped, as in
+		// tables.
+		out = append(out, cobra.CompletionWithDesc(id, escape.Text(desc(it))))
+		// A name that looks like an id, or has blanks (which shells split)
+		// or other control characters, is not offered: it could not be
+		// typed back as one argument, and its raw bytes would land on the
+		// command line.
+		if name := it.String("display_name"); withNames && name != "" && !UUIDShape().MatchString(name) && !strings.Contains(name, " ") && escape.Text(name) == name {
 			if count[name] == 0 {
 				names = append(names, name)
 				idOf[name] = id

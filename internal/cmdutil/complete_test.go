@@ -107,3 +107,34 @@ func TestCompleteProfiles(t *testing.T) {
 }
 
 func first(c []cobra.Completion, _ cobra.ShellCompDirective) []cobra.Completion { return c }
+
+// A server's display names reach the shell as completion descriptions and
+// values: control characters in them are escaped in descriptions, and a
+// name that holds any is not offered as a value (it could not be typed
+// back, and its raw bytes would land on the command line).
+func TestCompletionEscapesServerText(t *testing.T) {
+	f := sandboxFactory(t, "ssp")
+	ctx := context.Background()
+	c, _, err := f.APIClient(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := "evil\x1b]0;pwned\x07\x1b[2J"
+	if _, err := c.Do(ctx, client.Call{Operation: "create", Method: "POST", Path: "/sensors/registration-tokens",
+		Body: map[string]any{"display_name": evil, "passphrase": "Evil-Passphrase-2026!"}}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := &cobra.Command{Use: "get"}
+	comps, _ := f.CompleteTokenIDs(cmd, nil, "")
+	if len(comps) == 0 {
+		t.Fatal("nothing offered")
+	}
+	for _, comp := range comps {
+		if strings.ContainsAny(comp, "\x1b\x07") {
+			t.Errorf("completion %q carries control characters", comp)
+		}
+	}
+	if !strings.Contains(strings.Join(comps, "\n"), `evil\x1b]0;pwned\x07\x1b[2J`) {
+		t.Errorf("the escaped name is not in any description: %q", comps)
+	}
+}
