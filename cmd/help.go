@@ -42,6 +42,31 @@ func helpTopics(root *cobra.Command) []*cobra.Command {
 	}
 }
 
+// strictHelpCmd makes `tokenctl help NAME...` a usage error (exit 2, with
+// suggestions) when the names are no command or help topic: cobra's own
+// help command printed the nearest parent's help and exited 0, hiding the
+// typo (`help exit-code`, `help token lst`).
+func strictHelpCmd(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "help" {
+			continue
+		}
+		c.RunE = func(help *cobra.Command, args []string) error {
+			cmd, rest, err := help.Root().Find(args)
+			if err != nil {
+				return exit.Usagef("%v", err)
+			}
+			if len(rest) > 0 {
+				return cmdutil.UnknownCommand(cmd, rest[0], "help topic", strings.TrimSpace("tokenctl help "+strings.Join(args[:len(args)-len(rest)], " ")))
+			}
+			cmd.InitDefaultHelpFlag()
+			cmd.InitDefaultVersionFlag()
+			return cmd.Help()
+		}
+	}
+}
+
 // completionExamples creates cobra's `completion` command now (rather than
 // when the command runs) so that its subcommands carry examples too.
 func completionExamples(root *cobra.Command) {

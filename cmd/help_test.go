@@ -101,6 +101,33 @@ func TestHelpTopics(t *testing.T) {
 	}
 }
 
+// TestUnknownHelpTopic: `help` with a name that is no command or topic is
+// a usage error with a suggestion, not the root's (or the group's) help
+// and exit 0, which hid the typo.
+func TestUnknownHelpTopic(t *testing.T) {
+	sandboxEnv(t)
+	for _, tc := range []struct {
+		args    []string
+		suggest string
+	}{
+		{[]string{"help", "exit-code"}, "exit-codes"},
+		{[]string{"help", "tokn"}, "token"},
+		{[]string{"help", "token", "lst"}, "list"},
+		{[]string{"help", "environmnet"}, "environment"},
+		{[]string{"exit-code"}, "exit-codes"},
+	} {
+		out, errOut, code := run{}.exec(t, tc.args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, "Did you mean") || !strings.Contains(errOut, tc.suggest) {
+			t.Errorf("%q: exit %d, stdout %d bytes, stderr %q; want exit 2, nothing on stdout, a suggestion of %s", tc.args, code, len(out), errOut, tc.suggest)
+		}
+	}
+	for _, args := range [][]string{{"help"}, {"help", "token", "list"}, {"help", "environment"}} {
+		if out, _, code := (run{}).exec(t, args...); code != 0 || out == "" {
+			t.Errorf("%q: exit %d", args, code)
+		}
+	}
+}
+
 // TestEveryEnvVarDocumented scans the program's sources for TOKENCTL_*
 // variables: each must appear in `tokenctl help environment`, so a
 // variable added anywhere is documented (the global flags' variables are

@@ -130,6 +130,7 @@ func addEverything(f *cmdutil.Factory, root *cobra.Command) {
 		root.AddCommand(c.build(f))
 	}
 	root.AddCommand(helpTopics(root)...)
+	strictHelpCmd(root)
 	completionExamples(root)
 	strictCompletionCmd(root)
 	defaultNoFileCompletion(root)

@@ -78,14 +78,38 @@ func GroupRunE(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return cmd.Help()
 	}
+	return UnknownCommand(cmd, args[0], "command", cmd.CommandPath()+" --help")
+}
+
+// UnknownCommand is the usage error of a name that is none of cmd's
+// subcommands or help topics (what: "command" or "help topic"), with the
+// names it probably meant and the command that lists them.
+func UnknownCommand(cmd *cobra.Command, name, what, listing string) error {
 	hint := ""
+	if s := suggestCommands(cmd, name); len(s) > 0 {
+		hint = "\nDid you mean " + strings.Join(s, " or ") + "?"
+	}
+	return exit.Usagef("unknown %s %q for %q%s\nRun '%s' for usage.", what, name, cmd.CommandPath(), hint, listing)
+}
+
+// suggestCommands is cobra's SuggestionsFor (edit distance 2, prefixes,
+// aliases) plus the help topics (exit-codes, environment), which cobra
+// leaves out because they do not run.
+func suggestCommands(cmd *cobra.Command, typed string) []string {
 	if cmd.SuggestionsMinimumDistance <= 0 {
 		cmd.SuggestionsMinimumDistance = 2 // cobra applies its default only at the root
 	}
-	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-		hint = "\nDid you mean " + strings.Join(s, " or ") + "?"
+	out := cmd.SuggestionsFor(typed)
+	for _, c := range cmd.Commands() {
+		if c.Hidden || c.Runnable() || c.HasSubCommands() {
+			continue
+		}
+		lower := strings.ToLower(typed)
+		if editDistance(lower, c.Name()) <= cmd.SuggestionsMinimumDistance || strings.HasPrefix(c.Name(), lower) {
+			out = append(out, c.Name())
+		}
 	}
-	return exit.Usagef("unknown command %q for %q%s\nRun '%s --help' for usage.", args[0], cmd.CommandPath(), hint, cmd.CommandPath())
+	return out
 }
 
 // Unsupported is the error of a command the profile's platform lacks.
