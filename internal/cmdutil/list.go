@@ -37,7 +37,7 @@ type ListFlags struct {
 func (l *ListFlags) Register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&l.All, "all", false, "no effect: every list returns every page unless --limit (accepted for older scripts)")
-	fl.IntVar(&l.Limit, "limit", 0, "stop after this many items, fetching further pages only as needed (default: every item)")
+	fl.IntVar(&l.Limit, "limit", 0, "stop after this many items, fetching further pages only as needed (default: every item); with a --sort-by that tokenctl sorts, the first N after reading and sorting every item")
 	fl.IntVar(&l.PageSize, "page-size", 0, "items per request (page_size); default: the server's")
 	fl.StringVar(&l.SortBy, "sort-by", "", "field to sort by: the server's sortable fields (sort_by), or a column (name, expires, ...) that tokenctl sorts itself after reading every item (memory grows with the list)")
 	fl.BoolVar(&l.Asc, "asc", false, "sort ascending (sort_ascending=true); without it the server's order (a column tokenctl sorts: ascending unless --asc=false)")
@@ -75,11 +75,12 @@ func (l *ListFlags) Validate(cmd *cobra.Command, sortable []string, kind output.
 
 // Sorted wraps a list writer in tokenctl's own sorting when --sort-by
 // names what the server cannot sort (see Validate); else it returns w.
+// --limit then applies to the sorted list (and Pager reads every page).
 func (l *ListFlags) Sorted(w output.ListWriter) output.ListWriter {
 	if l.clientSort == "" {
 		return w
 	}
-	return output.Sorted(w, l.clientSort, l.clientAsc)
+	return output.Sorted(w, l.clientSort, l.clientAsc, l.Limit)
 }
 
 // ServerSortBy is the sort_by to send: "" when tokenctl sorts.
@@ -132,6 +133,9 @@ func (l *ListFlags) StartSSP(f *Factory, cmd *cobra.Command, kind output.Kind, s
 // line would break into the rows.
 func (l *ListFlags) Pager(f *Factory) client.Pager {
 	p := client.Pager{PageSize: l.PageSize, Limit: l.Limit}
+	if l.clientSort != "" {
+		p.Limit = 0 // the first N by tokenctl's sort need every item (Sorted)
+	}
 	if f.IOStreams.IsStderrTTY() && !f.IOStreams.IsStdoutTTY() && !f.Bool(FlagQuiet) {
 		p.OnPage = func(fetched int, total int64) {
 			l.progress = true

@@ -113,7 +113,7 @@ func TestSortedSortsClientSide(t *testing.T) {
 	k := Kind{Noun: "token", IDField: "id", Columns: []Column{TextField("NAME", "display_name"), TimeField("EXPIRES", "expiration")}}
 	sorted := func(path string, asc bool) string {
 		out, _ := run(t, Options{Format: ID}, false, func(p *Printer) error {
-			l := Sorted(p.List(k), path, asc)
+			l := Sorted(p.List(k), path, asc, 0)
 			for _, it := range items {
 				if err := l.Add(json.RawMessage(it)); err != nil {
 					return err

@@ -37,15 +37,18 @@ func (k Kind) SortNames() []string {
 // server cannot sort. Unlike every other list, it holds the whole list in
 // memory (said in --sort-by's help). Numbers compare as numbers, other
 // values as text; items without the field come last; equal items keep the
-// server's order.
-func Sorted(w ListWriter, path string, ascending bool) ListWriter {
-	return &sortedList{w: w, path: path, asc: ascending}
+// server's order. limit > 0 passes only the first limit items after
+// sorting (--limit with such a --sort-by: the first N of the sorted list,
+// so the list must have been read whole).
+func Sorted(w ListWriter, path string, ascending bool, limit int) ListWriter {
+	return &sortedList{w: w, path: path, asc: ascending, limit: limit}
 }
 
 type sortedList struct {
 	w     ListWriter
 	path  string
 	asc   bool
+	limit int
 	items []sortItem
 }
 
@@ -97,6 +100,9 @@ func (l *sortedList) Close() error {
 		}
 		return c
 	})
+	if l.limit > 0 && len(l.items) > l.limit {
+		l.items = l.items[:l.limit]
+	}
 	for i := range l.items {
 		if err := l.w.Add(l.items[i].raw); err != nil {
 			return err
