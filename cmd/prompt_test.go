@@ -180,3 +180,32 @@ func TestPasswordPromptForAProfileWithout(t *testing.T) {
 		t.Fatalf("the right typed password: exit %d %s", code, errOut)
 	}
 }
+
+// TestDashIDAtATerminal: "-" as the single ID reads stdin, which at a
+// terminal waited silently for Ctrl-D and echoed what was typed (an NSX
+// token, an agent uuid: secrets). At a terminal it asks with hidden input;
+// an ID list from a terminal gets a hint on how to end it.
+func TestDashIDAtATerminal(t *testing.T) {
+	sandboxEnv(t)
+	const id = "11111111-2222-4333-8444-555555555555"
+	stub := &prompt.Stub{Passwords: []string{id}}
+	_, errOut, code := run{stdinTTY: true, stderrTTY: true, prompter: stub, stdin: "from-stdin\n"}.exec(t, "token", "get", "-")
+	if len(stub.Asked) != 1 || code != 4 || !strings.Contains(errOut, id) {
+		t.Errorf("token get - at a terminal: asked %q, exit %d, stderr %q; want one hidden prompt whose answer is looked up (exit 4)", stub.Asked, code, errOut)
+	}
+	// Esc at that prompt: nothing sent, exit 1.
+	stub = &prompt.Stub{Decline: true}
+	if _, _, code := (run{stdinTTY: true, stderrTTY: true, prompter: stub}).exec(t, "token", "get", "-"); code != 1 {
+		t.Errorf("Esc at the ID prompt: exit %d, want 1", code)
+	}
+	// Not a terminal: stdin as before, no prompt.
+	stub = &prompt.Stub{}
+	if _, errOut, code := (run{prompter: stub, stdin: id + "\n"}).exec(t, "token", "get", "-"); len(stub.Asked) != 0 || code != 4 || !strings.Contains(errOut, id) {
+		t.Errorf("token get - from a pipe: asked %q, exit %d, stderr %q", stub.Asked, code, errOut)
+	}
+	// An ID list from a terminal: a hint on stderr, then stdin to its end.
+	_, errOut, code = run{stdinTTY: true, stderrTTY: true, stdin: id + "\n"}.exec(t, "token", "delete", "-", "--yes")
+	if code != 0 || !strings.Contains(errOut, "Ctrl-D") {
+		t.Errorf("token delete - at a terminal: exit %d, stderr %q; want a hint naming Ctrl-D", code, errOut)
+	}
+}

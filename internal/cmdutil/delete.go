@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/bulk"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
+	"github.com/tokenctl/tokenctl/internal/prompt"
 )
 
 // ReadIDs returns the ID arguments of a verb that takes one ID, replacing
@@ -51,6 +53,20 @@ func (f *Factory) readIDs(args []string, emptyOK bool) ([]string, error) {
 			return nil, exit.Usagef("\"-\" (read IDs from stdin) can be given once")
 		}
 		dash = true
+		if f.IOStreams.IsStdinTTY() {
+			// Typed at a terminal rather than piped in.
+			if !emptyOK && f.IOStreams.CanPrompt() {
+				id, err := f.askID()
+				if err != nil {
+					return nil, err
+				}
+				ids = append(ids, id)
+				continue
+			}
+			if f.IOStreams.IsStderrTTY() {
+				f.Notice("Reading IDs from the terminal, one per line; end with Ctrl-D.")
+			}
+		}
 		sc := bufio.NewScanner(f.IOStreams.In)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		n := 0
@@ -68,6 +84,24 @@ func (f *Factory) readIDs(args []string, emptyOK bool) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// askID asks for the single ID that "-" stands for at a terminal, with
+// hidden input: such ids are often secrets (an NSX token, an agent uuid),
+// and reading the terminal as stdin waited silently for Ctrl-D and echoed
+// them. Esc is exit 1, nothing sent.
+func (f *Factory) askID() (string, error) {
+	id, err := f.Prompter.Password("ID (hidden as you type: it may be a secret)")
+	if errors.Is(err, prompt.ErrDeclined) {
+		return "", exit.Errorf(exit.Error, "cancelled: nothing sent")
+	}
+	if err != nil {
+		return "", err
+	}
+	if id = strings.TrimSpace(id); id == "" {
+		return "", exit.Usagef("an empty ID was given")
+	}
+	return id, nil
 }
 
 // Deleted is the result of one delete in -o json output.
