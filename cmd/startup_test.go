@@ -97,10 +97,10 @@ func TestTopLevelNames(t *testing.T) {
 		}
 	}
 	// Besides topLevel, the whole tree has only help topics (no run, no
-	// subcommands) and cobra's completion command.
+	// subcommands) and cobra's completion and help commands.
 	var names []string
 	for _, c := range NewCmdRoot(f).Commands() {
-		if c.Name() == "completion" || !c.Runnable() && !c.HasSubCommands() {
+		if c.Name() == "completion" || c.Name() == "help" || !c.Runnable() && !c.HasSubCommands() {
 			continue
 		}
 		names = append(names, c.Name())
