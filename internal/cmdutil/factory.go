@@ -478,16 +478,18 @@ func SourceName(key string, src config.Source) string {
 // read, also naming the variable (TOKENCTL_TIMEOUT, TOKENCTL_SERVER, ...).
 func (f *Factory) CheckEnv() error {
 	var ps []exit.Problem
-	for _, key := range []string{FlagYes, FlagDebug, FlagQuiet, FlagNoInput, FlagInsecure} {
-		if fl := f.flags.Lookup(key); fl != nil && fl.Changed {
-			continue
+	// Every switch among the global flags (a list kept by hand missed
+	// TOKENCTL_DRY_RUN=yes, which read as false and changed the server).
+	f.flags.VisitAll(func(fl *pflag.Flag) {
+		if fl.Value.Type() != "bool" || fl.Changed {
+			return
 		}
-		if v, ok := os.LookupEnv(EnvName(key)); ok && v != "" {
+		if v, ok := os.LookupEnv(EnvName(fl.Name)); ok && v != "" {
 			if _, err := strconv.ParseBool(v); err != nil {
-				ps = append(ps, exit.Problem{Field: EnvName(key), Rule: fmt.Sprintf("%q is not a boolean (true, false, 1 or 0)", v)})
+				ps = append(ps, exit.Problem{Field: EnvName(fl.Name), Rule: fmt.Sprintf("%q is not a boolean (true, false, 1 or 0)", v)})
 			}
 		}
-	}
+	})
 	if v, src, ok := f.Lookup(FlagPlatform); ok && src == config.FromEnv {
 		if err := config.ValidatePlatform(v); err != nil {
 			ps = append(ps, exit.Problem{Field: EnvName(FlagPlatform), Rule: fmt.Sprintf("%q: must be one of %s", v, strings.Join(config.Platforms, ", "))})
