@@ -52,6 +52,7 @@ func (f *Factory) APIClient(ctx context.Context) (*client.Client, *config.Resolv
 		return nil, nil, err
 	}
 	f.WarnPlainHTTP(p.Server, credentialsOf(auth))
+	f.serverNow = c.ServerNow
 	if b, ok := auth.(*client.BasicAuth); ok {
 		c.Redactor().AddSecret(b.Password)
 	}

@@ -70,6 +70,19 @@ type Factory struct {
 	limiter *rate.Limiter
 	// dry is the --dry-run state once StartDryRun ran.
 	dry *dryRun
+	// serverNow is the clock of the latest API client (its server's Date
+	// header), for relative times in tables; nil before any connection.
+	serverNow func() time.Time
+}
+
+// now is the time relative times are printed against: the server's clock
+// once a client connected (expiry times are the server's), else the local
+// one.
+func (f *Factory) now() time.Time {
+	if f.serverNow != nil {
+		return f.serverNow()
+	}
+	return time.Now()
 }
 
 // NewFactory returns a factory for the process's streams.
@@ -171,7 +184,7 @@ func (f *Factory) String(key string) string { return f.Settings.GetString(key) }
 // OutputOptions are the validated -o/--jq/--template settings, and for
 // tables --no-headers, the terminal's width and whether to colour.
 func (f *Factory) OutputOptions() (output.Options, error) {
-	o := output.Options{Format: f.String(FlagOutput), JQ: f.String(FlagJQ), Template: f.String(FlagTemplate)}
+	o := output.Options{Format: f.String(FlagOutput), JQ: f.String(FlagJQ), Template: f.String(FlagTemplate), Now: f.now}
 	// Environment defaults apply only where they fit the command
 	// (output.Options.DropEnvFormat); a flag given explicitly still errs.
 	_, src, ok := f.Lookup(FlagOutput)

@@ -56,7 +56,8 @@ type tableList struct {
 	noun    string
 	cols    []Column
 	wide    bool
-	now     time.Time
+	clock   func() time.Time
+	now     time.Time // clock at the first row: relative times of one table agree
 	item    Item
 	pending [][]string // rows held until the columns are sized
 	widths  []int      // nil until sized
@@ -77,12 +78,17 @@ func newTableList(p *Printer, kind Kind) *tableList {
 	if p.opts.Now != nil {
 		now = p.opts.Now
 	}
-	return &tableList{p: p, noun: kind.noun(), cols: cols, wide: wide, now: now(), w: newStreamWriter(p.io.Out)}
+	return &tableList{p: p, noun: kind.noun(), cols: cols, wide: wide, clock: now, w: newStreamWriter(p.io.Out)}
 }
 
 func (l *tableList) Add(raw json.RawMessage) error {
 	if err := l.item.parse(raw); err != nil {
 		return err
+	}
+	if l.now.IsZero() {
+		// Read at the first row, not when the table was made: the clock
+		// may be the server's, known from its first answer.
+		l.now = l.clock()
 	}
 	row := make([]string, len(l.cols))
 	for i, c := range l.cols {
