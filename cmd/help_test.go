@@ -90,7 +90,7 @@ func TestHelpTopics(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, v := range []string{"TOKENCTL_PASSWORD", "TOKENCTL_TOKEN", "TOKENCTL_PASSPHRASE", "TOKENCTL_USERNAME", "TOKENCTL_PROFILE", "TOKENCTL_OUTPUT", "TOKENCTL_CONFIG"} {
+	for _, v := range []string{"TOKENCTL_PASSWORD", "TOKENCTL_TOKEN", "TOKENCTL_PASSPHRASE", "TOKENCTL_USERNAME", "TOKENCTL_PROFILE", "TOKENCTL_OUTPUT", "TOKENCTL_CONFIG", "NO_COLOR", "CLICOLOR_FORCE", "COLUMNS"} {
 		if !strings.Contains(out, "\n  "+v+" ") {
 			t.Errorf("environment lacks %s", v)
 		}
