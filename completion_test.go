@@ -171,6 +171,10 @@ func TestBashCompletion(t *testing.T) {
 		ce.expect("tokenctl -o y", "yaml")
 		ce.expect("tokenctl api ", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 		ce.expect("tokenctl version ")
+		// --sort-by: the server's fields and the columns tokenctl sorts
+		ce.expect("tokenctl token list --sort-by e", "expires", "expiry") // sensor, baremetal tokens
+		ce.expect("tokenctl sensor list --sort-by n", "name")
+		ce.expect("tokenctl baremetal list --sort-by na", "name")
 	})
 	t.Run("profiles", func(t *testing.T) {
 		ce.t = t

@@ -55,6 +55,7 @@ table adds each server's registration token, which the vendor keeps in the serve
 	fl.StringSliceVar(&opts.AgentHealth, "agent-health", nil, "agent_health: "+strings.Join(ssp.AgentHealthValues, ", "))
 	fl.StringSliceVar(&opts.LastOperationInfo, "last-operation-info", nil, "last_operation_info: "+strings.Join(ssp.LastOperationValues, ", "))
 	cmdutil.CompleteFlag(cmd, "agent-health", cmdutil.FixedValues(ssp.AgentHealthValues...))
+	cmdutil.CompleteSortBy(cmd, nil, serverKind())
 	cmdutil.CompleteFlag(cmd, "last-operation-info", cmdutil.FixedValues(ssp.LastOperationValues...))
 	return cmd
 }

@@ -42,6 +42,7 @@ health, versions and more.`,
 	}
 	opts.ListFlags.Register(cmd)
 	cmd.Flags().StringVar(&opts.DisplayName, "display-name", "", "only servers with this display_name")
+	cmdutil.CompleteSortBy(cmd, nil, serverKind())
 	return cmd
 }
 

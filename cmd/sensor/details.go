@@ -69,7 +69,7 @@ reading every sensor: a column (name, registration, health, version, ...).`,
 	fl.BoolVar(&opts.PCAPEnabled, "pcap-enabled", false, "pcap_enabled: only sensors capturing packets for IDS events (=false: not)")
 	fl.StringSliceVar(&opts.SensorIDs, "sensor-ids", nil, "sensor_ids: only these sensors (repeat the flag or separate with commas)")
 	fl.StringSliceVar(&opts.SoftwareVersions, "software-versions", nil, "software_versions: 5.*, 5.2.*, an exact version, <5.2 or >5.1 (repeatable; ORed)")
-	cmdutil.CompleteFlag(cmd, "sort-by", cmdutil.FixedValues(ssp.SensorDetailSortFields...))
+	cmdutil.CompleteSortBy(cmd, ssp.SensorDetailSortFields, detailKind())
 	cmdutil.CompleteFlag(cmd, "registration-status", cmdutil.FixedValues(ssp.RegistrationStatusValues...))
 	cmdutil.CompleteFlag(cmd, "health", cmdutil.FixedValues(ssp.HealthValues...))
 	return cmd

@@ -42,6 +42,7 @@ with exit 1 rather than a loop.`,
 	}
 	opts.ListFlags.Register(cmd)
 	cmd.Flags().StringVar(&opts.DisplayName, "display-name", "", "only sensors with this display_name")
+	cmdutil.CompleteSortBy(cmd, ssp.SensorListSortFields, sensorKind())
 	return cmd
 }
 

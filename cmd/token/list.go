@@ -64,7 +64,7 @@ change) is done by tokenctl.`,
 	fl.StringVar(&opts.Status, "status", "", "ssp sensor tokens: only tokens with this token_status (AVAILABLE, EXPIRED, USED)")
 	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
 	cmdutil.CompleteFlag(cmd, "status", cmdutil.FixedValues(ssp.StatusAvailable, ssp.StatusExpired, ssp.StatusUsed))
-	cmdutil.CompleteFlag(cmd, "sort-by", cmdutil.FixedValues(sensorTokenSortFields...))
+	cmdutil.CompleteSortBy(cmd, sensorTokenSortFields, sensorTokenKind(), baremetalTokenKind(nil), agentTokenKind())
 	return cmd
 }
 

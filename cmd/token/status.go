@@ -87,7 +87,7 @@ passphrase on its command line, where 'ps' on the host shows it while it runs.`,
 	cmd.ValidArgsFunction = cmdutil.FirstArg(f.CompleteTokenIDs)
 	cmdutil.CompleteFlag(cmd, "type", cmdutil.FixedValues(tokenTypes...))
 	cmdutil.CompleteFlag(cmd, "status", completeStatus)
-	cmdutil.CompleteFlag(cmd, "sort-by", cmdutil.FixedValues(sensorTokenSortFields...))
+	cmdutil.CompleteSortBy(cmd, sensorTokenSortFields, sensorStatusKind(), baremetalStatusKind())
 	return cmd
 }
 

@@ -43,6 +43,21 @@ func (l *ListFlags) Register(cmd *cobra.Command) {
 	fl.BoolVar(&l.Asc, "asc", false, "sort ascending (sort_ascending=true); without it the server's order (a column tokenctl sorts: ascending unless --asc=false)")
 }
 
+// CompleteSortBy completes --sort-by with the server's sortable fields and
+// the column names tokenctl sorts (name, expires, ...) of the kinds the
+// command may print, each once.
+func CompleteSortBy(cmd *cobra.Command, server []string, kinds ...output.Kind) {
+	values := slices.Clone(server)
+	for _, k := range kinds {
+		for _, name := range k.SortNames() {
+			if !slices.Contains(values, name) {
+				values = append(values, name)
+			}
+		}
+	}
+	CompleteFlag(cmd, "sort-by", FixedValues(values...))
+}
+
 // Validate checks the values; sortable lists the vendor's sortable fields
 // (nil: the vendor documents none, and any field is passed on). --sort-by
 // on one of kind's columns that the server cannot sort ("name", "expires",
