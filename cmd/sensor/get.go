@@ -22,7 +22,7 @@ display_name, looked up with one scan of the sensor list (several sensors of tha
 exit 2, listing them; none: exit 4); so may the ID of sensor status, features, update and
 delete.`,
 		Example: `  tokenctl sensor get 8c147e21-7410-4f77-a3a6-e7aa6034992f -o json
-  tokenctl sensor get ams-dc1-ndr-00001`,
+  tokenctl sensor get ams-dc1-ndr-00003`,
 		Args: cmdutil.ExactArgs("ID"),
 		RunE: cmdutil.RunOneID(opts, &opts.ID, runF, showSensor(sensorKind(), (*ssp.Client).GetSensor)),
 	}

@@ -36,7 +36,7 @@ accepted and changes nothing. A server that sends the same full page again ends 
 with exit 1 rather than a loop.`,
 		Example: `  tokenctl sensor list
   tokenctl sensor list -o id > sensor-ids.txt
-  tokenctl sensor list --display-name ams-dc1-ndr-00001 -o json`,
+  tokenctl sensor list --display-name ams-dc1-ndr-00003 -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: cmdutil.Run(opts, runF, listRun),
 	}
