@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 )
 
@@ -253,7 +254,8 @@ func (l *debugLogger) printf(format string, v ...any) {
 	if l.w == nil {
 		return
 	}
-	s := l.redactor.String(fmt.Sprintf(format, v...))
+	// The server's headers and bodies are in it: escaped for the terminal.
+	s := escape.Log(l.redactor.String(fmt.Sprintf(format, v...)))
 	if !strings.HasSuffix(s, "\n") {
 		s += "\n"
 	}

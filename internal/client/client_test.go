@@ -352,3 +352,28 @@ func TestRedactorHidesURLUserinfo(t *testing.T) {
 		t.Fatalf("%s", got)
 	}
 }
+
+// The --debug log shows the server's bytes for people on stderr: control
+// characters in a body or header are escaped there as everywhere else (a
+// hostile server could clear the screen or set the window title), while
+// the log's own layout (newlines, tabs) stays.
+func TestDebugLogEscapesServerText(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "<html>\x1b]0;pwned\x07\x1b[2J\x9bgone</html>")
+	}))
+	defer srv.Close()
+	var dbg bytes.Buffer
+	c, err := New(Options{BaseURL: srv.URL, Debug: &dbg}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Do(context.Background(), Call{Operation: "op", Method: http.MethodGet, Path: "/x"})
+	if strings.ContainsAny(dbg.String(), "\x1b\x07") || strings.Contains(dbg.String(), "\u009b") {
+		t.Errorf("debug log carries raw control characters:\n%q", dbg.String())
+	}
+	if !strings.Contains(dbg.String(), `\x1b]0;pwned`) || !strings.Contains(dbg.String(), "\n") || !strings.Contains(dbg.String(), "\t") {
+		t.Errorf("debug log lost the escaped body or its own layout:\n%s", dbg.String())
+	}
+}

@@ -19,15 +19,20 @@ import (
 //
 // JSON output needs none of this (encoding escapes controls already); YAML
 // output double-quotes such strings with escapes (go.yaml.in/yaml does).
-func Text(s string) string { return escape(s, false) }
+func Text(s string) string { return escape(s, false, false) }
 
 // Message is Text but keeps newlines: for tokenctl's own messages
 // (errors with a hint on the next line, lists of problems), which may quote
 // server text, as the last step before stderr. Text that could start a
 // line of its own must have been escaped with Text where it was quoted.
-func Message(s string) string { return escape(s, true) }
+func Message(s string) string { return escape(s, true, false) }
 
-func escape(s string, keepNewline bool) string {
+// Log is Message that also keeps tabs: for the --debug log, whose header
+// dumps are laid out with them, and which shows the server's raw headers
+// and bodies.
+func Log(s string) string { return escape(s, true, true) }
+
+func escape(s string, keepNewline, keepTab bool) string {
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -35,7 +40,7 @@ func escape(s string, keepNewline bool) string {
 			i++
 			continue
 		}
-		if c == '\n' && keepNewline {
+		if (c == '\n' && keepNewline) || (c == '\t' && keepTab) {
 			i++
 			continue
 		}
@@ -56,7 +61,7 @@ func escape(s string, keepNewline bool) string {
 	b.WriteString(s[:i])
 	for i < len(s) {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if !mustEscape(r, size) || (r == '\n' && keepNewline) {
+		if !mustEscape(r, size) || (r == '\n' && keepNewline) || (r == '\t' && keepTab) {
 			b.WriteString(s[i : i+size])
 			i += size
 			continue

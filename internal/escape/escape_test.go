@@ -56,3 +56,12 @@ func TestTextDoesNotAllocateForPlainText(t *testing.T) {
 		t.Fatalf("%v allocations for text with nothing to escape", n)
 	}
 }
+
+func TestLogKeepsNewlinesAndTabs(t *testing.T) {
+	if got, want := Log("HEADERS:\n\tX: \x1b[2J\r\n"), "HEADERS:\n\tX: \\x1b[2J\\r\n"; got != want {
+		t.Errorf("Log = %q, want %q", got, want)
+	}
+	if got := Message("a\tb"); got != `a\tb` {
+		t.Errorf("Message keeps tabs: %q", got)
+	}
+}
