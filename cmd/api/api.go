@@ -21,6 +21,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
@@ -60,7 +61,8 @@ from -F key=value fields, which build a JSON object: true, false, null and numbe
 @FILE reads a file's contents (@- stdin), and key[]=value appends to an array. With GET and
 HEAD, -F fields are sent as query parameters instead.
 
-The response body is printed as it came (JSON indented on a terminal); -o json|yaml, --jq and
+The response body is printed as it came (on a terminal: JSON indented, control characters in
+other text escaped); -o json|yaml, --jq and
 --template apply to a JSON response. --paginate follows the pages of an SSP list (offset and
 page_size, items under "results") and prints one JSON array of every item.
 
@@ -197,7 +199,8 @@ func printError(f *cmdutil.Factory, err error) error {
 	return err
 }
 
-// writeRaw prints a body as it came; JSON is indented on a terminal.
+// writeRaw prints a body as it came; on a terminal JSON is indented and
+// other text escaped.
 func writeRaw(f *cmdutil.Factory, body []byte) error {
 	out := f.IOStreams.Out
 	if f.IOStreams.IsStdoutTTY() && json.Valid(body) {
@@ -207,6 +210,11 @@ func writeRaw(f *cmdutil.Factory, body []byte) error {
 			_, err := out.Write(buf.Bytes())
 			return err
 		}
+	}
+	if f.IOStreams.IsStdoutTTY() {
+		// For a person: the server's control characters escaped, as in
+		// every human output (its line endings and tabs kept).
+		body = []byte(escape.Log(strings.ReplaceAll(string(body), "\r\n", "\n")))
 	}
 	if _, err := out.Write(body); err != nil {
 		return err

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/iostreams"
 )
 
 func TestParseRequest(t *testing.T) {
@@ -95,5 +97,25 @@ func TestParseRequest(t *testing.T) {
 				t.Errorf("secrets %q, want %q", req.secrets, c.secrets)
 			}
 		})
+	}
+}
+
+// On a terminal a body that is not JSON is shown escaped (a hostile
+// server's page could otherwise clear the screen or set the title); to a
+// pipe or file it stays byte for byte.
+func TestWriteRawEscapesOnATerminal(t *testing.T) {
+	body := []byte("<html>\x1b]0;pwned\x07\x1b[2J\r\n\tgone</html>")
+	ios, _, out, _ := iostreams.Test()
+	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{})
+	if err := writeRaw(f, body); err != nil || out.String() != string(body) {
+		t.Errorf("to a pipe: %q, %v; want the body as it came", out.String(), err)
+	}
+	out.Reset()
+	ios.SetTTY(false, true, false)
+	if err := writeRaw(f, body); err != nil {
+		t.Fatal(err)
+	}
+	if want := "<html>\\x1b]0;pwned\\x07\\x1b[2J\n\tgone</html>\n"; out.String() != want {
+		t.Errorf("to a terminal: %q, want %q", out.String(), want)
 	}
 }
