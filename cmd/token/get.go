@@ -30,7 +30,8 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one token (ssp, nsx, agent)",
-		Long: `Show one token. "-" as ID reads it from stdin.
+		Long: `Show one token. "-" as ID reads it from stdin (typed at a terminal: asked with hidden
+input).
 
 ssp: ID is a token id (a UUID) or a display_name, looked up with one list scan: a name
 with several tokens is refused (exit 2, listing them) unless exactly one of them is
