@@ -113,7 +113,19 @@ const (
 	// backoffFactor bounds the interval: it doubles while nothing changes,
 	// up to this many times the first (5s backs off to 30s).
 	backoffFactor = 6
+	// lastRoundGrace bounds the least time a round gets (it is at most the
+	// interval): the round that starts at the deadline still runs.
+	lastRoundGrace = 2 * time.Second
 )
+
+// roundContext bounds one round by the deadline (or, for the round that
+// starts at it, by the smaller of lastRoundGrace and the interval), so a
+// request retried against a server that went away cannot hold the wait
+// past --wait-timeout. The clock may be a fake one: the bound is the time
+// left on it.
+func roundContext(ctx context.Context, clock Clock, deadline time.Time, interval time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, max(deadline.Sub(clock.Now()), min(lastRoundGrace, interval)))
+}
 
 // Options configure Run.
 type Options struct {
@@ -250,11 +262,19 @@ func Run(ctx context.Context, src Source, opts Options) (Result, error) {
 	var last string
 	for round := 1; ; round++ {
 		res.Rounds = round
-		snap, err := src.Round(ctx, opts.Condition)
+		rctx, cancel := roundContext(ctx, opts.Clock, deadline, opts.Interval)
+		snap, err := src.Round(rctx, opts.Condition)
+		cut := rctx.Err() != nil
+		cancel()
 		var pr Progress
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return res, exit.WithCode(exit.Interrupted, fmt.Errorf("waiting interrupted: %w", ctx.Err()))
+		case err != nil && cut:
+			// The deadline passed during the round.
+			res.Outcome = TimedOut
+			res.Reason = "last attempt failed: " + firstLine(err.Error())
+			return res, nil
 		case err != nil && !Transient(err):
 			return res, err
 		case err != nil:
