@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
@@ -105,7 +106,7 @@ func reportTask(f *cmdutil.Factory, t wait.TaskState) {
 		fmt.Fprintf(f.IOStreams.ErrOut, "task %s: not read\n", t.ID)
 		return
 	case !t.Done:
-		fmt.Fprintf(f.IOStreams.ErrOut, "task %s (%s): still %s\n", t.ID, task.TaskType, task.TaskStatus)
+		fmt.Fprintf(f.IOStreams.ErrOut, "task %s (%s): still %s\n", escape.Args([]any{t.ID, task.TaskType, task.TaskStatus})...)
 		return
 	}
 	code, _ := wait.TaskCode(task)
@@ -117,7 +118,7 @@ func reportTask(f *cmdutil.Factory, t wait.TaskState) {
 	if task.ActivityStatusMsg != "" {
 		msg = ": " + task.ActivityStatusMsg
 	}
-	fmt.Fprintf(f.IOStreams.ErrOut, "task %s (%s) %s%s\n", t.ID, task.TaskType, task.TaskStatus, msg)
+	fmt.Fprintf(f.IOStreams.ErrOut, "task %s (%s) %s%s\n", escape.Args([]any{t.ID, task.TaskType, task.TaskStatus, msg})...)
 	for _, s := range task.Servers {
 		if s.ServerTaskStatus == ssp.LCMSuccess {
 			continue
@@ -130,7 +131,7 @@ func reportTask(f *cmdutil.Factory, t wait.TaskState) {
 		if s.ActivityStatusMsg != "" {
 			line += ": " + s.ActivityStatusMsg
 		}
-		fmt.Fprintln(f.IOStreams.ErrOut, line)
+		fmt.Fprintln(f.IOStreams.ErrOut, escape.Text(line))
 	}
 }
 

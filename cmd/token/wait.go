@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
@@ -180,7 +181,7 @@ func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, 
 				if !reported[h.ID] {
 					reported[h.ID] = true
 					line.Clear()
-					fmt.Fprintf(f.IOStreams.ErrOut, "host %s failed: %s\n", h.Label(), failure(h))
+					fmt.Fprintf(f.IOStreams.ErrOut, "host %s failed: %s\n", escape.Text(h.Label()), escape.Text(failure(h)))
 				}
 			}
 			line.Set("%s", p.String())
