@@ -172,8 +172,12 @@ func printTasks(f *cmdutil.Factory, o output.Options, raws []json.RawMessage, si
 // or upgrades, and says on stderr how to follow them.
 func printAccepted(f *cmdutil.Factory, o output.Options, verb string, accepted []ssp.AsyncResponse) error {
 	ids := taskIDs(accepted)
-	if len(ids) > 0 {
-		f.Notice("%s accepted: task %s. Follow with: tokenctl baremetal task %s --wait", verb, strings.Join(ids, ", "), ids[0])
+	switch len(ids) {
+	case 0:
+	case 1:
+		f.Notice("%s accepted: task %s. Follow with: tokenctl baremetal task %s --wait", verb, ids[0], ids[0])
+	default:
+		f.Notice("%s accepted: tasks %s. Follow each with: tokenctl baremetal task ID --wait", verb, strings.Join(ids, ", "))
 	}
 	if len(accepted) == 0 && o.IsTable() {
 		return nil // nothing was accepted (every server was gone)
