@@ -198,7 +198,7 @@ func waitAfter(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, id 
 	if err := f.IOStreams.CloseOut(); err != nil {
 		return err
 	}
-	return waitForHosts(ctx, f, sc, typ, id, spec, nil)
+	return waitForHosts(ctx, f, sc, id, func(context.Context) (string, string, error) { return typ, id, nil }, spec, nil)
 }
 
 // finishHint is the summary's advice after a batch of creates left some

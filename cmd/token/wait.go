@@ -104,11 +104,14 @@ func waitRun(opts *WaitOptions) error {
 	if err != nil {
 		return err
 	}
-	found, err := lookupSSPToken(ctx, f, sc, opts.ID, typ, explicit, statusSSPToken)
-	if err != nil {
-		return err
-	}
-	return waitForHosts(ctx, f, sc, found.typ, found.id, spec, &o)
+	// The lookup is the wait's first round: retried until the deadline.
+	return waitForHosts(ctx, f, sc, opts.ID, func(ctx context.Context) (string, string, error) {
+		found, err := lookupSSPToken(ctx, f, sc, opts.ID, typ, explicit, statusSSPToken)
+		if err != nil {
+			return "", "", err
+		}
+		return found.typ, found.id, nil
+	}, spec, &o)
 }
 
 // waitSpec is what to wait for: --for (or create's --wait), --count and
@@ -156,17 +159,27 @@ type hostResult struct {
 	Result string `json:"result"`
 }
 
-// waitForHosts runs the wait on a token of type typ and reports it: the
-// progress line on a terminal's stderr, failed hosts on stderr, and, when
-// o is not nil, the hosts reached and failed on stdout. It returns the
-// outcome's error: nil, exit 5 or exit 124.
-func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, id string, spec waitSpec, o *output.Options) error {
-	var src wait.Source = &wait.Sensor{Client: sc, TokenID: id}
-	noun := "sensor registration token"
-	if typ == ssp.Baremetal {
-		src = &wait.Baremetal{Client: sc, TokenID: id}
-		noun = "baremetal registration token"
-	}
+// waitForHosts runs the wait on the token that lookup finds (its type and
+// id; arg names it until then) and reports it: the progress line on a
+// terminal's stderr, failed hosts on stderr, and, when o is not nil, the
+// hosts reached and failed on stdout. It returns the outcome's error: nil,
+// exit 5 or exit 124.
+func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, arg string, lookup func(context.Context) (typ, id string, err error),
+	spec waitSpec, o *output.Options) error {
+	noun, id := "registration token", arg
+	src := &wait.Lazy{New: func(ctx context.Context) (wait.Source, error) {
+		typ, tid, err := lookup(ctx)
+		if err != nil {
+			return nil, err
+		}
+		id = tid
+		if typ == ssp.Baremetal {
+			noun = "baremetal registration token"
+			return &wait.Baremetal{Client: sc, TokenID: id}, nil
+		}
+		noun = "sensor registration token"
+		return &wait.Sensor{Client: sc, TokenID: id}, nil
+	}}
 	line := f.NewStatusLine()
 	reported := map[string]bool{}
 	res, err := wait.Run(ctx, src, wait.Options{

@@ -271,9 +271,12 @@ func Run(ctx context.Context, src Source, opts Options) (Result, error) {
 		case err != nil && ctx.Err() != nil:
 			return res, exit.WithCode(exit.Interrupted, fmt.Errorf("waiting interrupted: %w", ctx.Err()))
 		case err != nil && cut:
-			// The deadline passed during the round.
+			// The deadline passed during the round: its error says only
+			// that, so an earlier round's failure says more.
 			res.Outcome = TimedOut
-			res.Reason = "last attempt failed: " + firstLine(err.Error())
+			if res.Reason == "" {
+				res.Reason = "last attempt failed: " + firstLine(err.Error())
+			}
 			return res, nil
 		case err != nil && !Transient(err):
 			return res, err
@@ -392,4 +395,26 @@ func Transient(err error) bool {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// Lazy is a Source made by its first successful call of New: a wait on a
+// token given by the user looks the token up in its first round, so an SSP
+// that is briefly unavailable when the wait starts is retried like any
+// round, until the deadline; errors retrying cannot fix (an unknown or
+// ambiguous name) still end the wait at once.
+type Lazy struct {
+	New func(ctx context.Context) (Source, error)
+	src Source
+}
+
+// Round implements Source.
+func (l *Lazy) Round(ctx context.Context, cond string) (Snapshot, error) {
+	if l.src == nil {
+		src, err := l.New(ctx)
+		if err != nil {
+			return Snapshot{}, err
+		}
+		l.src = src
+	}
+	return l.src.Round(ctx, cond)
 }
