@@ -61,8 +61,8 @@ Exit codes: 0 when --count hosts reached the condition (failed ones are still re
 once on authentication errors and an unknown token. Rate limits, server errors and
 network failures are retried until the timeout.
 
-A progress line ("2/5 registered, 1 installing, 1 failed") is drawn on a terminal's
-stderr. stdout has the hosts reached and failed: a table, or with -o json|yaml the hosts in
+A progress line ("2/5 registered, 1 installing, 1 failed"; for healthy also "1 not
+healthy": installed, but disconnected or degraded) is drawn on a terminal's stderr. stdout has the hosts reached and failed: a table, or with -o json|yaml the hosts in
 the vendor's field names with "result": "reached" or "failed" (failed ones with their
 lcm_error); -o id prints the ids of the hosts reached.`,
 		Example: `  tokenctl token wait 613b203e-d183-4311-b0e2-bfd90b518f20 --for healthy
@@ -218,18 +218,41 @@ func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, arg s
 		return exit.Errorf(exit.Conflict, "%s %s: %s (%s)", noun, id, res.Reason, progress)
 	default:
 		msg := fmt.Sprintf("timed out after %s waiting for %s %s: %s", spec.Timeout, noun, id, progress)
-		if len(res.Pending) > 0 {
-			var names []string
-			for _, h := range res.Pending {
-				names = append(names, h.Label())
+		var installing, unhealthy []string
+		for _, h := range res.Pending {
+			if h.Installed {
+				unhealthy = append(unhealthy, fmt.Sprintf("%s [%s]", h.Label(), health(h)))
+			} else {
+				installing = append(installing, h.Label())
 			}
-			msg += "; still installing: " + strings.Join(names, ", ")
+		}
+		if len(installing) > 0 {
+			msg += "; still installing: " + strings.Join(installing, ", ")
+		}
+		if len(unhealthy) > 0 {
+			msg += "; installed but not healthy: " + strings.Join(unhealthy, ", ")
 		}
 		if res.Reason != "" {
 			msg += "; " + res.Reason
 		}
 		return exit.Errorf(exit.Timeout, "%s", msg)
 	}
+}
+
+// health is what an installed host that is not healthy shows: its
+// connectivity and health.
+func health(h wait.Host) string {
+	var parts []string
+	if h.Connectivity != "" {
+		parts = append(parts, "connectivity "+h.Connectivity)
+	}
+	if h.Health != "" {
+		parts = append(parts, "health "+h.Health)
+	}
+	if len(parts) == 0 {
+		return "health unknown"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // failure is a failed host's reason: its lcm status and lcm_error.

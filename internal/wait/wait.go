@@ -50,10 +50,14 @@ type Host struct {
 	Connectivity string `json:"connectivity_status,omitempty"`
 	Health       string `json:"health,omitempty"`
 	// Registered, Healthy and Failed classify the host; the source sets
-	// them by the vendor's rules for its kind of host.
+	// them by the vendor's rules for its kind of host. Installed says its
+	// install (a server's lcm operation, a sensor's registration) ended
+	// well: a host that is neither healthy nor failed is then not
+	// installing any more but unhealthy (disconnected, degraded).
 	Registered bool `json:"-"`
 	Healthy    bool `json:"-"`
 	Failed     bool `json:"-"`
+	Installed  bool `json:"-"`
 }
 
 // Label names a host in messages: "web-01 (id)".
@@ -170,7 +174,10 @@ type Progress struct {
 	Allowed int64
 	Reached int
 	Pending int
-	Failed  int
+	// Unhealthy counts the pending hosts that are installed but not
+	// healthy (the others are installing).
+	Unhealthy int
+	Failed    int
 	// FailedHosts are the failed hosts seen this round.
 	FailedHosts []Host
 	// Err is a transient error of this round (retried next round).
@@ -196,8 +203,11 @@ func (p Progress) String() string {
 		}
 	} else {
 		fmt.Fprintf(&b, "%d/%d %s", p.Reached, p.Count, p.Condition)
-		if p.Pending > 0 {
-			fmt.Fprintf(&b, ", %d installing", p.Pending)
+		if n := p.Pending - p.Unhealthy; n > 0 {
+			fmt.Fprintf(&b, ", %d installing", n)
+		}
+		if p.Unhealthy > 0 {
+			fmt.Fprintf(&b, ", %d not healthy", p.Unhealthy)
 		}
 		if p.Failed > 0 {
 			fmt.Fprintf(&b, ", %d failed", p.Failed)
@@ -373,7 +383,19 @@ func (res *Result) classify(s Snapshot, opts Options) {
 
 func (res *Result) progress(round int) Progress {
 	return Progress{Round: round, Condition: res.Condition, Count: res.Count, CountGiven: res.CountGiven, TokenStatus: res.TokenStatus,
-		Usage: res.Usage, Allowed: res.Allowed, Reached: len(res.Reached), Pending: len(res.Pending), Failed: len(res.Failed), FailedHosts: res.Failed}
+		Usage: res.Usage, Allowed: res.Allowed, Reached: len(res.Reached), Pending: len(res.Pending), Unhealthy: unhealthy(res.Pending),
+		Failed: len(res.Failed), FailedHosts: res.Failed}
+}
+
+// unhealthy counts the installed hosts among pending ones.
+func unhealthy(pending []Host) int {
+	n := 0
+	for _, h := range pending {
+		if h.Installed {
+			n++
+		}
+	}
+	return n
 }
 
 // Progress is the result as a progress report (the last round's).

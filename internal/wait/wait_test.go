@@ -196,6 +196,7 @@ func TestProgressLine(t *testing.T) {
 	}{
 		{Progress{Condition: Registered, Count: 5, Reached: 2, Pending: 1, Failed: 1, TokenStatus: "AVAILABLE"}, "2/5 registered, 1 installing, 1 failed"},
 		{Progress{Condition: Healthy, Count: 1, TokenStatus: "EXPIRED"}, "0/1 healthy, token EXPIRED"},
+		{Progress{Condition: Healthy, Count: 3, Reached: 1, Pending: 2, Unhealthy: 1, TokenStatus: "USED"}, "1/3 healthy, 1 installing, 1 not healthy, token USED"},
 		{Progress{Condition: Used, Count: 3, CountGiven: true, Usage: 1, Allowed: 5, TokenStatus: "AVAILABLE"}, "1/3 used, token AVAILABLE"},
 		{Progress{Condition: Used, Count: 1, Usage: 1, Allowed: 5, TokenStatus: "AVAILABLE"}, "1/5 used, token AVAILABLE"},
 		{Progress{Condition: Used, Count: 1, Usage: -1, TokenStatus: "AVAILABLE"}, "waiting for use, token AVAILABLE"},
