@@ -135,13 +135,12 @@ func reportTask(f *cmdutil.Factory, t wait.TaskState) {
 	}
 }
 
-// printTasks prints BaremetalTaskInfo objects: the vendor's JSON (one
-// object when single, else an array), task ids for -o id, and a table of
-// one row per server.
+// printTasks prints BaremetalTaskInfo objects: the vendor's JSON, JSON
+// lines or YAML (one object when single, else a list), task ids for -o id,
+// and a table of one row per server.
 func printTasks(f *cmdutil.Factory, o output.Options, raws []json.RawMessage, single bool) error {
 	pr := f.Printer(o)
-	switch o.Format {
-	case output.JSON, output.YAML, output.ID:
+	if !o.IsTable() {
 		if single && len(raws) == 1 {
 			return pr.Object(raws[0], taskKind())
 		}
