@@ -13,6 +13,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
+	"github.com/tokenctl/tokenctl/internal/wait"
 )
 
 func createSSP(opts *CreateOptions, p *config.Resolved) error {
@@ -100,6 +101,9 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		}
 		reqs[i] = req
 		problems = append(problems, req.Validate(sources[i])...)
+		if _, _, allowed, _ := tokenFields(req); waiting && spec.For != wait.Used && *allowed != nil && **allowed >= 1 && **allowed < int64(spec.Count) {
+			problems = append(problems, exit.Problem{Field: "--count", Rule: fmt.Sprintf("%d is more than the token's allowed_instance_count %d: that many hosts can never register with it", spec.Count, **allowed)})
+		}
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)
