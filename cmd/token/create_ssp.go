@@ -122,6 +122,9 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 			toCreate++
 		}
 	}
+	if err := freshPassphraseProblem(f, opts, o, kind.Noun, existing, n-toCreate); err != nil {
+		return err
+	}
 	// A dry run writes no local file; when every token exists, no
 	// passphrase is used.
 	if !f.DryRun() && toCreate > 0 {
@@ -190,6 +193,30 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		return err
 	}
 	return waitAfter(ctx, f, sc, typ, info.ID, spec)
+}
+
+// freshPassphraseProblem handles the tokens --skip-existing found when
+// --generate-passphrase has just made a new passphrase (its file did not
+// exist): they were created with another one. An install script would
+// embed the new passphrase and fail on the host (exit 5); other formats
+// print the existing tokens with a warning that the passphrase is not
+// theirs.
+func freshPassphraseProblem(f *cmdutil.Factory, opts *CreateOptions, o output.Options, noun string, existing []json.RawMessage, found int) error {
+	if found == 0 || !opts.Passphrase.Fresh() {
+		return nil
+	}
+	where := "the new passphrase"
+	if opts.Passphrase.File != "" {
+		where = fmt.Sprintf("the passphrase generated now (%s did not exist)", opts.Passphrase.File)
+	}
+	if o.Format == output.InstallScript {
+		var info ssp.TokenInfo
+		_ = json.Unmarshal(existing[0], &info)
+		return exit.Errorf(exit.Conflict, "display_name %q already has a usable %s, %s, made with another passphrase than %s: its install script would fail on the host. Give the file that holds the token's passphrase as --passphrase-file, or delete the token and create it again",
+			info.DisplayName, noun, info.ID, where)
+	}
+	f.Warn("%d existing token(s) kept by --skip-existing were made with another passphrase than %s; register with the passphrase each was made with", found, where)
+	return nil
 }
 
 // waitAfter is --wait after the create's output: stdout is closed, so a
