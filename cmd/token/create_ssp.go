@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tokenctl/tokenctl/internal/bulk"
@@ -11,6 +12,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
 )
@@ -75,10 +77,11 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	sources := make([]string, n)
 	for i := range reqs {
 		req := newSSPRequest(typ)
+		var dps []exit.Problem // the document's own problems: its other checks still run
 		if docs != nil {
 			sources[i] = docs[i].Source
-			if ps := docs[i].Decode(req); len(ps) > 0 {
-				problems = append(problems, ps...)
+			if dps = docs[i].Decode(req); manifest.Fatal(dps) {
+				problems = append(problems, dps...)
 				continue
 			}
 		}
@@ -92,14 +95,19 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 				return err
 			}
 		}
-		if *passphrase == "" {
+		if *passphrase == "" && len(dps) == 0 {
 			if *passphrase, err = Fallback(f); err != nil {
 				return err
 			}
 			flagPassphrase = *passphrase // ask once for all documents
 		}
 		reqs[i] = req
-		problems = append(problems, req.Validate(sources[i])...)
+		checks := req.Validate(sources[i])
+		if len(dps) > 0 && *passphrase == "" {
+			// Not asked for while the document has other problems.
+			checks = slices.DeleteFunc(checks, func(p exit.Problem) bool { return p.Field == "passphrase" })
+		}
+		problems = append(problems, manifest.Combine(dps, checks)...)
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)
