@@ -110,7 +110,7 @@ func OnlyFor(cmd *cobra.Command, platform string, flags map[string][]string) err
 		bad = append(bad, fmt.Sprintf("--%s (for %s)", fl.Name, strings.Join(plats, ", ")))
 	})
 	if len(bad) > 0 {
-		return exit.Usagef("%s on a %s profile: %s does not apply", cmd.CommandPath(), platform, strings.Join(bad, ", "))
+		return exit.Usagef("%s on %s profiles: %s does not apply", cmd.CommandPath(), platform, strings.Join(bad, ", "))
 	}
 	return nil
 }
