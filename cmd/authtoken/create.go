@@ -16,6 +16,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/sdwan"
 )
@@ -195,10 +196,11 @@ func createRun(opts *CreateOptions) error {
 	sources := make([]string, n)
 	for i := range reqs {
 		req := &sdwan.AuthTokenRequest{}
+		var dps []exit.Problem // the document's own problems: its other checks still run
 		if docs != nil {
 			sources[i] = docs[i].Source
-			if ps := docs[i].Decode(req); len(ps) > 0 {
-				problems = append(problems, readOnlyFields(ps)...)
+			if dps = readOnlyFields(docs[i].Decode(req)); manifest.Fatal(dps) {
+				problems = append(problems, dps...)
 				continue
 			}
 		}
@@ -215,13 +217,15 @@ func createRun(opts *CreateOptions) error {
 			req.SessionKeyC = sessionKeyC
 		}
 		reqs[i] = req
+		var checks []exit.Problem
 		for _, pr := range flagNames(req.Validate(sources[i], api, now), docs == nil) {
 			// A bad --expires/--expires-at is reported once, above.
 			if pr.Field == "expires_utc_ms" && len(expiryProblems) > 0 {
 				continue
 			}
-			problems = append(problems, pr)
+			checks = append(checks, pr)
 		}
+		problems = append(problems, manifest.Combine(dps, checks)...)
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)

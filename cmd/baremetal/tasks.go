@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
@@ -105,7 +106,7 @@ func reportTask(f *cmdutil.Factory, t wait.TaskState) {
 		fmt.Fprintf(f.IOStreams.ErrOut, "task %s: not read\n", t.ID)
 		return
 	case !t.Done:
-		fmt.Fprintf(f.IOStreams.ErrOut, "task %s (%s): still %s\n", t.ID, task.TaskType, task.TaskStatus)
+		fmt.Fprintf(f.IOStreams.ErrOut, "task %s (%s): still %s\n", escape.Args([]any{t.ID, task.TaskType, task.TaskStatus})...)
 		return
 	}
 	code, _ := wait.TaskCode(task)
@@ -117,7 +118,7 @@ func reportTask(f *cmdutil.Factory, t wait.TaskState) {
 	if task.ActivityStatusMsg != "" {
 		msg = ": " + task.ActivityStatusMsg
 	}
-	fmt.Fprintf(f.IOStreams.ErrOut, "task %s (%s) %s%s\n", t.ID, task.TaskType, task.TaskStatus, msg)
+	fmt.Fprintf(f.IOStreams.ErrOut, "task %s (%s) %s%s\n", escape.Args([]any{t.ID, task.TaskType, task.TaskStatus, msg})...)
 	for _, s := range task.Servers {
 		if s.ServerTaskStatus == ssp.LCMSuccess {
 			continue
@@ -130,17 +131,16 @@ func reportTask(f *cmdutil.Factory, t wait.TaskState) {
 		if s.ActivityStatusMsg != "" {
 			line += ": " + s.ActivityStatusMsg
 		}
-		fmt.Fprintln(f.IOStreams.ErrOut, line)
+		fmt.Fprintln(f.IOStreams.ErrOut, escape.Text(line))
 	}
 }
 
-// printTasks prints BaremetalTaskInfo objects: the vendor's JSON (one
-// object when single, else an array), task ids for -o id, and a table of
-// one row per server.
+// printTasks prints BaremetalTaskInfo objects: the vendor's JSON, JSON
+// lines or YAML (one object when single, else a list), task ids for -o id,
+// and a table of one row per server.
 func printTasks(f *cmdutil.Factory, o output.Options, raws []json.RawMessage, single bool) error {
 	pr := f.Printer(o)
-	switch o.Format {
-	case output.JSON, output.YAML, output.ID:
+	if !o.IsTable() {
 		if single && len(raws) == 1 {
 			return pr.Object(raws[0], taskKind())
 		}
@@ -171,8 +171,12 @@ func printTasks(f *cmdutil.Factory, o output.Options, raws []json.RawMessage, si
 // or upgrades, and says on stderr how to follow them.
 func printAccepted(f *cmdutil.Factory, o output.Options, verb string, accepted []ssp.AsyncResponse) error {
 	ids := taskIDs(accepted)
-	if len(ids) > 0 {
-		f.Notice("%s accepted: task %s. Follow with: tokenctl baremetal task %s --wait", verb, strings.Join(ids, ", "), ids[0])
+	switch len(ids) {
+	case 0:
+	case 1:
+		f.Notice("%s accepted: task %s. Follow with: tokenctl baremetal task %s --wait", verb, ids[0], ids[0])
+	default:
+		f.Notice("%s accepted: tasks %s. Follow each with: tokenctl baremetal task ID --wait", verb, strings.Join(ids, ", "))
 	}
 	if len(accepted) == 0 && o.IsTable() {
 		return nil // nothing was accepted (every server was gone)

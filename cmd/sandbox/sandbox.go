@@ -166,11 +166,8 @@ func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error 
 			problems = append(problems, exit.Problem{Field: "--state", Rule: fmt.Sprintf("%s is a directory; give the state file's path, e.g. %s", opts.State, filepath.Join(opts.State, "sandbox.json"))})
 		}
 	}
-	if err := exit.Problems(problems); err != nil {
-		return err
-	}
-	lc, err := lifecycle(cmd, opts)
-	if err != nil {
+	lc, lcProblems := lifecycle(cmd, opts)
+	if err := exit.Problems(append(problems, lcProblems...)); err != nil {
 		return err
 	}
 	retryAfter := time.Duration(opts.RetryAfter) * time.Second
@@ -217,31 +214,45 @@ func serveRun(f *cmdutil.Factory, cmd *cobra.Command, opts *ServeOptions) error 
 }
 
 // lifecycle is the environment's lifecycle setting with the flags given on
-// top.
-func lifecycle(cmd *cobra.Command, opts *ServeOptions) (sandbox.Lifecycle, error) {
+// top, and the problems of each (all of them, to be reported at once).
+func lifecycle(cmd *cobra.Command, opts *ServeOptions) (sandbox.Lifecycle, []exit.Problem) {
+	var problems []exit.Problem
 	lc, err := sandbox.LifecycleFromEnv()
 	if err != nil {
-		return lc, exit.WithCode(exit.Usage, err)
+		problems = append(problems, exit.Problem{Field: "environment", Rule: err.Error()})
 	}
 	fl := cmd.Flags()
 	if fl.Changed("lcm-step") {
 		if opts.LCMStep <= 0 {
-			return lc, exit.Usagef("--lcm-step %v: must be positive", opts.LCMStep)
+			problems = append(problems, exit.Problem{Field: "--lcm-step", Rule: fmt.Sprintf("%v: must be positive", opts.LCMStep)})
 		}
 		lc.Step = opts.LCMStep
 	}
-	if fl.Changed("lcm-fail-rate") {
-		lc.Faults.FailRate = opts.LCMFailRate
+	// Each flag alone, so that each problem names its flag.
+	for _, c := range []struct {
+		flag   string
+		faults sim.LCMFaults
+		set    func()
+	}{
+		{"lcm-fail-rate", sim.LCMFaults{FailRate: opts.LCMFailRate}, func() { lc.Faults.FailRate = opts.LCMFailRate }},
+		{"lcm-fail-hosts", sim.LCMFaults{FailHosts: opts.LCMFailHosts}, func() { lc.Faults.FailHosts = opts.LCMFailHosts }},
+		{"lcm-task-outcome", sim.LCMFaults{TaskOutcome: opts.LCMTaskOutcome}, func() { lc.Faults.TaskOutcome = opts.LCMTaskOutcome }},
+	} {
+		if !fl.Changed(c.flag) {
+			continue
+		}
+		if _, err := ssp.CheckLCMFaults(c.faults); err != nil {
+			problems = append(problems, exit.Problem{Field: "--" + c.flag, Rule: err.Error()})
+			continue
+		}
+		c.set()
 	}
-	if fl.Changed("lcm-fail-hosts") {
-		lc.Faults.FailHosts = opts.LCMFailHosts
-	}
-	if fl.Changed("lcm-task-outcome") {
-		lc.Faults.TaskOutcome = opts.LCMTaskOutcome
+	if len(problems) > 0 {
+		return lc, problems
 	}
 	faults, err := ssp.CheckLCMFaults(lc.Faults)
 	if err != nil {
-		return lc, exit.Usagef("--lcm-fail-rate, --lcm-fail-hosts, --lcm-task-outcome: %v", err)
+		return lc, []exit.Problem{{Field: "environment", Rule: err.Error()}}
 	}
 	lc.Faults = faults
 	return lc, nil

@@ -85,7 +85,9 @@ what is missing. With --skip-existing, --generate-passphrase --passphrase-file F
 passphrase from FILE when it exists (an earlier run generated it), so the tokens a re-run
 still creates get the same passphrase as the others. An existing token's -o install-script
 embeds the passphrase given to this command (the SSP never returns one): the same one the
-token was made with, when the command is the same. "unknown" means the server may have made the token although its answer
+token was made with, when the command is the same; when FILE is missing, a new passphrase is
+generated that no existing token has: -o install-script then exits 5, other formats warn.
+"unknown" means the server may have made the token although its answer
 was lost or unreadable (exit 7 for a single create): look for it before creating again;
 --skip-existing does.
 

@@ -9,6 +9,7 @@ import (
 	"github.com/tokenctl/tokenctl/internal/client"
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
 )
 
@@ -37,10 +38,11 @@ func createAgent(opts *CreateOptions) error {
 	sources := make([]string, n)
 	for i := range reqs {
 		req := &agent.TokenRequest{}
+		var dps []exit.Problem // the document's own problems: its other checks still run
 		if docs != nil {
 			sources[i] = docs[i].Source
-			if ps := docs[i].Decode(req); len(ps) > 0 {
-				problems = append(problems, ps...)
+			if dps = docs[i].Decode(req); manifest.Fatal(dps) {
+				problems = append(problems, dps...)
 				continue
 			}
 		}
@@ -51,7 +53,7 @@ func createAgent(opts *CreateOptions) error {
 			}
 		}
 		reqs[i] = req
-		problems = append(problems, req.Validate(sources[i])...)
+		problems = append(problems, manifest.Combine(dps, req.Validate(sources[i]))...)
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)

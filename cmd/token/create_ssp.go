@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tokenctl/tokenctl/internal/bulk"
@@ -11,8 +12,10 @@ import (
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/manifest"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
+	"github.com/tokenctl/tokenctl/internal/wait"
 )
 
 func createSSP(opts *CreateOptions, p *config.Resolved) error {
@@ -75,10 +78,11 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	sources := make([]string, n)
 	for i := range reqs {
 		req := newSSPRequest(typ)
+		var dps []exit.Problem // the document's own problems: its other checks still run
 		if docs != nil {
 			sources[i] = docs[i].Source
-			if ps := docs[i].Decode(req); len(ps) > 0 {
-				problems = append(problems, ps...)
+			if dps = docs[i].Decode(req); manifest.Fatal(dps) {
+				problems = append(problems, dps...)
 				continue
 			}
 		}
@@ -92,14 +96,22 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 				return err
 			}
 		}
-		if *passphrase == "" {
+		if *passphrase == "" && len(dps) == 0 {
 			if *passphrase, err = Fallback(f); err != nil {
 				return err
 			}
 			flagPassphrase = *passphrase // ask once for all documents
 		}
 		reqs[i] = req
-		problems = append(problems, req.Validate(sources[i])...)
+		checks := req.Validate(sources[i])
+		if len(dps) > 0 && *passphrase == "" {
+			// Not asked for while the document has other problems.
+			checks = slices.DeleteFunc(checks, func(p exit.Problem) bool { return p.Field == "passphrase" })
+		}
+		problems = append(problems, manifest.Combine(dps, checks)...)
+		if _, _, allowed, _ := tokenFields(req); waiting && spec.For != wait.Used && *allowed != nil && **allowed >= 1 && **allowed < int64(spec.Count) {
+			problems = append(problems, exit.Problem{Field: "--count", Rule: fmt.Sprintf("%d is more than the token's allowed_instance_count %d: that many hosts can never register with it", spec.Count, **allowed)})
+		}
 	}
 	if len(problems) > 0 {
 		return exit.Problems(problems)
@@ -121,6 +133,9 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 		if e == nil {
 			toCreate++
 		}
+	}
+	if err := freshPassphraseProblem(f, opts, o, kind.Noun, existing, n-toCreate); err != nil {
+		return err
 	}
 	// A dry run writes no local file; when every token exists, no
 	// passphrase is used.
@@ -192,13 +207,37 @@ func createSSP(opts *CreateOptions, p *config.Resolved) error {
 	return waitAfter(ctx, f, sc, typ, info.ID, spec)
 }
 
+// freshPassphraseProblem handles the tokens --skip-existing found when
+// --generate-passphrase has just made a new passphrase (its file did not
+// exist): they were created with another one. An install script would
+// embed the new passphrase and fail on the host (exit 5); other formats
+// print the existing tokens with a warning that the passphrase is not
+// theirs.
+func freshPassphraseProblem(f *cmdutil.Factory, opts *CreateOptions, o output.Options, noun string, existing []json.RawMessage, found int) error {
+	if found == 0 || !opts.Passphrase.Fresh() {
+		return nil
+	}
+	where := "the new passphrase"
+	if opts.Passphrase.File != "" {
+		where = fmt.Sprintf("the passphrase generated now (%s did not exist)", opts.Passphrase.File)
+	}
+	if o.Format == output.InstallScript {
+		var info ssp.TokenInfo
+		_ = json.Unmarshal(existing[0], &info)
+		return exit.Errorf(exit.Conflict, "display_name %q already has a usable %s, %s, made with another passphrase than %s: its install script would fail on the host. Give the file that holds the token's passphrase as --passphrase-file, or delete the token and create it again",
+			info.DisplayName, noun, info.ID, where)
+	}
+	f.Warn("%d existing token(s) kept by --skip-existing were made with another passphrase than %s; register with the passphrase each was made with", found, where)
+	return nil
+}
+
 // waitAfter is --wait after the create's output: stdout is closed, so a
 // pipe's reader (sh, ssh) goes ahead, then the token's hosts are waited for.
 func waitAfter(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, id string, spec waitSpec) error {
 	if err := f.IOStreams.CloseOut(); err != nil {
 		return err
 	}
-	return waitForHosts(ctx, f, sc, typ, id, spec, nil)
+	return waitForHosts(ctx, f, sc, id, func(context.Context) (string, string, error) { return typ, id, nil }, spec, nil)
 }
 
 // finishHint is the summary's advice after a batch of creates left some

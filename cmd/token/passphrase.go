@@ -57,6 +57,11 @@ func (pf *PassphraseFlags) Validate(f *cmdutil.Factory) []exit.Problem {
 	return ps
 }
 
+// Fresh reports a passphrase that --generate-passphrase has just made
+// (not one read back from an earlier run's --passphrase-file): no token
+// that exists already can have it.
+func (pf *PassphraseFlags) Fresh() bool { return pf.Generate && !pf.reused }
+
 // Resolve returns the passphrase from the flags, or "" when none of them
 // gives one (the manifest, TOKENCTL_PASSPHRASE or a prompt may still).
 func (pf *PassphraseFlags) Resolve(f *cmdutil.Factory) (string, error) {

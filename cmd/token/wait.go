@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenctl/tokenctl/internal/cmdutil"
 	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/output"
 	"github.com/tokenctl/tokenctl/internal/ssp"
@@ -60,8 +61,8 @@ Exit codes: 0 when --count hosts reached the condition (failed ones are still re
 once on authentication errors and an unknown token. Rate limits, server errors and
 network failures are retried until the timeout.
 
-A progress line ("2/5 registered, 1 installing, 1 failed") is drawn on a terminal's
-stderr. stdout has the hosts reached and failed: a table, or with -o json|yaml the hosts in
+A progress line ("2/5 registered, 1 installing, 1 failed"; for healthy also "1 not
+healthy": installed, but disconnected or degraded) is drawn on a terminal's stderr. stdout has the hosts reached and failed: a table, or with -o json|yaml the hosts in
 the vendor's field names with "result": "reached" or "failed" (failed ones with their
 lcm_error); -o id prints the ids of the hosts reached.`,
 		Example: `  tokenctl token wait 613b203e-d183-4311-b0e2-bfd90b518f20 --for healthy
@@ -103,11 +104,14 @@ func waitRun(opts *WaitOptions) error {
 	if err != nil {
 		return err
 	}
-	found, err := lookupSSPToken(ctx, f, sc, opts.ID, typ, explicit, statusSSPToken)
-	if err != nil {
-		return err
-	}
-	return waitForHosts(ctx, f, sc, found.typ, found.id, spec, &o)
+	// The lookup is the wait's first round: retried until the deadline.
+	return waitForHosts(ctx, f, sc, opts.ID, func(ctx context.Context) (string, string, error) {
+		found, err := lookupSSPToken(ctx, f, sc, opts.ID, typ, explicit, statusSSPToken)
+		if err != nil {
+			return "", "", err
+		}
+		return found.typ, found.id, nil
+	}, spec, &o)
 }
 
 // waitSpec is what to wait for: --for (or create's --wait), --count and
@@ -155,17 +159,27 @@ type hostResult struct {
 	Result string `json:"result"`
 }
 
-// waitForHosts runs the wait on a token of type typ and reports it: the
-// progress line on a terminal's stderr, failed hosts on stderr, and, when
-// o is not nil, the hosts reached and failed on stdout. It returns the
-// outcome's error: nil, exit 5 or exit 124.
-func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, id string, spec waitSpec, o *output.Options) error {
-	var src wait.Source = &wait.Sensor{Client: sc, TokenID: id}
-	noun := "sensor registration token"
-	if typ == ssp.Baremetal {
-		src = &wait.Baremetal{Client: sc, TokenID: id}
-		noun = "baremetal registration token"
-	}
+// waitForHosts runs the wait on the token that lookup finds (its type and
+// id; arg names it until then) and reports it: the progress line on a
+// terminal's stderr, failed hosts on stderr, and, when o is not nil, the
+// hosts reached and failed on stdout. It returns the outcome's error: nil,
+// exit 5 or exit 124.
+func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, arg string, lookup func(context.Context) (typ, id string, err error),
+	spec waitSpec, o *output.Options) error {
+	noun, id := "registration token", arg
+	src := &wait.Lazy{New: func(ctx context.Context) (wait.Source, error) {
+		typ, tid, err := lookup(ctx)
+		if err != nil {
+			return nil, err
+		}
+		id = tid
+		if typ == ssp.Baremetal {
+			noun = "baremetal registration token"
+			return &wait.Baremetal{Client: sc, TokenID: id}, nil
+		}
+		noun = "sensor registration token"
+		return &wait.Sensor{Client: sc, TokenID: id}, nil
+	}}
 	line := f.NewStatusLine()
 	reported := map[string]bool{}
 	res, err := wait.Run(ctx, src, wait.Options{
@@ -180,7 +194,7 @@ func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, 
 				if !reported[h.ID] {
 					reported[h.ID] = true
 					line.Clear()
-					fmt.Fprintf(f.IOStreams.ErrOut, "host %s failed: %s\n", h.Label(), failure(h))
+					fmt.Fprintf(f.IOStreams.ErrOut, "host %s failed: %s\n", escape.Text(h.Label()), escape.Text(failure(h)))
 				}
 			}
 			line.Set("%s", p.String())
@@ -204,18 +218,41 @@ func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, typ, 
 		return exit.Errorf(exit.Conflict, "%s %s: %s (%s)", noun, id, res.Reason, progress)
 	default:
 		msg := fmt.Sprintf("timed out after %s waiting for %s %s: %s", spec.Timeout, noun, id, progress)
-		if len(res.Pending) > 0 {
-			var names []string
-			for _, h := range res.Pending {
-				names = append(names, h.Label())
+		var installing, unhealthy []string
+		for _, h := range res.Pending {
+			if h.Installed {
+				unhealthy = append(unhealthy, fmt.Sprintf("%s [%s]", h.Label(), health(h)))
+			} else {
+				installing = append(installing, h.Label())
 			}
-			msg += "; still installing: " + strings.Join(names, ", ")
+		}
+		if len(installing) > 0 {
+			msg += "; still installing: " + strings.Join(installing, ", ")
+		}
+		if len(unhealthy) > 0 {
+			msg += "; installed but not healthy: " + strings.Join(unhealthy, ", ")
 		}
 		if res.Reason != "" {
 			msg += "; " + res.Reason
 		}
 		return exit.Errorf(exit.Timeout, "%s", msg)
 	}
+}
+
+// health is what an installed host that is not healthy shows: its
+// connectivity and health.
+func health(h wait.Host) string {
+	var parts []string
+	if h.Connectivity != "" {
+		parts = append(parts, "connectivity "+h.Connectivity)
+	}
+	if h.Health != "" {
+		parts = append(parts, "health "+h.Health)
+	}
+	if len(parts) == 0 {
+		return "health unknown"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // failure is a failed host's reason: its lcm status and lcm_error.

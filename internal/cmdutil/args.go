@@ -134,7 +134,7 @@ func OnlyFor(cmd *cobra.Command, platform string, flags map[string][]string) err
 		bad = append(bad, fmt.Sprintf("--%s (for %s)", fl.Name, strings.Join(plats, ", ")))
 	})
 	if len(bad) > 0 {
-		return exit.Usagef("%s: %s %s not apply to %s profiles", cmd.CommandPath(), strings.Join(bad, ", "), plural(len(bad), "does", "do"), platform)
+		return exit.Usagef("%s on %s profiles: %s does not apply", cmd.CommandPath(), platform, strings.Join(bad, ", "))
 	}
 	return nil
 }
@@ -181,12 +181,4 @@ func (s nonEmptyString) Type() string { return "string" }
 // not be empty.
 func NonEmptyStringVar(fs *pflag.FlagSet, p *string, name, usage string) {
 	fs.Var(nonEmptyString{p}, name, usage)
-}
-
-// plural picks the singular or plural form for n.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -32,9 +32,19 @@ func (f *Factory) ReadIDList(args []string) ([]string, error) {
 }
 
 // NothingToDo ends a verb given "-" and an empty stdin: a notice on stderr,
-// exit 0. Verbs call it after checking their flags, before any request.
+// exit 0, and with -o json or yaml the empty list of results ([]), so a
+// script parsing stdout reads a list as on any other day. Verbs call it
+// after checking their flags, before any request.
 func (f *Factory) NothingToDo(cmd *cobra.Command) error {
 	f.Notice("%s: no IDs on stdin (\"-\"); nothing to do.", cmd.CommandPath())
+	o, err := f.OutputOptions()
+	if err != nil {
+		return err
+	}
+	switch o.Format {
+	case output.JSON, output.JSONL, output.YAML:
+		return f.PrintBulk(o, output.Kind{}, nil)
+	}
 	return nil
 }
 

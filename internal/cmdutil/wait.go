@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokenctl/tokenctl/internal/escape"
 	"github.com/tokenctl/tokenctl/internal/exit"
 	"github.com/tokenctl/tokenctl/internal/wait"
 )
@@ -63,14 +64,15 @@ func (f *Factory) NewStatusLine() *StatusLine {
 	return &StatusLine{f: f}
 }
 
-// Set redraws the line.
+// Set redraws the line; args are escaped (they carry the server's words:
+// token statuses, error messages).
 func (s *StatusLine) Set(format string, args ...any) {
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fmt.Fprintf(s.f.IOStreams.ErrOut, "\r\033[K"+format, args...)
+	fmt.Fprintf(s.f.IOStreams.ErrOut, "\r\033[K"+format, escape.Args(args)...)
 	s.drawn = true
 }
 

@@ -20,9 +20,10 @@ func TestStatusLineOnATerminalOnly(t *testing.T) {
 	l := NewFactory(ios, BuildInfo{}).NewStatusLine()
 	l.Set("%d/%d registered", 1, 2)
 	l.Set("%d/%d registered", 2, 2)
+	l.Set("token %s", "EXPIRED\033[2J") // the server's words are escaped
 	l.Clear()
 	l.Clear()
-	if got, want := stderr.String(), "\r\033[K1/2 registered\r\033[K2/2 registered\r\033[K"; got != want {
+	if got, want := stderr.String(), "\r\033[K1/2 registered\r\033[K2/2 registered\r\033[Ktoken EXPIRED\\x1b[2J\r\033[K"; got != want {
 		t.Errorf("stderr %q, want %q", got, want)
 	}
 }

@@ -124,14 +124,21 @@ func (d Document) Decode(v any) []exit.Problem {
 			problems = append(problems, exit.Problem{Source: d.Source, Field: field, Rule: unknownRule(key, allowed)})
 		}
 	}
-	if len(problems) > 0 {
-		return problems
-	}
 	var generic any
 	if err := d.node.Decode(&generic); err != nil {
-		return []exit.Problem{{Source: d.Source, Field: "(document)", Rule: cleanYAMLError(err)}}
+		return append(problems, exit.Problem{Source: d.Source, Field: "(document)", Rule: cleanYAMLError(err)})
 	}
-	data, err := json.Marshal(jsonable(generic))
+	// The fields named above as unknown are left out, so that the known
+	// ones are still decoded and checked: every problem at once.
+	generic = jsonable(generic)
+	if m, ok := generic.(map[string]any); ok && len(problems) > 0 {
+		for k := range m {
+			if _, known := allowed[k]; !known {
+				delete(m, k)
+			}
+		}
+	}
+	data, err := json.Marshal(generic)
 	if err != nil {
 		return []exit.Problem{{Source: d.Source, Field: "(document)", Rule: err.Error()}}
 	}
@@ -150,14 +157,47 @@ func (d Document) Decode(v any) []exit.Problem {
 					rule += ": " + hint
 				}
 			}
-			return []exit.Problem{{Source: d.Source, Field: te.Field, Rule: rule}}
+			return append(problems, exit.Problem{Source: d.Source, Field: te.Field, Rule: rule})
 		}
 		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return []exit.Problem{{Source: d.Source, Field: "(nested object)", Rule: "unknown field " + name}}
+			return append(problems, exit.Problem{Source: d.Source, Field: "(nested object)", Rule: "unknown field " + name})
 		}
-		return []exit.Problem{{Source: d.Source, Field: "(document)", Rule: err.Error()}}
+		return append(problems, exit.Problem{Source: d.Source, Field: "(document)", Rule: err.Error()})
 	}
-	return nil
+	return problems
+}
+
+// Fatal reports whether Decode's problems leave nothing worth checking
+// further: the document is not a mapping, or not valid YAML. After other
+// problems (unknown fields, a field of the wrong type) the rest of the
+// value is decoded, and its checks belong in the same report.
+func Fatal(ps []exit.Problem) bool {
+	for _, p := range ps {
+		if p.Field == "(document)" {
+			return true
+		}
+	}
+	return false
+}
+
+// Combine adds a document's checks to its Decode problems, leaving out the
+// checks of a field Decode already reported (a field of the wrong type is
+// also empty; "required" would say the same thing twice).
+func Combine(decode, checks []exit.Problem) []exit.Problem {
+	if len(decode) == 0 {
+		return checks
+	}
+	reported := map[string]bool{}
+	for _, p := range decode {
+		reported[p.Source+"\x00"+p.Field] = true
+	}
+	out := append([]exit.Problem(nil), decode...)
+	for _, p := range checks {
+		if !reported[p.Source+"\x00"+p.Field] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // JSON returns the document as JSON, whatever its shape (`tokenctl api -f`

@@ -154,6 +154,9 @@ func duplicateProblem(doc *Document, first string) exit.Problem {
 // The document comes back with its problems when its kind and key are
 // known, so duplicates can be found among invalid documents too.
 func parseOne(in Input, opts ParseOptions) (*Document, []string, []exit.Problem) {
+	if in.Unreadable != nil {
+		return nil, nil, []exit.Problem{*in.Unreadable}
+	}
 	src := in.Source
 	raw, err := in.JSON()
 	if err != nil {
@@ -271,28 +274,28 @@ type baremetalTokenDoc struct {
 // request types' own Validate. It is never sent.
 const placeholderPassphrase = "Placeholder-Only-1!"
 
-func parsePool(in Input, doc *Document, opts ParseOptions) ([]string, []exit.Problem) {
+func parsePool(in Input, doc *Document, opts ParseOptions) (_ []string, ps []exit.Problem) {
 	src := in.Source
 	var f tokenDocFields
 	var expiry *int64
+	var dps []exit.Problem
 	spec := &poolSpec{typ: ssp.Sensor}
 	if doc.Kind == KindBaremetalToken {
 		var d baremetalTokenDoc
-		if ps := in.Decode(&d); len(ps) > 0 {
-			return nil, ps
-		}
+		dps = in.Decode(&d)
 		f, expiry, spec.typ = d.tokenDocFields, d.ExpiryTimeSinceCreationMins, ssp.Baremetal
 	} else {
 		var d sensorTokenDoc
-		if ps := in.Decode(&d); len(ps) > 0 {
-			return nil, ps
-		}
+		dps = in.Decode(&d)
 		f = d.tokenDocFields
 	}
+	if manifest.Fatal(dps) {
+		return nil, dps
+	}
+	defer func() { ps = manifest.Combine(dps, ps) }()
 	spec.displayName, spec.description, spec.allowed, spec.expiryMins = f.DisplayName, f.Description, f.AllowedInstanceCount, expiry
 	doc.Key, doc.pool = f.DisplayName, spec
 
-	var ps []exit.Problem
 	add := func(field, rule string) { ps = append(ps, exit.Problem{Source: src, Field: field, Rule: rule}) }
 	var warn []string
 
@@ -458,11 +461,13 @@ type agentTokenDoc struct {
 	Change *bool  `json:"change"`
 }
 
-func parseAgent(in Input, doc *Document) []exit.Problem {
+func parseAgent(in Input, doc *Document) (ps []exit.Problem) {
 	var d agentTokenDoc
-	if ps := in.Decode(&d); len(ps) > 0 {
-		return ps
+	dps := in.Decode(&d)
+	if manifest.Fatal(dps) {
+		return dps
 	}
+	defer func() { ps = manifest.Combine(dps, ps) }()
 	req := agent.TokenRequest{Name: d.Name}
 	doc.Key, doc.agent = d.Name, &agentSpec{name: d.Name, read: d.Read, change: d.Change}
 	return docProblems(req.Validate(in.Source))
@@ -511,13 +516,14 @@ type idsConfigDoc struct {
 	PCAPEnabled *bool `json:"pcap_enabled"`
 }
 
-func parseFeatures(in Input, doc *Document) []exit.Problem {
+func parseFeatures(in Input, doc *Document) (ps []exit.Problem) {
 	src := in.Source
 	var d featuresDoc
-	if ps := in.Decode(&d); len(ps) > 0 {
-		return ps
+	dps := in.Decode(&d)
+	if manifest.Fatal(dps) {
+		return dps
 	}
-	var ps []exit.Problem
+	defer func() { ps = manifest.Combine(dps, ps) }()
 	add := func(field, rule string) { ps = append(ps, exit.Problem{Source: src, Field: field, Rule: rule}) }
 	spec := &featuresSpec{want: featureWant{ids: d.IDSEnabled, flows: d.FlowsEnabled, mps: d.MPSEnabled}}
 	doc.features = spec
@@ -698,11 +704,13 @@ type mpsDoc struct {
 	OtherFileType      *bool  `json:"other_file_type"`
 }
 
-func parseMPS(in Input, doc *Document) []exit.Problem {
+func parseMPS(in Input, doc *Document) (ps []exit.Problem) {
 	var d mpsDoc
-	if ps := in.Decode(&d); len(ps) > 0 {
-		return ps
+	dps := in.Decode(&d)
+	if manifest.Fatal(dps) {
+		return dps
 	}
+	defer func() { ps = manifest.Combine(dps, ps) }()
 	want := map[string]bool{}
 	for field, v := range map[string]*bool{
 		"document_file_type": d.DocumentFileType, "executable_file_type": d.ExecutableFileType,

@@ -27,6 +27,10 @@ type Input struct {
 	// Dir is the directory of the document's file; "" (the working
 	// directory) for stdin.
 	Dir string
+	// Unreadable is set, instead of Document, for a file of -f DIR that
+	// could not be read or parsed while others could: Parse reports it
+	// with the other files' problems.
+	Unreadable *exit.Problem
 }
 
 // DocumentExtensions are the files -f DIR reads.
@@ -79,14 +83,21 @@ func Read(path string, stdin io.Reader) ([]Input, error) {
 		docs, err := manifest.Read(filepath.Join(path, name), nil)
 		if err != nil {
 			errs = append(errs, err.Error())
+			src, rule, ok := strings.Cut(err.Error(), ": ")
+			if !ok {
+				src, rule = name, err.Error()
+			}
+			out = append(out, Input{Dir: path, Unreadable: &exit.Problem{Source: src, Field: "(document)", Rule: rule}})
 			continue
 		}
 		out = append(out, inputs(docs, path)...)
 	}
-	switch len(errs) {
-	case 0:
+	switch {
+	case len(errs) == 0 || len(errs) < len(names):
+		// Some files read: the unreadable ones are reported by Parse,
+		// with the problems of the others.
 		return out, nil
-	case 1:
+	case len(errs) == 1:
 		return nil, exit.Usagef("%s", errs[0])
 	default:
 		return nil, exit.Usagef("%d files of %s cannot be read:\n  - %s", len(errs), path, strings.Join(errs, "\n  - "))

@@ -98,7 +98,8 @@ func (b *Baremetal) Round(ctx context.Context, cond string) (Snapshot, error) {
 		h.LCMStatus, h.LCMOperation, h.LCMError = s.LCMStatus, s.LCMOperation, s.LCMError
 		h.Connectivity, h.Health = s.ConnectivityStatus, s.OverallHealth()
 		h.Failed = s.LCMStatus == ssp.LCMFailed || s.LCMStatus == ssp.LCMAborted
-		h.Healthy = s.LCMStatus == ssp.LCMSuccess && s.ConnectivityStatus == ssp.ConnectivityUp && s.OverallHealth() == ssp.HealthOK
+		h.Installed = s.LCMStatus == ssp.LCMSuccess
+		h.Healthy = h.Installed && s.ConnectivityStatus == ssp.ConnectivityUp && s.OverallHealth() == ssp.HealthOK
 		return nil
 	})
 	return snap, err
@@ -159,6 +160,7 @@ func (s *Sensor) Round(ctx context.Context, cond string) (Snapshot, error) {
 		reg := strings.ToUpper(d.Status.Registration)
 		h := Host{ID: d.Info.ID, DisplayName: d.Info.DisplayName, State: d.Status.Registration, Health: d.Status.Health,
 			Registered: reg == "REGISTERED", Failed: reg == "FAILED"}
+		h.Installed = h.Registered
 		h.Healthy = h.Registered && strings.EqualFold(d.Status.Health, "OK")
 		snap.Hosts = append(snap.Hosts, h)
 		return nil

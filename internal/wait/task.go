@@ -97,10 +97,18 @@ func Tasks(ctx context.Context, ids []string, fetch TaskFetch, opts TaskOptions)
 				done++
 				continue
 			}
-			t, raw, err := fetch(ctx, ts.ID)
+			fctx, cancel := roundContext(ctx, opts.Clock, deadline, opts.Interval)
+			t, raw, err := fetch(fctx, ts.ID)
+			cut := fctx.Err() != nil
+			cancel()
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return res, exit.WithCode(exit.Interrupted, fmt.Errorf("waiting interrupted: %w", ctx.Err()))
+			case err != nil && cut:
+				// The deadline passed while fetching: the wait timed out.
+				res.Code = exit.Timeout
+				res.Reason = fmt.Sprintf("%d of %d task(s) still running at --wait-timeout; last attempt failed: %s", len(ids)-done, len(ids), firstLine(err.Error()))
+				return res, nil
 			case err != nil && !Transient(err):
 				return res, err
 			case err != nil:

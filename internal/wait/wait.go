@@ -50,10 +50,14 @@ type Host struct {
 	Connectivity string `json:"connectivity_status,omitempty"`
 	Health       string `json:"health,omitempty"`
 	// Registered, Healthy and Failed classify the host; the source sets
-	// them by the vendor's rules for its kind of host.
+	// them by the vendor's rules for its kind of host. Installed says its
+	// install (a server's lcm operation, a sensor's registration) ended
+	// well: a host that is neither healthy nor failed is then not
+	// installing any more but unhealthy (disconnected, degraded).
 	Registered bool `json:"-"`
 	Healthy    bool `json:"-"`
 	Failed     bool `json:"-"`
+	Installed  bool `json:"-"`
 }
 
 // Label names a host in messages: "web-01 (id)".
@@ -113,7 +117,19 @@ const (
 	// backoffFactor bounds the interval: it doubles while nothing changes,
 	// up to this many times the first (5s backs off to 30s).
 	backoffFactor = 6
+	// lastRoundGrace bounds the least time a round gets (it is at most the
+	// interval): the round that starts at the deadline still runs.
+	lastRoundGrace = 2 * time.Second
 )
+
+// roundContext bounds one round by the deadline (or, for the round that
+// starts at it, by the smaller of lastRoundGrace and the interval), so a
+// request retried against a server that went away cannot hold the wait
+// past --wait-timeout. The clock may be a fake one: the bound is the time
+// left on it.
+func roundContext(ctx context.Context, clock Clock, deadline time.Time, interval time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, max(deadline.Sub(clock.Now()), min(lastRoundGrace, interval)))
+}
 
 // Options configure Run.
 type Options struct {
@@ -158,7 +174,10 @@ type Progress struct {
 	Allowed int64
 	Reached int
 	Pending int
-	Failed  int
+	// Unhealthy counts the pending hosts that are installed but not
+	// healthy (the others are installing).
+	Unhealthy int
+	Failed    int
 	// FailedHosts are the failed hosts seen this round.
 	FailedHosts []Host
 	// Err is a transient error of this round (retried next round).
@@ -184,8 +203,11 @@ func (p Progress) String() string {
 		}
 	} else {
 		fmt.Fprintf(&b, "%d/%d %s", p.Reached, p.Count, p.Condition)
-		if p.Pending > 0 {
-			fmt.Fprintf(&b, ", %d installing", p.Pending)
+		if n := p.Pending - p.Unhealthy; n > 0 {
+			fmt.Fprintf(&b, ", %d installing", n)
+		}
+		if p.Unhealthy > 0 {
+			fmt.Fprintf(&b, ", %d not healthy", p.Unhealthy)
 		}
 		if p.Failed > 0 {
 			fmt.Fprintf(&b, ", %d failed", p.Failed)
@@ -250,11 +272,22 @@ func Run(ctx context.Context, src Source, opts Options) (Result, error) {
 	var last string
 	for round := 1; ; round++ {
 		res.Rounds = round
-		snap, err := src.Round(ctx, opts.Condition)
+		rctx, cancel := roundContext(ctx, opts.Clock, deadline, opts.Interval)
+		snap, err := src.Round(rctx, opts.Condition)
+		cut := rctx.Err() != nil
+		cancel()
 		var pr Progress
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return res, exit.WithCode(exit.Interrupted, fmt.Errorf("waiting interrupted: %w", ctx.Err()))
+		case err != nil && cut:
+			// The deadline passed during the round: its error says only
+			// that, so an earlier round's failure says more.
+			res.Outcome = TimedOut
+			if res.Reason == "" {
+				res.Reason = "last attempt failed: " + firstLine(err.Error())
+			}
+			return res, nil
 		case err != nil && !Transient(err):
 			return res, err
 		case err != nil:
@@ -350,7 +383,19 @@ func (res *Result) classify(s Snapshot, opts Options) {
 
 func (res *Result) progress(round int) Progress {
 	return Progress{Round: round, Condition: res.Condition, Count: res.Count, CountGiven: res.CountGiven, TokenStatus: res.TokenStatus,
-		Usage: res.Usage, Allowed: res.Allowed, Reached: len(res.Reached), Pending: len(res.Pending), Failed: len(res.Failed), FailedHosts: res.Failed}
+		Usage: res.Usage, Allowed: res.Allowed, Reached: len(res.Reached), Pending: len(res.Pending), Unhealthy: unhealthy(res.Pending),
+		Failed: len(res.Failed), FailedHosts: res.Failed}
+}
+
+// unhealthy counts the installed hosts among pending ones.
+func unhealthy(pending []Host) int {
+	n := 0
+	for _, h := range pending {
+		if h.Installed {
+			n++
+		}
+	}
+	return n
 }
 
 // Progress is the result as a progress report (the last round's).
@@ -372,4 +417,26 @@ func Transient(err error) bool {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// Lazy is a Source made by its first successful call of New: a wait on a
+// token given by the user looks the token up in its first round, so an SSP
+// that is briefly unavailable when the wait starts is retried like any
+// round, until the deadline; errors retrying cannot fix (an unknown or
+// ambiguous name) still end the wait at once.
+type Lazy struct {
+	New func(ctx context.Context) (Source, error)
+	src Source
+}
+
+// Round implements Source.
+func (l *Lazy) Round(ctx context.Context, cond string) (Snapshot, error) {
+	if l.src == nil {
+		src, err := l.New(ctx)
+		if err != nil {
+			return Snapshot{}, err
+		}
+		l.src = src
+	}
+	return l.src.Round(ctx, cond)
 }

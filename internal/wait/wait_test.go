@@ -196,6 +196,7 @@ func TestProgressLine(t *testing.T) {
 	}{
 		{Progress{Condition: Registered, Count: 5, Reached: 2, Pending: 1, Failed: 1, TokenStatus: "AVAILABLE"}, "2/5 registered, 1 installing, 1 failed"},
 		{Progress{Condition: Healthy, Count: 1, TokenStatus: "EXPIRED"}, "0/1 healthy, token EXPIRED"},
+		{Progress{Condition: Healthy, Count: 3, Reached: 1, Pending: 2, Unhealthy: 1, TokenStatus: "USED"}, "1/3 healthy, 1 installing, 1 not healthy, token USED"},
 		{Progress{Condition: Used, Count: 3, CountGiven: true, Usage: 1, Allowed: 5, TokenStatus: "AVAILABLE"}, "1/3 used, token AVAILABLE"},
 		{Progress{Condition: Used, Count: 1, Usage: 1, Allowed: 5, TokenStatus: "AVAILABLE"}, "1/5 used, token AVAILABLE"},
 		{Progress{Condition: Used, Count: 1, Usage: -1, TokenStatus: "AVAILABLE"}, "waiting for use, token AVAILABLE"},
@@ -267,5 +268,50 @@ func TestTasks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// hang is a Source (and a TaskFetch) whose calls answer only when their
+// context ends, as a request does that is retried against a dead server.
+type hang struct{ calls int }
+
+func (h *hang) Round(ctx context.Context, _ string) (Snapshot, error) {
+	h.calls++
+	return Snapshot{}, h.block(ctx)
+}
+
+func (h *hang) block(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		// What the client returns when its context ends mid-retry.
+		return exit.WithCode(exit.Network, fmt.Errorf("get baremetal registration token status: %w", ctx.Err()))
+	case <-time.After(10 * time.Second):
+		return errors.New("the round was not bounded by --wait-timeout")
+	}
+}
+
+// A round that cannot finish (a request retried against a server that went
+// away) ends at --wait-timeout with 124, not after the client's retries.
+func TestRunRoundBoundedByTimeout(t *testing.T) {
+	src := &hang{}
+	res, err := Run(context.Background(), src, Options{Condition: Healthy, Interval: time.Millisecond, Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("err %v, want a timed-out result", err)
+	}
+	if res.Outcome != TimedOut || !strings.Contains(res.Reason, "deadline exceeded") {
+		t.Fatalf("outcome %v (%q), want TimedOut naming the last attempt", res.Outcome, res.Reason)
+	}
+}
+
+func TestTasksFetchBoundedByTimeout(t *testing.T) {
+	h := &hang{}
+	res, err := Tasks(context.Background(), []string{"t1"}, func(ctx context.Context, _ string) (ssp.Task, json.RawMessage, error) {
+		return ssp.Task{}, nil, h.block(ctx)
+	}, TaskOptions{Interval: time.Millisecond, Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("err %v, want a timed-out result", err)
+	}
+	if res.Code != exit.Timeout || !strings.Contains(res.Reason, "deadline exceeded") {
+		t.Fatalf("code %d (%q), want 124 naming the last attempt", res.Code, res.Reason)
 	}
 }
