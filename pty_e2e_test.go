@@ -322,3 +322,25 @@ func TestPTYProfileWizard(t *testing.T) {
 		t.Fatalf("the new profile does not work: %+v", r)
 	}
 }
+
+// TestPTYSignalEndsAPrompt: SIGTERM or SIGHUP (the terminal went away, an
+// ssh session dropped) while a question is on screen ends tokenctl with
+// exit 130, as everywhere else; the prompt kept waiting, for ever once its
+// terminal was gone.
+func TestPTYSignalEndsAPrompt(t *testing.T) {
+	e := newProcEnv(t)
+	e.Set("TOKENCTL_PROFILE", "sandbox")
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		p := startPTY(t, e, "token", "create")
+		p.expect("Display name")
+		if err := p.cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		if code := p.wait(); code != 130 {
+			t.Fatalf("%v during the form: exit %d, want 130; screen:\n%s", sig, code, p.text())
+		}
+		if r := e.Run(t, "", "token", "list", "-o", "id"); r.Code != 0 || r.Stdout != "" {
+			t.Fatalf("%v: something was created: %+v", sig, r)
+		}
+	}
+}

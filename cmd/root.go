@@ -55,6 +55,7 @@ func Main() int {
 
 	b := build.Get()
 	f := cmdutil.NewFactory(ios, cmdutil.BuildInfo{Version: b.Version, Commit: b.Commit, Date: b.Date, Modified: b.Modified})
+	f.SetInterrupt(ctx)
 	root := newCmdRootFor(f, os.Args[1:])
 	root.SetArgs(os.Args[1:])
 	err := root.ExecuteContext(ctx)

@@ -70,6 +70,8 @@ type Factory struct {
 	limiter *rate.Limiter
 	// dry is the --dry-run state once StartDryRun ran.
 	dry *dryRun
+	// interrupt ends with the first signal (SetInterrupt).
+	interrupt context.Context
 	// serverNow is the clock of the latest API client (its server's Date
 	// header), for relative times in tables; nil before any connection.
 	serverNow func() time.Time
@@ -87,13 +89,19 @@ func (f *Factory) now() time.Time {
 
 // NewFactory returns a factory for the process's streams.
 func NewFactory(ios *iostreams.IOStreams, build BuildInfo) *Factory {
-	return &Factory{
+	f := &Factory{
 		IOStreams: ios,
-		Prompter:  prompt.NewLazy(func() prompt.Prompter { return prompt.New(ios.In, ios.ErrOut) }),
 		Build:     build,
 		Settings:  viper.New(),
+		interrupt: context.Background(),
 	}
+	f.Prompter = prompt.NewLazy(func() prompt.Prompter { return prompt.New(f.interrupt, ios.In, ios.ErrOut) })
+	return f
 }
+
+// SetInterrupt gives the factory the context the first SIGINT, SIGTERM or
+// SIGHUP cancels (Main), which also ends a question on screen (exit 130).
+func (f *Factory) SetInterrupt(ctx context.Context) { f.interrupt = ctx }
 
 // Global flag names.
 const (

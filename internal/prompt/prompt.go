@@ -11,6 +11,7 @@
 package prompt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -96,9 +97,11 @@ type Form struct {
 var ErrDeclined = errors.New("declined")
 
 // New returns a huh prompter that reads in and draws on w (stderr: stdout
-// may be piped while a person is at the keyboard).
-func New(in io.Reader, w io.Writer) Prompter {
-	return &huhPrompter{in: in, out: w}
+// may be piped while a person is at the keyboard). When ctx ends (the
+// first SIGINT, SIGTERM or SIGHUP) a question on screen ends with an
+// interrupt (exit 130): a prompt whose terminal went away waited for ever.
+func New(ctx context.Context, in io.Reader, w io.Writer) Prompter {
+	return &huhPrompter{ctx: ctx, in: in, out: w}
 }
 
 // Lazy is a Prompter that builds the real one on the first question, so a
@@ -134,6 +137,7 @@ func (l *Lazy) Confirm(title string, defaultValue bool) (bool, error) {
 func (l *Lazy) Form(form *Form) error { return l.get().Form(form) }
 
 type huhPrompter struct {
+	ctx context.Context
 	in  io.Reader
 	out io.Writer
 }
@@ -209,9 +213,11 @@ func (p *huhPrompter) Form(form *Form) error {
 	escaped := false
 	// WithProgramOptions replaces huh's program options, so it comes
 	// first: WithInput and WithOutput add theirs after it. (huh v2 asks for
-	// focus reports itself.)
+	// focus reports itself.) Signals are tokenctl's (Main cancels p.ctx):
+	// bubbletea's own SIGTERM handler quit the form as if it had been
+	// answered, racing with that.
 	err := huh.NewForm(groups...).
-		WithProgramOptions(tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+		WithProgramOptions(tea.WithoutSignalHandler(), tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
 			if k, ok := msg.(tea.KeyPressMsg); ok && k.Code == tea.KeyEscape {
 				escaped = true
 			}
@@ -222,8 +228,10 @@ func (p *huhPrompter) Form(form *Form) error {
 		WithTheme(huh.ThemeFunc(Theme)).
 		WithKeyMap(keys).
 		WithShowHelp(true).
-		Run()
+		RunWithContext(p.ctx)
 	switch {
+	case p.ctx.Err() != nil:
+		return exit.WithCode(exit.Interrupted, errors.New("interrupted"))
 	case errors.Is(err, huh.ErrUserAborted) && escaped:
 		return ErrDeclined
 	case errors.Is(err, huh.ErrUserAborted):
