@@ -177,9 +177,9 @@ func featuresSetRun(opts *FeaturesSetOptions) error {
 		return err
 	}
 	if f.DryRun() {
-		f.Notice("dry run: %d of %d sensors would be updated (%d calls of at most %d sensors each).", stats.okSensors, len(ids), stats.calls, ssp.MaxFeatureBatch)
+		f.Notice("dry run: %d of %d sensors would be updated (%s of at most %d sensors each).", stats.okSensors, len(ids), calls(stats.calls), ssp.MaxFeatureBatch)
 	} else {
-		f.Notice("%d of %d sensors updated (%d calls of at most %d sensors each).", stats.okSensors, len(ids), stats.calls, ssp.MaxFeatureBatch)
+		f.Notice("%d of %d sensors updated (%s of at most %d sensors each).", stats.okSensors, len(ids), calls(stats.calls), ssp.MaxFeatureBatch)
 	}
 	switch {
 	case stats.failed == 0:
@@ -395,4 +395,12 @@ func featureResult(it output.Item, name string) string {
 		}
 	}
 	return ""
+}
+
+// calls counts vendor calls in a notice: "1 call", "4 calls".
+func calls(n int) string {
+	if n == 1 {
+		return "1 call"
+	}
+	return fmt.Sprintf("%d calls", n)
 }
