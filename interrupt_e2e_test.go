@@ -388,3 +388,46 @@ func TestInterruptSingleCreate(t *testing.T) {
 		t.Errorf("stdout: %s", stdout)
 	}
 }
+
+// TestInterruptWait sends SIGINT to a token wait whose hosts never come:
+// exit 130, how far the wait got, that nothing was changed, and the
+// command that takes the wait up again.
+func TestInterruptWait(t *testing.T) {
+	pe := newProcEnv(t)
+	log := &requestLog{}
+	_, url, _ := startProcSandbox(t, sandbox.Options{Options: sim.Options{Seed: 1}, OnRequest: log.add})
+	pe.Set("TOKENCTL_SERVER", url)
+	pe.Set("TOKENCTL_PLATFORM", "ssp")
+	pe.Set("TOKENCTL_USERNAME", sim.AdminUser)
+	pe.Set("TOKENCTL_PASSWORD", sim.DefaultPassword)
+	pe.Set("TOKENCTL_PASSPHRASE", faultPassphrase)
+	r := pe.Run(t, "", "token", "create", "--type", "baremetal", "--display-name", "never-comes", "--allowed-instances", "2", "-o", "id")
+	if r.Code != 0 {
+		t.Fatalf("create: %+v", r)
+	}
+	id := strings.TrimSpace(r.Stdout)
+	before := len(log.all())
+	cmd, stdout, stderr := startTokenctl(t, pe, "token", "wait", id, "--for", "healthy", "--count", "2", "--interval", "50ms", "-o", "json")
+	// Two rounds' worth of reads: the first round is complete.
+	code := interrupt(t, cmd, func() bool { return len(log.all()) >= before+6 })
+	if code != exit.Interrupted {
+		t.Fatalf("exit %d, want 130\nstderr: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"interrupted while waiting for baremetal registration token " + id + " (so far: 0/2 healthy",
+		"nothing was changed",
+		"to wait again: tokenctl token wait " + id + " --for healthy --count 2",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout: %s", stdout)
+	}
+	for _, rec := range log.all()[before:] {
+		if isWrite(rec) {
+			t.Errorf("the wait sent a write: %s %s", rec.Method, rec.Path)
+		}
+	}
+}

@@ -130,7 +130,7 @@ const sandboxKey = "sandbox"
 //	sandbox faults JSON    replaces the SSP lifecycle faults (POST /_sandbox/ssp/faults)
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
-		ts.Fatalf("usage: sandbox start|requests|reset|advance|register")
+		ts.Fatalf("usage: sandbox start|requests|await-requests|reset|advance|register")
 	}
 	st := ts.Value(sandboxKey).(*scriptSandbox)
 	if args[0] != "start" && st.srv == nil {
@@ -239,6 +239,16 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		got := st.srv.Requests() - st.base
 		if (got == want) == neg {
 			ts.Fatalf("sandbox received %d requests, want %s%d", got, map[bool]string{true: "not ", false: ""}[neg], want)
+		}
+	case "await-requests":
+		// For background commands: wait until the sandbox has received at
+		// least N requests since the last reset (a command is under way).
+		want, err := strconv.ParseInt(args[1], 10, 64)
+		ts.Check(err)
+		for deadline := time.Now().Add(20 * time.Second); st.srv.Requests()-st.base < want; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				ts.Fatalf("sandbox received %d requests in 20s, want at least %d", st.srv.Requests()-st.base, want)
+			}
 		}
 	case "reset":
 		st.base = st.srv.Requests()

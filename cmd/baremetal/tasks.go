@@ -78,6 +78,14 @@ func waitTasks(f *cmdutil.Factory, ctx context.Context, sc *ssp.Client, o output
 		},
 	})
 	line.Clear()
+	if exit.CodeOf(err) == exit.Interrupted {
+		// The tasks go on in the SSP: say how to follow them again.
+		follow := make([]string, len(ids))
+		for i, id := range ids {
+			follow[i] = "tokenctl baremetal task " + escape.Text(id) + " --wait"
+		}
+		return exit.Errorf(exit.Interrupted, "interrupted while waiting for %d task(s); they go on in the SSP without tokenctl; to wait again: %s", len(ids), strings.Join(follow, "; "))
+	}
 	if err != nil {
 		return err
 	}

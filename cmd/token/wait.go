@@ -201,6 +201,19 @@ func waitForHosts(ctx context.Context, f *cmdutil.Factory, sc *ssp.Client, arg s
 		},
 	})
 	line.Clear()
+	if exit.CodeOf(err) == exit.Interrupted {
+		// Nothing was changed: the hosts go on installing. Say how far the
+		// wait got and how to take it up again.
+		so := ""
+		if res.TokenStatus != "" || len(res.Reached)+len(res.Pending)+len(res.Failed) > 0 {
+			so = " (so far: " + res.Progress().String() + ")"
+		}
+		resume := fmt.Sprintf("tokenctl token wait %s --for %s", id, spec.For)
+		if spec.CountGiven {
+			resume += fmt.Sprintf(" --count %d", spec.Count)
+		}
+		return exit.Errorf(exit.Interrupted, "interrupted while waiting for %s %s%s; nothing was changed, the hosts go on without tokenctl; to wait again: %s", noun, escape.Text(id), so, resume)
+	}
 	if err != nil {
 		return err
 	}
