@@ -62,9 +62,14 @@ once on authentication errors and an unknown token. Rate limits, server errors a
 network failures are retried until the timeout.
 
 A progress line ("2/5 registered, 1 installing, 1 failed"; for healthy also "1 not
-healthy": installed, but disconnected or degraded) is drawn on a terminal's stderr. stdout has the hosts reached and failed: a table, or with -o json|yaml the hosts in
-the vendor's field names with "result": "reached" or "failed" (failed ones with their
-lcm_error); -o id prints the ids of the hosts reached.`,
+healthy": installed, but disconnected or degraded) is drawn on a terminal's stderr.
+stdout has the hosts reached and failed: a table, or with -o json|yaml the hosts in the
+vendor's field names with "result": "reached" or "failed" (failed ones with their
+lcm_error); -o id prints the ids of the hosts reached. --for used reads the token only,
+not its hosts: the table is left out and -o json prints [].
+
+Interrupted (Ctrl-C, SIGTERM, SIGHUP): exit 130; nothing is changed, and the message says
+how far the wait got and the command that takes it up again.`,
 		Example: `  tokenctl token wait 613b203e-d183-4311-b0e2-bfd90b518f20 --for healthy
   tokenctl token wait "$TOKEN" --for registered --count 20 --wait-timeout 1h -o json
   tokenctl token wait "$TOKEN" --for used`,
