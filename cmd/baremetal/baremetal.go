@@ -26,7 +26,9 @@ bundle that hosts need. Registration tokens for baremetal servers are 'tokenctl 
 profiles only.
 
 Where a command takes a server ID, a server's display_name works too: it is looked up with
-one list read and must match exactly one server (none: exit 4; several: exit 2, listing them).`,
+one list read (none: exit 4). A name of several servers is the only live one among them
+(not TERMINATING or TERMINATED: a host registered again after an uninstall), else exit 2,
+listing them.`,
 		Example: `  tokenctl baremetal list
   tokenctl baremetal status web-01
   tokenctl baremetal uninstall web-01 --wait --yes`,

@@ -40,11 +40,16 @@ func checkServerArgs(args []string) []exit.Problem {
 // (cmdutil.ResolveIDs): UUIDs pass as they are; names are looked up with
 // one read of GET /baremetal/servers (filtered on the name when there is
 // one name, else every page). A name with no server is exit 4; with
-// several, exit 2 listing them.
+// several, the only one not TERMINATING or TERMINATED (the pool rule of
+// DESIGN.md, for servers), else exit 2 listing them.
 func serverLookup(sc *ssp.Client) cmdutil.NameLookup {
 	return cmdutil.NameLookup{
 		Noun: "baremetal server",
 		IsID: ssp.IsUUID,
+		// A host registered again after an uninstall has two servers of
+		// its name; the one not (being) uninstalled is the host's.
+		Usable:    func(n cmdutil.Named) bool { return n.Status != "TERMINATING" && n.Status != "TERMINATED" },
+		Usability: "live",
 		Scan: func(ctx context.Context, names []string, add func(cmdutil.Named)) error {
 			q := ssp.ListQuery{}
 			if len(names) == 1 {

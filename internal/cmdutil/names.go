@@ -51,6 +51,11 @@ type NameLookup struct {
 	// NameField is the field names are matched with, for messages;
 	// "display_name" when empty.
 	NameField string
+	// Usable is the pool rule's test: a name with several matches of
+	// which exactly one is usable resolves to that one. nil: Status is
+	// AVAILABLE (registration tokens). Usability names it in the notice.
+	Usable    func(Named) bool
+	Usability string
 }
 
 // IDsOnly is the lookup of objects that have no names: every argument is
@@ -60,8 +65,8 @@ var IDsOnly = NameLookup{IsID: func(string) bool { return true }}
 // ResolveIDs turns arguments into objects: an argument with the shape of
 // an id is taken as one (nothing is sent for it); every other argument is a
 // name, and all names are looked up with one list scan. A name with one
-// match is that object; with several, the pool rule picks the only
-// AVAILABLE one if exactly one is; a name with no match is exit 4, one with
+// match is that object; with several, the pool rule picks the only usable
+// one if exactly one is (AVAILABLE, or NameLookup.Usable); a name with no match is exit 4, one with
 // several exit 2 listing them (the scan is then the only request sent). All
 // problems are reported at once.
 func (f *Factory) ResolveIDs(ctx context.Context, args []string, l NameLookup) ([]Named, error) {
@@ -99,15 +104,19 @@ func (f *Factory) ResolveIDs(ctx context.Context, args []string, l NameLookup) (
 		case len(ms) == 0:
 			missing = append(missing, fmt.Sprintf("%q", name))
 		default:
+			usable, word := l.Usable, l.Usability
+			if usable == nil {
+				usable, word = func(m Named) bool { return m.Status == "AVAILABLE" }, "AVAILABLE"
+			}
 			var avail []Named
 			for _, m := range ms {
-				if m.Status == "AVAILABLE" {
+				if usable(m) {
 					avail = append(avail, m)
 				}
 			}
 			if len(avail) == 1 {
 				chosen[name] = avail[0]
-				f.Notice("%q names %d %ss; using the only AVAILABLE one, %s.", name, len(ms), l.Noun, l.label(avail[0].ID))
+				f.Notice("%q names %d %ss; using the only %s one, %s.", name, len(ms), l.Noun, word, l.label(avail[0].ID))
 				continue
 			}
 			ambiguous = append(ambiguous, l.describe(name, ms))
