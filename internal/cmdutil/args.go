@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/suggest"
 )
 
 // ExactArgs requires exactly the named arguments, as a usage error (exit 2).
@@ -105,7 +106,7 @@ func suggestCommands(cmd *cobra.Command, typed string) []string {
 			continue
 		}
 		lower := strings.ToLower(typed)
-		if editDistance(lower, c.Name()) <= cmd.SuggestionsMinimumDistance || strings.HasPrefix(c.Name(), lower) {
+		if suggest.Distance(lower, c.Name()) <= cmd.SuggestionsMinimumDistance || strings.HasPrefix(c.Name(), lower) {
 			out = append(out, c.Name())
 		}
 	}

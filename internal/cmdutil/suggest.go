@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/tokenctl/tokenctl/internal/suggest"
 )
 
 // SuggestFlags returns the flags of cmd (its own and the inherited global
@@ -30,7 +32,7 @@ func SuggestFlags(cmd *cobra.Command, typed string) []string {
 			return
 		}
 		seen[fl.Name] = true
-		d := editDistance(strings.ToLower(typed), fl.Name)
+		d := suggest.Distance(strings.ToLower(typed), fl.Name)
 		limit := 2
 		if len(typed) <= 3 {
 			limit = 1
@@ -68,26 +70,4 @@ func unknownFlag(err error) (string, bool) {
 		return "", false
 	}
 	return strings.TrimPrefix(msg, prefix), true
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes; flag names
-// are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/suggest"
 )
 
 // MaxSize bounds a manifest (a bulk file of thousands of tokens fits).
@@ -304,7 +305,7 @@ func unknownRule(key string, allowed map[string]struct{}) string {
 	names := make([]string, 0, len(allowed))
 	for k := range allowed {
 		names = append(names, k)
-		if d := levenshtein(key, k); d < bestD {
+		if d := suggest.Distance(key, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -313,24 +314,4 @@ func unknownRule(key string, allowed map[string]struct{}) string {
 		return fmt.Sprintf("unknown field (did you mean %q?)", best)
 	}
 	return "unknown field; accepted: " + strings.Join(names, ", ")
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

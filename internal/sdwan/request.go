@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokenctl/tokenctl/internal/exit"
+	"github.com/tokenctl/tokenctl/internal/suggest"
 )
 
 // Documented limits ("Max size = N" in the spec's descriptions).
@@ -196,31 +197,11 @@ func checkRole(add func(field, format string, args ...any), field, name string) 
 func closestRole(name string) string {
 	best, bestD := "", 3
 	for _, r := range roleNames {
-		if d := editDistance(name, r); d < bestD {
+		if d := suggest.Distance(name, r); d < bestD {
 			best, bestD = r, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // daysRE is compiled on first use, not at start-up.
