@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tokenctl/tokenctl/internal/config"
+	"github.com/tokenctl/tokenctl/internal/sandbox"
 )
 
 // EnvVar is an environment variable tokenctl reads, as `tokenctl help
@@ -41,10 +42,10 @@ var OtherEnv = []EnvVar{
 	{"NO_COLOR", "turns colour off, in tables and prompts"},
 	{"CLICOLOR_FORCE", "colours table states even when stdout is not a terminal (non-empty and not 0; NO_COLOR wins)"},
 	{"COLUMNS", "the width tables fit into (default: the terminal's; none when stdout is a file or pipe)"},
-	{"TOKENCTL_SANDBOX_LCM_STEP", "built-in sandbox: how long each baremetal lifecycle step takes (sandbox serve: --lcm-step)"},
-	{"TOKENCTL_SANDBOX_LCM_FAIL_RATE", "built-in sandbox: the fraction (0..1) of baremetal lifecycle operations that fail (sandbox serve: --lcm-fail-rate)"},
-	{"TOKENCTL_SANDBOX_LCM_FAIL_HOSTS", "built-in sandbox: a regular expression of the host names whose lifecycle operations fail (sandbox serve: --lcm-fail-hosts)"},
-	{"TOKENCTL_SANDBOX_LCM_TASK_OUTCOME", "built-in sandbox: how uninstall and upgrade tasks end"},
+	{sandbox.EnvLCMStep, "built-in sandbox: how long each baremetal lifecycle step takes (sandbox serve: --lcm-step)"},
+	{sandbox.EnvLCMFailRate, "built-in sandbox: the fraction (0..1) of baremetal lifecycle operations that fail (sandbox serve: --lcm-fail-rate)"},
+	{sandbox.EnvLCMFailHosts, "built-in sandbox: a regular expression of the host names whose lifecycle operations fail (sandbox serve: --lcm-fail-hosts)"},
+	{sandbox.EnvLCMTaskOutcome, "built-in sandbox: how uninstall and upgrade tasks end"},
 	{"TOKENCTL_SANDBOX_HOST_ROOT", "sandbox vdefend-cli: prefixes every path the host installer stand-in writes"},
 	{"TOKENCTL_SANDBOX_HOSTNAME", "sandbox vdefend-cli: the hostname it registers with"},
 	{"TOKENCTL_SPECS_DIR", "tests only: the vendor OpenAPI specs for contract tests (default ../shared/api/specs)"},
