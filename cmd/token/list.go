@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -121,10 +120,13 @@ func listSSP(opts *ListOptions, p *config.Resolved) error {
 		if cmdutil.Changed(opts.Cmd, "status") {
 			problems = append(problems, exit.Problem{Field: "--status", Rule: "the baremetal token list has no status filter; use `tokenctl token status --type baremetal --status AVAILABLE|EXPIRED`"})
 		}
-		// STATUS, REMAINING and EXPIRES are joined in from the statuses
-		// list: neither the server nor tokenctl can sort this list by them.
-		if slices.Contains([]string{"status", "remaining", "expires"}, strings.ToLower(opts.SortBy)) {
-			problems = append(problems, exit.Problem{Field: "--sort-by", Rule: fmt.Sprintf("%q: the baremetal token list cannot be sorted by a column joined from the statuses list; use `tokenctl token status --type baremetal --sort-by ...`", opts.SortBy)})
+		// The table's columns joined in from the statuses list (STATUS,
+		// REMAINING, EXPIRES) have no sort key: neither the server nor
+		// tokenctl can sort this list by them.
+		for _, c := range baremetalTokenKind(map[string]baremetalState{}).Columns {
+			if opts.SortBy != "" && c.SortKey == "" && strings.EqualFold(c.Header, opts.SortBy) {
+				problems = append(problems, exit.Problem{Field: "--sort-by", Rule: fmt.Sprintf("%q: the baremetal token list cannot be sorted by a column joined from the statuses list; use `tokenctl token status --type baremetal --sort-by ...`", opts.SortBy)})
+			}
 		}
 	}
 	ctx, sc, o, err := opts.StartSSP(f, opts.Cmd, kind, sortable, problems)
